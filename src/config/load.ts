@@ -1,0 +1,218 @@
+import { envSchema, type Env } from './schema.js';
+
+export type AiProviderName = 'openrouter' | 'openai' | 'anthropic' | 'openai-compatible' | 'offline';
+
+export interface AiSettings {
+  provider: AiProviderName;
+  apiKey: string | undefined;
+  model: string;
+  baseUrl: string | undefined;
+  timeoutMs: number;
+  temperature: number;
+  maxTokens: number;
+  systemPrompt: string;
+}
+
+export interface TwilioSettings {
+  accountSid: string;
+  authToken: string;
+  whatsappNumber: string;
+  apiBaseUrl: string | undefined;
+}
+
+export interface Config {
+  env: Env['NODE_ENV'];
+  http: {
+    port: number;
+    host: string;
+    /** Public URL prefix the channel calls, without a trailing slash; rebuilds the signed URL behind proxies. */
+    publicBaseUrl: string | undefined;
+    trustProxy: boolean;
+    bodyLimitBytes: number;
+  };
+  database: { kind: 'postgres'; url: string; poolSize: number } | { kind: 'pglite'; dataDir: string };
+  redis: { kind: 'redis'; url: string } | { kind: 'memory' };
+  keyPrefix: string;
+  twilio: TwilioSettings | null;
+  skipWebhookSignature: boolean;
+  ai: AiSettings;
+  conversation: {
+    maxHistory: number;
+    sessionTimeoutMs: number;
+    rateLimitMax: number;
+    rateLimitWindowSeconds: number;
+  };
+  worker: { concurrency: number; attempts: number; backoffMs: number; shutdownTimeoutMs: number };
+  scheduler: { strandedAfterMs: number; sweepIntervalMs: number; webhookLogRetentionDays: number };
+  log: { level: Env['LOG_LEVEL']; dir: string | undefined };
+}
+
+export class ConfigError extends Error {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+export type Validation = { ok: true; config: Config; warnings: string[] } | { ok: false; problems: string[] };
+
+/** Check the environment and report every problem at once (never a secret's value). */
+export function validate(environment: Record<string, string | undefined>): Validation {
+  // An empty variable means "not set", as in the original system's python-decouple.
+  const present = Object.fromEntries(Object.entries(environment).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = envSchema.safeParse(present);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'environment'}: ${issue.message}`);
+    return { ok: false, problems };
+  }
+  const problems: string[] = [];
+  const warnings: string[] = [];
+  const config = build(parsed.data, problems, warnings);
+  return problems.length > 0 ? { ok: false, problems } : { ok: true, config, warnings };
+}
+
+export function loadConfig(environment: Record<string, string | undefined>): Config {
+  const result = validate(environment);
+  if (!result.ok) throw new ConfigError(result.problems);
+  return result.config;
+}
+
+function build(env: Env, problems: string[], warnings: string[]): Config {
+  if (env.SKIP_WEBHOOK_SIGNATURE_VERIFICATION && env.NODE_ENV === 'production') {
+    problems.push('SKIP_WEBHOOK_SIGNATURE_VERIFICATION: refused when NODE_ENV=production (anyone could post as any user)');
+  } else if (env.SKIP_WEBHOOK_SIGNATURE_VERIFICATION) {
+    warnings.push('SKIP_WEBHOOK_SIGNATURE_VERIFICATION=true: webhook signatures are NOT checked. Never do this in production.');
+  }
+  return {
+    env: env.NODE_ENV,
+    http: {
+      port: env.PORT,
+      host: env.HOST,
+      publicBaseUrl: env.PUBLIC_BASE_URL?.replace(/\/+$/, ''),
+      trustProxy: env.TRUST_PROXY,
+      bodyLimitBytes: env.WEBHOOK_BODY_LIMIT_BYTES,
+    },
+    database: databaseSettings(env),
+    redis: redisSettings(env),
+    keyPrefix: env.REDIS_KEY_PREFIX,
+    twilio: twilioSettings(env, problems),
+    skipWebhookSignature: env.SKIP_WEBHOOK_SIGNATURE_VERIFICATION,
+    ai: aiSettings(env, problems),
+    conversation: {
+      maxHistory: env.MAX_CONVERSATION_HISTORY,
+      sessionTimeoutMs: env.SESSION_TIMEOUT_MINUTES * 60_000,
+      rateLimitMax: env.RATE_LIMIT_MAX_REQUESTS,
+      rateLimitWindowSeconds: env.RATE_LIMIT_WINDOW_SECONDS,
+    },
+    worker: {
+      concurrency: env.WORKER_CONCURRENCY,
+      attempts: env.JOB_ATTEMPTS,
+      backoffMs: env.JOB_BACKOFF_MS,
+      shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_SECONDS * 1000,
+    },
+    scheduler: {
+      strandedAfterMs: env.STRANDED_AFTER_SECONDS * 1000,
+      sweepIntervalMs: env.SWEEP_INTERVAL_SECONDS * 1000,
+      webhookLogRetentionDays: env.WEBHOOK_LOG_RETENTION_DAYS,
+    },
+    log: { level: env.LOG_LEVEL, dir: env.LOG_DIR },
+  };
+}
+
+function databaseSettings(env: Env): Config['database'] {
+  if (env.DATABASE_URL) return { kind: 'postgres', url: env.DATABASE_URL, poolSize: env.DB_POOL_SIZE };
+  if (env.DB_HOST || env.DB_NAME || env.DB_USER) {
+    const user = encodeURIComponent(env.DB_USER ?? 'postgres');
+    const password = env.DB_PASSWORD ? `:${encodeURIComponent(env.DB_PASSWORD)}` : '';
+    const host = env.DB_HOST ?? 'localhost';
+    const name = encodeURIComponent(env.DB_NAME ?? 'whatsapp_chatbot');
+    return {
+      kind: 'postgres',
+      url: `postgresql://${user}${password}@${host}:${env.DB_PORT}/${name}`,
+      poolSize: env.DB_POOL_SIZE,
+    };
+  }
+  return { kind: 'pglite', dataDir: env.PGLITE_DATA_DIR };
+}
+
+function redisSettings(env: Env): Config['redis'] {
+  if (env.REDIS_URL) return { kind: 'redis', url: env.REDIS_URL };
+  if (env.REDIS_HOST) {
+    const password = env.REDIS_PASSWORD ? `:${encodeURIComponent(env.REDIS_PASSWORD)}@` : '';
+    return { kind: 'redis', url: `redis://${password}${env.REDIS_HOST}:${env.REDIS_PORT}/${env.REDIS_DB}` };
+  }
+  return { kind: 'memory' };
+}
+
+function twilioSettings(env: Env, problems: string[]): TwilioSettings | null {
+  const { TWILIO_ACCOUNT_SID: sid, TWILIO_AUTH_TOKEN: token, TWILIO_WHATSAPP_NUMBER: number } = env;
+  if (!sid && !token && !number) return null;
+  if (!sid) problems.push('TWILIO_ACCOUNT_SID: required when any TWILIO_* variable is set');
+  if (!token) problems.push('TWILIO_AUTH_TOKEN: required when any TWILIO_* variable is set');
+  if (!number) problems.push('TWILIO_WHATSAPP_NUMBER: required when any TWILIO_* variable is set');
+  if (!sid || !token || !number) return null;
+  return { accountSid: sid, authToken: token, whatsappNumber: number, apiBaseUrl: env.TWILIO_API_BASE_URL };
+}
+
+const DEFAULT_BASE_URL: Partial<Record<AiProviderName, string>> = {
+  openrouter: 'https://openrouter.ai/api/v1',
+};
+
+/** Key priority as in the original system: OpenRouter, then OpenAI; then Anthropic; then offline. */
+function aiSettings(env: Env, problems: string[]): AiSettings {
+  const provider: AiProviderName =
+    env.AI_PROVIDER ??
+    (env.OPENROUTER_API_KEY
+      ? 'openrouter'
+      : env.OPENAI_API_KEY
+        ? 'openai'
+        : env.ANTHROPIC_API_KEY
+          ? 'anthropic'
+          : env.AI_BASE_URL
+            ? 'openai-compatible'
+            : 'offline');
+  const apiKey = {
+    openrouter: env.OPENROUTER_API_KEY,
+    openai: env.OPENAI_API_KEY,
+    anthropic: env.ANTHROPIC_API_KEY,
+    'openai-compatible': env.OPENAI_API_KEY ?? env.OPENROUTER_API_KEY,
+    offline: undefined,
+  }[provider];
+  const keyVariable = { openrouter: 'OPENROUTER_API_KEY', openai: 'OPENAI_API_KEY', anthropic: 'ANTHROPIC_API_KEY' };
+  if (provider in keyVariable && !apiKey) {
+    problems.push(`${keyVariable[provider as keyof typeof keyVariable]}: required when AI_PROVIDER=${provider}`);
+  }
+  if (provider === 'openai-compatible' && !env.AI_BASE_URL) {
+    problems.push('AI_BASE_URL: required when AI_PROVIDER=openai-compatible');
+  }
+  const model = modelFor(provider, env);
+  if (provider === 'anthropic' && model.includes('/')) {
+    problems.push('AI_MODEL: must name an Anthropic model for the anthropic provider, e.g. anthropic/claude-sonnet-4-5');
+  }
+  return {
+    provider,
+    apiKey,
+    model,
+    baseUrl: env.AI_BASE_URL ?? DEFAULT_BASE_URL[provider],
+    timeoutMs: Math.round(env.AI_TIMEOUT_SECONDS * 1000),
+    temperature: env.AI_TEMPERATURE,
+    maxTokens: env.AI_MAX_TOKENS,
+    systemPrompt: env.SYSTEM_PROMPT,
+  };
+}
+
+/** AI_MODEL is provider/model (OpenRouter's form); a direct provider takes the part after its own prefix. */
+function modelFor(provider: AiProviderName, env: Env): string {
+  switch (provider) {
+    case 'openai':
+      return env.OPENAI_MODEL ?? env.AI_MODEL.replace(/^openai\//, '');
+    case 'anthropic':
+      return env.AI_MODEL.replace(/^anthropic\//, '');
+    case 'openrouter':
+    case 'openai-compatible':
+    case 'offline':
+      return env.AI_MODEL;
+  }
+}

@@ -1,0 +1,135 @@
+import { z } from 'zod';
+
+/**
+ * The environment, as one zod schema. Names and defaults follow the original Django system (so its `.env`
+ * keeps working), plus our additions. Secrets have no defaults. Only config/load.ts reads process.env.
+ */
+
+const bool = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .refine((v) => ['true', 'false', '1', '0', 'yes', 'no', 'on', 'off', ''].includes(v), 'must be true or false')
+  .transform((v) => ['true', '1', 'yes', 'on'].includes(v));
+
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
+  z
+    .string()
+    .trim()
+    .regex(/^-?\d+$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
+
+const num = (min: number, max: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^-?\d+(\.\d+)?$/, 'must be a number')
+    .transform(Number)
+    .pipe(z.number().min(min).max(max));
+
+const optionalText = z
+  .string()
+  .trim()
+  .transform((v) => (v === '' ? undefined : v))
+  .optional();
+
+const url = (protocols: string[]) =>
+  z
+    .string()
+    .trim()
+    .transform((v) => (v === '' ? undefined : v))
+    .optional()
+    .refine((v) => {
+      if (v === undefined) return true;
+      try {
+        return protocols.includes(new URL(v).protocol);
+      } catch {
+        return false;
+      }
+    }, `must be a URL (${protocols.join(' or ')})`);
+
+export const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+
+  // HTTP
+  PORT: int(0, 65535).default(8000),
+  HOST: z.string().trim().default('0.0.0.0'),
+  PUBLIC_BASE_URL: url(['http:', 'https:']),
+  TRUST_PROXY: bool.default(false),
+  WEBHOOK_BODY_LIMIT_BYTES: int(1024, 10 * 1024 * 1024).default(64 * 1024),
+
+  // PostgreSQL: DATABASE_URL wins over DB_*
+  DATABASE_URL: url(['postgres:', 'postgresql:']),
+  DB_NAME: optionalText,
+  DB_USER: optionalText,
+  DB_PASSWORD: optionalText,
+  DB_HOST: optionalText,
+  DB_PORT: int(1, 65535).default(5432),
+  DB_POOL_SIZE: int(1, 500).default(10),
+  PGLITE_DATA_DIR: z.string().trim().default('./data/pglite'),
+
+  // Redis: REDIS_URL wins over REDIS_*
+  REDIS_URL: url(['redis:', 'rediss:']),
+  REDIS_HOST: optionalText,
+  REDIS_PORT: int(1, 65535).default(6379),
+  REDIS_DB: int(0, 15).default(0),
+  REDIS_PASSWORD: optionalText,
+  REDIS_KEY_PREFIX: z.string().trim().min(1).default('chatbot'),
+
+  // Twilio
+  TWILIO_ACCOUNT_SID: optionalText.refine((v) => v === undefined || /^AC[0-9a-fA-F]{32}$/.test(v), {
+    message: 'must look like AC followed by 32 hex characters',
+  }),
+  TWILIO_AUTH_TOKEN: optionalText,
+  TWILIO_WHATSAPP_NUMBER: optionalText.refine((v) => v === undefined || /^whatsapp:\+[1-9]\d{6,14}$/.test(v), {
+    message: 'must be whatsapp:+E164, e.g. whatsapp:+14155238886',
+  }),
+  TWILIO_API_BASE_URL: url(['http:', 'https:']),
+  SKIP_WEBHOOK_SIGNATURE_VERIFICATION: bool.default(false),
+
+  // AI
+  AI_PROVIDER: z
+    .enum(['openrouter', 'openai', 'anthropic', 'openai-compatible', 'offline'])
+    .optional()
+    .or(z.literal('').transform(() => undefined)),
+  OPENROUTER_API_KEY: optionalText,
+  OPENAI_API_KEY: optionalText,
+  ANTHROPIC_API_KEY: optionalText,
+  AI_MODEL: z.string().trim().min(1).default('openai/gpt-4o-mini'),
+  OPENAI_MODEL: optionalText,
+  AI_BASE_URL: url(['http:', 'https:']),
+  AI_TIMEOUT_SECONDS: num(0.1, 600).default(30),
+  AI_TEMPERATURE: num(0, 2).default(0.7),
+  AI_MAX_TOKENS: int(1, 200_000).default(1024),
+  SYSTEM_PROMPT: z
+    .string()
+    .default(
+      'You are a helpful assistant answering on WhatsApp. Reply in the language of the user, briefly and in plain text.',
+    ),
+
+  // Conversation behaviour
+  MAX_CONVERSATION_HISTORY: int(1, 200).default(10),
+  SESSION_TIMEOUT_MINUTES: int(1, 60 * 24 * 30).default(30),
+  RATE_LIMIT_MAX_REQUESTS: int(1).default(10),
+  RATE_LIMIT_WINDOW_SECONDS: int(1).default(60),
+  /** Accepted for compatibility with the original system's .env; RATE_LIMIT_MAX_REQUESTS is the one used. */
+  RATE_LIMIT_MESSAGES_PER_MINUTE: int(1).optional(),
+
+  // Worker
+  WORKER_CONCURRENCY: int(1, 10_000).default(200),
+  JOB_ATTEMPTS: int(1, 50).default(5),
+  JOB_BACKOFF_MS: int(1, 600_000).default(2000),
+  SHUTDOWN_TIMEOUT_SECONDS: int(1, 600).default(25),
+
+  // Scheduler
+  STRANDED_AFTER_SECONDS: int(5).default(60),
+  SWEEP_INTERVAL_SECONDS: int(1).default(30),
+  WEBHOOK_LOG_RETENTION_DAYS: int(1).default(30),
+
+  // Logs
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_DIR: optionalText,
+});
+
+export type Env = z.infer<typeof envSchema>;

@@ -1,0 +1,49 @@
+/** Which channel a conversation lives on. The conversation key is (channel, userAddress). */
+export type ChannelName = 'twilio' | 'meta' | 'simulator';
+
+export type Role = 'user' | 'assistant' | 'system';
+
+/** A message as the channel delivered it, after parsing and validation. */
+export interface InboundMessage {
+  channel: ChannelName;
+  /** The channel's id for this message (Twilio MessageSid, Meta wamid): unique, used for deduplication. */
+  providerMessageId: string;
+  /** Raw sender address as the channel gives it (`whatsapp:+14155550100` or a business-scoped id). */
+  from: string;
+  /** Our business address the user wrote to (`whatsapp:+14155238886`). */
+  to: string;
+  body: string;
+  profileName: string | null;
+  /** Everything else worth keeping (media, location, button payload, referral, …). */
+  metadata: Record<string, unknown>;
+}
+
+/** One turn of a conversation's context, as the model sees it. */
+export interface Turn {
+  /** Message id in the database; keeps context entries unique and ordered. */
+  id: string;
+  role: Role;
+  content: string;
+  /** Milliseconds since the epoch. */
+  at: number;
+}
+
+/** Twilio's delivery states (Meta's map onto them); `pending` and `sending` are ours, before the API answered. */
+export type DeliveryStatus =
+  | 'pending'
+  | 'sending'
+  | 'queued'
+  | 'accepted'
+  | 'scheduled'
+  | 'sent'
+  | 'failed'
+  | 'undelivered'
+  | 'delivered'
+  | 'read'
+  | 'canceled'
+  | 'unknown';
+
+export interface TokenUsage {
+  inputTokens: number;
+  outputTokens: number;
+}

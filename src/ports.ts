@@ -1,0 +1,146 @@
+/**
+ * Every interface the pipeline depends on, on one screen. Each has a production adapter (Redis, Twilio, a
+ * real LLM) and a zero-setup twin (in-process, simulator, offline); the composition root (main/compose.ts)
+ * picks them from config. The database is not a port: both drivers run the same Drizzle code (db/connect.ts).
+ */
+import type { ChannelName, DeliveryStatus, Role, TokenUsage, Turn } from './domain/types.js';
+
+// ── queue ────────────────────────────────────────────────────────────────────────────────────────────────
+
+/** A request to process a conversation's pending inbound messages. The database holds the truth. */
+export interface ConversationJob {
+  conversationId: string;
+  /** The inbound message that caused the job; used as the job id so a re-enqueue is a no-op. */
+  messageId: string;
+  /** Request id of the webhook that accepted the message, carried into the worker's logs. */
+  requestId?: string;
+}
+
+export interface JobContext {
+  jobId: string;
+  /** 1 on the first run. */
+  attempt: number;
+  maxAttempts: number;
+}
+
+/**
+ * `done`: finished. `later`: could not run now (e.g. another worker holds the conversation); run again after
+ * `delayMs` without counting an attempt. Throwing an AppError with retryable=false fails the job for good;
+ * any other throw is retried with exponential backoff until maxAttempts.
+ */
+export type JobOutcome = { kind: 'done' } | { kind: 'later'; delayMs: number };
+
+export type JobHandler = (job: ConversationJob, context: JobContext) => Promise<JobOutcome>;
+
+export interface QueueStats {
+  waiting: number;
+  active: number;
+  delayed: number;
+  failed: number;
+}
+
+export interface JobQueue {
+  /** Add a job; a job with the same messageId that is still waiting, delayed or active is not added twice. */
+  enqueue(job: ConversationJob, options?: { delayMs?: number }): Promise<void>;
+  /** Start consuming with at most `concurrency` handlers in flight. Call once per process. */
+  consume(handler: JobHandler, options: { concurrency: number }): Promise<void>;
+  stats(): Promise<QueueStats>;
+  /** Stop taking jobs, wait for running handlers (up to a bound), close connections. */
+  close(): Promise<void>;
+}
+
+// ── hot state ────────────────────────────────────────────────────────────────────────────────────────────
+
+/** Recent turns of a conversation's session: a sliding window of maxTurns that expires after ttlSeconds idle. */
+export interface ContextCache {
+  /** Cached turns oldest first, or null on a miss (expired, evicted, never cached). */
+  get(conversationId: string): Promise<Turn[] | null>;
+  /** Add turns (replacing entries with the same id), keep the newest maxTurns, refresh the TTL. */
+  append(conversationId: string, turns: Turn[]): Promise<void>;
+  /** Forget the conversation's context (admin reset, session end). */
+  clear(conversationId: string): Promise<void>;
+}
+
+export interface Lease {
+  /** Push the expiry out; false if the lease was lost (expired and taken by someone else). */
+  extend(ttlMs: number): Promise<boolean>;
+  /** Release if still ours; never releases someone else's lease. */
+  release(): Promise<void>;
+}
+
+export interface Locks {
+  /** Take `key` for ttlMs, or null if someone else holds it. */
+  acquire(key: string, ttlMs: number): Promise<Lease | null>;
+  /** True the first time `key` is claimed within ttlMs, false after (dedup, alert throttles, notices). */
+  claimOnce(key: string, ttlMs: number): Promise<boolean>;
+}
+
+export interface RateDecision {
+  allowed: boolean;
+  remaining: number;
+  /** Milliseconds until the window frees a slot. */
+  resetMs: number;
+}
+
+export interface RateLimiter {
+  /** Count one hit for `key`; atomic across processes. */
+  hit(key: string, limit: number, windowSeconds: number): Promise<RateDecision>;
+}
+
+// ── channel ──────────────────────────────────────────────────────────────────────────────────────────────
+
+export interface OutboundMessage {
+  /** Channel address of the user (`whatsapp:+E164` for Twilio). */
+  to: string;
+  /** Our business address; the channel's configured default when absent. */
+  from?: string;
+  body: string;
+  /** Where the channel should post delivery status callbacks, when we have a public URL. */
+  statusCallbackUrl?: string;
+}
+
+export interface SendResult {
+  providerMessageId: string;
+  status: DeliveryStatus;
+}
+
+export interface Channel {
+  readonly name: ChannelName;
+  /** Longest body one message may carry (Twilio WhatsApp: 1600). */
+  readonly maxBodyLength: number;
+  /** Throws AppError: channel_rejected (permanent, with the provider's code), channel_rate_limited, … */
+  send(message: OutboundMessage): Promise<SendResult>;
+  /**
+   * After a crash in the middle of a send we cannot know whether the provider took the message. This asks it:
+   * the message to `to` with exactly `body` created at or after `sentAfter`, or null.
+   */
+  findSent(query: { to: string; from?: string; body: string; sentAfter: Date }): Promise<SendResult | null>;
+}
+
+// ── chat model ───────────────────────────────────────────────────────────────────────────────────────────
+
+export interface ChatMessage {
+  role: Role;
+  content: string;
+}
+
+export interface ChatRequest {
+  messages: ChatMessage[];
+  temperature?: number;
+  maxTokens?: number;
+}
+
+export interface ChatResult {
+  text: string;
+  /** The model that answered, as the provider reports it. */
+  model: string;
+  usage: TokenUsage;
+}
+
+export interface ChatModel {
+  /** `openai`, `openrouter`, `anthropic`, `openai-compatible`, `offline`. */
+  readonly provider: string;
+  readonly model: string;
+  /** Throws AppError of kind ai_timeout, ai_rate_limited, ai_auth, ai_bad_request or ai_unavailable. */
+  complete(request: ChatRequest, signal?: AbortSignal): Promise<ChatResult>;
+}
