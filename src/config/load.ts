@@ -31,6 +31,7 @@ export interface Config {
     bodyLimitBytes: number;
   };
   database: { kind: 'postgres'; url: string; poolSize: number } | { kind: 'pglite'; dataDir: string };
+  autoMigrate: boolean;
   redis: { kind: 'redis'; url: string } | { kind: 'memory' };
   keyPrefix: string;
   twilio: TwilioSettings | null;
@@ -95,6 +96,7 @@ function build(env: Env, problems: string[], warnings: string[]): Config {
       bodyLimitBytes: env.WEBHOOK_BODY_LIMIT_BYTES,
     },
     database: databaseSettings(env),
+    autoMigrate: env.AUTO_MIGRATE,
     redis: redisSettings(env),
     keyPrefix: env.REDIS_KEY_PREFIX,
     twilio: twilioSettings(env, problems),

@@ -68,6 +68,8 @@ export const envSchema = z.object({
   DB_PORT: int(1, 65535).default(5432),
   DB_POOL_SIZE: int(1, 500).default(10),
   PGLITE_DATA_DIR: z.string().trim().default('./data/pglite'),
+  /** Apply pending migrations when a process starts (under an advisory lock); false to run `chatbot migrate` yourself. */
+  AUTO_MIGRATE: bool.default(true),
 
   // Redis: REDIS_URL wins over REDIS_*
   REDIS_URL: url(['redis:', 'rediss:']),

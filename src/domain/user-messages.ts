@@ -1,0 +1,18 @@
+import type { ErrorKind } from './errors.js';
+
+/**
+ * What a WhatsApp user reads when the AI could not answer. Never a provider's own error text: it may leak
+ * internals, and it means nothing to the person on the phone.
+ */
+export function friendlyAiFailure(kind: ErrorKind): string {
+  switch (kind) {
+    case 'ai_timeout':
+      return 'Sorry, I am taking too long to think right now. Please send your message again in a moment.';
+    case 'ai_rate_limited':
+      return 'I am receiving a lot of messages right now. Please try again in a minute.';
+    case 'ai_unavailable':
+      return 'Sorry, my AI service is not reachable at the moment. Please try again shortly.';
+    default:
+      return 'Sorry, something went wrong on my side and I could not answer. The team has been notified; please try again later.';
+  }
+}

@@ -1,0 +1,53 @@
+import { randomUUID } from 'node:crypto';
+import { fastify, LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { HTTP_STATUS, isAppError } from '../domain/errors.js';
+import type { Logger } from '../log.js';
+
+export interface ServerOptions {
+  log: Logger;
+  bodyLimitBytes: number;
+  trustProxy: boolean;
+}
+
+/**
+ * The Fastify app with what every route shares: a body limit, request ids (taken from X-Request-Id when
+ * present so one id can follow a message end to end), request timeouts, and the one error handler that maps
+ * AppError kinds to statuses. Unknown errors become a generic 500 and one log line with the stack.
+ */
+export function createServer(options: ServerOptions): FastifyInstance {
+  const app = fastify({
+    loggerInstance: options.log as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: options.bodyLimitBytes,
+    trustProxy: options.trustProxy,
+    requestIdHeader: 'x-request-id',
+    genReqId: () => randomUUID(),
+    requestTimeout: 15_000,
+    connectionTimeout: 15_000,
+    routerOptions: { ignoreTrailingSlash: true },
+    return503OnClosing: true,
+  });
+
+  app.addHook('onSend', async (request, reply) => {
+    void reply.header('x-request-id', request.id);
+  });
+
+  app.setErrorHandler((error, request, reply) => {
+    if (isAppError(error)) {
+      const status = HTTP_STATUS[error.kind];
+      if (status >= 500) request.log.error({ err: error, kind: error.kind }, error.message);
+      else request.log.warn({ kind: error.kind }, error.message);
+      return reply.status(status).send({ error: error.kind, message: status >= 500 ? 'service unavailable' : error.message });
+    }
+    const statusCode = (error as { statusCode?: unknown }).statusCode;
+    if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500) {
+      request.log.warn({ statusCode, code: (error as { code?: unknown }).code }, (error as Error).message);
+      return reply.status(statusCode).send({ error: 'bad_request', message: (error as Error).message });
+    }
+    request.log.error({ err: error }, 'unhandled error');
+    return reply.status(500).send({ error: 'internal', message: 'internal error' });
+  });
+
+  app.setNotFoundHandler((_request, reply) => reply.status(404).send({ error: 'not_found' }));
+  return app;
+}

@@ -1,0 +1,132 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { TwilioSettings } from '../config/load.js';
+import { verifyTwilioSignature, publicRequestUrl } from '../channels/twilio/signature.js';
+import { parseTwilioInbound, parseTwilioStatus } from '../channels/twilio/inbound.js';
+import { appendWebhookLog, type WebhookLogInput } from '../db/webhook-logs.js';
+import { AppError, HTTP_STATUS, isAppError } from '../domain/errors.js';
+import { acceptInbound } from '../pipeline/accept-inbound.js';
+import type { PipelineDeps } from '../pipeline/deps.js';
+import { recordStatus } from '../pipeline/record-status.js';
+import { headersForLog, registerFormParser, type FormParams } from './form.js';
+
+/** Empty TwiML: Twilio shows a text/plain body to the user, so the ack must be XML with nothing to say. */
+export const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>';
+
+export interface TwilioWebhookOptions {
+  twilio: TwilioSettings | null;
+  skipSignature: boolean;
+  publicBaseUrl: string | undefined;
+  trustProxy: boolean;
+}
+
+type Deps = Pick<PipelineDeps, 'db' | 'queue' | 'log'>;
+
+/** POST /api/whatsapp/webhook/ (inbound messages), POST /api/whatsapp/status/ (delivery callbacks), GET probe. */
+export function registerTwilioWebhook(app: FastifyInstance, deps: Deps, options: TwilioWebhookOptions): void {
+  void app.register((scope, _opts, done) => {
+    registerFormParser(scope);
+
+    scope.get('/api/whatsapp/webhook/', async () => ({ status: 'ok', channel: 'twilio' }));
+
+    scope.post('/api/whatsapp/webhook/', async (request, reply) => {
+      const started = performance.now();
+      const params = checkedParams(request, options, deps, 'inbound');
+      const message = parseTwilioInbound(params);
+      const log: WebhookLogInput = {
+        ...logEntry(request, params, 'inbound', 200, started),
+        providerMessageId: message.providerMessageId,
+      };
+      const accepted = await acceptInbound(deps, message, log, request.id);
+      request.log.info(
+        { messageId: accepted.messageId, conversationId: accepted.conversationId, duplicate: accepted.duplicate },
+        accepted.duplicate ? 'redelivered message acknowledged' : 'inbound message accepted',
+      );
+      return twiml(reply);
+    });
+
+    scope.post('/api/whatsapp/status/', async (request, reply) => {
+      const started = performance.now();
+      const params = checkedParams(request, options, deps, 'status');
+      const update = parseTwilioStatus(params);
+      await recordStatus(deps, update);
+      writeLog(deps, { ...logEntry(request, params, 'status', 200, started), providerMessageId: update.providerMessageId });
+      return twiml(reply);
+    });
+
+    // A failure on these routes is also written to the audit log, with the status we answered.
+    scope.addHook('onError', async (request, _reply, error) => {
+      const kind = (request as { webhookKind?: 'inbound' | 'status' }).webhookKind;
+      if (!kind || !isAppError(error) || error.kind === 'database_unavailable') return;
+      const params = typeof request.body === 'object' && request.body !== null ? (request.body as FormParams) : {};
+      writeLog(deps, { ...logEntry(request, params, kind, HTTP_STATUS[error.kind], 0), error: error.message });
+    });
+    done();
+  });
+}
+
+/** Verify the request is Twilio's, signed over the URL it called and every parameter; else 403. */
+function checkedParams(
+  request: FastifyRequest,
+  options: TwilioWebhookOptions,
+  deps: Deps,
+  kind: 'inbound' | 'status',
+): FormParams {
+  (request as { webhookKind?: string }).webhookKind = kind;
+  if (!options.twilio) {
+    throw new AppError('config', 'the Twilio channel is not configured (set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_WHATSAPP_NUMBER)');
+  }
+  if (typeof request.body !== 'object' || request.body === null || Array.isArray(request.body)) {
+    throw new AppError('invalid_input', 'expected an application/x-www-form-urlencoded body');
+  }
+  const params = request.body as FormParams;
+  if (options.skipSignature) return params;
+  const url = publicRequestUrl({
+    publicBaseUrl: options.publicBaseUrl,
+    trustProxy: options.trustProxy,
+    protocol: request.protocol,
+    host: request.host,
+    headers: request.headers,
+    originalUrl: request.url,
+  });
+  const signature = request.headers['x-twilio-signature'];
+  const valid =
+    typeof signature === 'string' &&
+    verifyTwilioSignature({ authToken: options.twilio.authToken, url, params, signature });
+  if (!valid) {
+    deps.log.warn(
+      { ip: request.ip, url, hasSignature: typeof signature === 'string', requestId: request.id },
+      'webhook signature rejected',
+    );
+    throw new AppError('bad_signature', 'invalid Twilio signature');
+  }
+  return params;
+}
+
+function logEntry(
+  request: FastifyRequest,
+  params: FormParams,
+  kind: 'inbound' | 'status',
+  responseStatus: number,
+  started: number,
+): WebhookLogInput {
+  return {
+    channel: 'twilio',
+    kind,
+    method: request.method,
+    path: request.url,
+    headers: headersForLog(request.headers),
+    body: { ...params },
+    responseStatus,
+    processingTimeMs: started > 0 ? performance.now() - started : 0,
+  };
+}
+
+function writeLog(deps: Deps, entry: WebhookLogInput): void {
+  appendWebhookLog(deps.db, entry).catch((error: unknown) => {
+    deps.log.warn({ err: error }, 'could not write the webhook log');
+  });
+}
+
+function twiml(reply: FastifyReply): FastifyReply {
+  return reply.status(200).type('text/xml').send(EMPTY_TWIML);
+}

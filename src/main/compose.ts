@@ -1,0 +1,151 @@
+import type { Config } from '../config/load.js';
+import { createChatModel } from '../ai/select.js';
+import { createTwilioChannel } from '../channels/twilio/channel.js';
+import { connectDb, type Database } from '../db/connect.js';
+import { runMigrations } from '../db/migrate.js';
+import type { ChannelName } from '../domain/types.js';
+import { createMemoryContextCache } from '../infra/memory/context-cache.js';
+import { createMemoryLocks } from '../infra/memory/locks.js';
+import { createMemoryQueue } from '../infra/memory/queue.js';
+import { createMemoryRateLimiter } from '../infra/memory/rate-limiter.js';
+import { createRedis } from '../infra/redis/connect.js';
+import { createRedisContextCache } from '../infra/redis/context-cache.js';
+import { createRedisLocks } from '../infra/redis/locks.js';
+import { createRedisQueue } from '../infra/redis/queue.js';
+import { createRedisRateLimiter } from '../infra/redis/rate-limiter.js';
+import type { HealthCheck } from '../http/health.js';
+import type { Logger } from '../log.js';
+import type { AiRuntime, PipelineDeps } from '../pipeline/deps.js';
+import type { Channel, ContextCache, JobQueue, Locks, RateLimiter } from '../ports.js';
+
+export interface Composed {
+  config: Config;
+  database: Database;
+  deps: PipelineDeps;
+  healthChecks: Record<string, HealthCheck>;
+  /** One line per adapter choice, for the start banner. */
+  describe: string[];
+  close(): Promise<void>;
+}
+
+export interface ComposeOptions {
+  /** Apply pending migrations at start (under the advisory lock, so concurrent starts are safe). */
+  migrate: boolean;
+}
+
+/**
+ * The composition root: the one place that turns validated config into adapters. Everything it opens it also
+ * closes, in reverse order.
+ */
+export async function compose(config: Config, log: Logger, options: ComposeOptions): Promise<Composed> {
+  const closers: Array<() => Promise<void>> = [];
+  const close = async () => {
+    for (const closer of closers.reverse()) await closer().catch((error: unknown) => log.warn({ err: error }, 'close failed'));
+  };
+  try {
+    const database = await connectDb(config.database, log.child({ area: 'db' }));
+    closers.push(() => database.close());
+    if (options.migrate || database.kind === 'pglite') await runMigrations(database, log.child({ area: 'db' }));
+
+    const hot = hotState(config, log);
+    closers.push(hot.close);
+
+    const channels = new Map<ChannelName, Channel>();
+    if (config.twilio) channels.set('twilio', createTwilioChannel(config.twilio, log.child({ area: 'whatsapp' })));
+
+    const model = createChatModel(config.ai, { ...(config.http.publicBaseUrl ? { appUrl: config.http.publicBaseUrl } : {}) });
+    const ai: AiRuntime = {
+      current: () =>
+        Promise.resolve({
+          model,
+          systemPrompt: config.ai.systemPrompt,
+          temperature: config.ai.temperature,
+          maxTokens: config.ai.maxTokens,
+        }),
+    };
+
+    const deps: PipelineDeps = {
+      db: database.db,
+      queue: hot.queue,
+      locks: hot.locks,
+      context: hot.context,
+      limiter: hot.limiter,
+      ai,
+      channelFor: (name) => channels.get(name),
+      log: log.child({ area: 'pipeline' }),
+      settings: {
+        maxHistory: config.conversation.maxHistory,
+        sessionTimeoutMs: config.conversation.sessionTimeoutMs,
+        statusCallbackUrl: config.http.publicBaseUrl ? `${config.http.publicBaseUrl}/api/whatsapp/status/` : undefined,
+      },
+    };
+    const healthChecks: Record<string, HealthCheck> = {
+      database: async () => {
+        await database.ping();
+        return { driver: database.kind };
+      },
+      ...hot.healthChecks,
+    };
+    const describe = [
+      `database: ${database.kind === 'postgres' ? 'PostgreSQL' : `PGlite (embedded, ${config.database.kind === 'pglite' ? config.database.dataDir : ''})`}`,
+      `queue and hot state: ${config.redis.kind === 'redis' ? 'Redis' : 'in-process (for one process only)'}`,
+      `channel: ${config.twilio ? `Twilio (${config.twilio.whatsappNumber})` : 'none configured'}`,
+      `AI: ${model.provider}${model.provider === 'offline' ? ' (no AI key set: automatic replies)' : ` ${model.model}`}`,
+    ];
+    return { config, database, deps, healthChecks, describe, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+interface HotState {
+  queue: JobQueue;
+  locks: Locks;
+  context: ContextCache;
+  limiter: RateLimiter;
+  healthChecks: Record<string, HealthCheck>;
+  close(): Promise<void>;
+}
+
+function hotState(config: Config, log: Logger): HotState {
+  const ttlSeconds = Math.ceil(config.conversation.sessionTimeoutMs / 1000);
+  const maxTurns = config.conversation.maxHistory;
+  const queueOptions = {
+    attempts: config.worker.attempts,
+    backoffMs: config.worker.backoffMs,
+    shutdownTimeoutMs: config.worker.shutdownTimeoutMs,
+    log: log.child({ area: 'queue' }),
+  };
+  if (config.redis.kind === 'memory') {
+    const queue = createMemoryQueue(queueOptions);
+    return {
+      queue,
+      locks: createMemoryLocks(),
+      context: createMemoryContextCache({ maxTurns, ttlSeconds }),
+      limiter: createMemoryRateLimiter(),
+      healthChecks: { queue: async () => ({ adapter: 'in-process', ...(await queue.stats()) }) },
+      close: () => queue.close(),
+    };
+  }
+  const prefix = config.keyPrefix;
+  const redis = createRedis(config.redis.url, { purpose: 'commands', log: log.child({ area: 'redis' }) });
+  const queue = createRedisQueue({ url: config.redis.url, prefix, ...queueOptions });
+  return {
+    queue,
+    locks: createRedisLocks(redis, { prefix }),
+    context: createRedisContextCache(redis, { prefix, maxTurns, ttlSeconds }),
+    limiter: createRedisRateLimiter(redis, { prefix }),
+    healthChecks: {
+      redis: async () => {
+        await redis.ping();
+        return undefined;
+      },
+      queue: async () => ({ adapter: 'bullmq', ...(await queue.stats()) }),
+    },
+    close: async () => {
+      await queue.close();
+      redis.disconnect();
+    },
+  };
+}

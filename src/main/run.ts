@@ -1,0 +1,126 @@
+import { validate, type Config } from '../config/load.js';
+import { createServer } from '../http/server.js';
+import { registerHealth } from '../http/health.js';
+import { registerTwilioWebhook } from '../http/twilio-webhook.js';
+import { createLogger, type Logger } from '../log.js';
+import { processConversation } from '../pipeline/process-conversation.js';
+import { sweep } from '../pipeline/sweep.js';
+import { compose, type Composed } from './compose.js';
+import { loadDotEnv } from './env.js';
+
+export type Role = 'web' | 'worker' | 'scheduler';
+
+export interface Running {
+  composed: Composed;
+  /** The address the web role listens on, when it runs. */
+  url: string | undefined;
+  stop(): Promise<void>;
+}
+
+/** Start the given roles in this process: `start` runs all three, `web`/`worker`/`scheduler` one each. */
+export async function startRoles(roles: Role[], config: Config, log: Logger): Promise<Running> {
+  const composed = await compose(config, log, { migrate: config.autoMigrate });
+  const stops: Array<() => Promise<void>> = [];
+  let url: string | undefined;
+  try {
+    if (roles.includes('worker')) {
+      await composed.deps.queue.consume((job, context) => processConversation(composed.deps, job, context), {
+        concurrency: config.worker.concurrency,
+      });
+    }
+    if (roles.includes('scheduler')) {
+      const settings = {
+        strandedAfterMs: config.scheduler.strandedAfterMs,
+        sessionTimeoutMs: config.conversation.sessionTimeoutMs,
+        webhookLogRetentionDays: config.scheduler.webhookLogRetentionDays,
+      };
+      const round = () =>
+        sweep(composed.deps, settings, config.scheduler.sweepIntervalMs).catch((error: unknown) =>
+          log.error({ err: error }, 'sweep failed'),
+        );
+      const timer = setInterval(() => void round(), config.scheduler.sweepIntervalMs);
+      void round();
+      stops.push(() => {
+        clearInterval(timer);
+        return Promise.resolve();
+      });
+    }
+    if (roles.includes('web')) {
+      const app = createServer({
+        log: log.child({ area: 'http' }),
+        bodyLimitBytes: config.http.bodyLimitBytes,
+        trustProxy: config.http.trustProxy,
+      });
+      registerHealth(app, composed.healthChecks);
+      registerTwilioWebhook(app, composed.deps, {
+        twilio: config.twilio,
+        skipSignature: config.skipWebhookSignature,
+        publicBaseUrl: config.http.publicBaseUrl,
+        trustProxy: config.http.trustProxy,
+      });
+      url = await app.listen({ port: config.http.port, host: config.http.host });
+      // The web server stops first so no new message is accepted while the rest shuts down.
+      stops.unshift(() => app.close());
+    }
+  } catch (error) {
+    for (const stop of stops) await stop();
+    await composed.close();
+    throw error;
+  }
+  return {
+    composed,
+    url,
+    stop: async () => {
+      for (const stop of stops) await stop();
+      await composed.close();
+    },
+  };
+}
+
+/** The process entry: config (every problem at once, then exit 1), logger, roles, signals. */
+export async function main(roles: Role[]): Promise<void> {
+  loadDotEnv();
+  const result = validate(process.env);
+  if (!result.ok) {
+    process.stderr.write(
+      `whatsapp-ai-chatbot cannot start: the configuration has ${result.problems.length} problem(s):\n` +
+        result.problems.map((p) => `  ✗ ${p}`).join('\n') +
+        '\nFix them in the environment or in .env (see .env.example), then start again.\n',
+    );
+    process.exit(1);
+  }
+  const { config, warnings } = result;
+  const log = createLogger({ level: config.log.level, pretty: process.stdout.isTTY });
+  for (const warning of warnings) log.warn(warning);
+  let running: Running;
+  try {
+    running = await startRoles(roles, config, log);
+  } catch (error) {
+    log.fatal({ err: error }, 'start failed');
+    process.exit(1);
+  }
+  log.info(
+    { roles, adapters: running.composed.describe, url: running.url },
+    `whatsapp-ai-chatbot ready (${roles.join(' + ')})${running.url ? ` on ${running.url}` : ''}`,
+  );
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down: no new work, finishing what is in flight');
+    const force = setTimeout(() => {
+      log.error('shutdown took too long; exiting');
+      process.exit(1);
+    }, config.worker.shutdownTimeoutMs + 5000);
+    force.unref();
+    running.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        log.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+}

@@ -1,0 +1,36 @@
+import type { Db } from '../db/connect.js';
+import type { ChannelName } from '../domain/types.js';
+import type { Logger } from '../log.js';
+import type { Channel, ChatModel, ContextCache, JobQueue, Locks, RateLimiter } from '../ports.js';
+
+/** The model to use right now, with its settings (the active AI configuration or the environment's). */
+export interface AiChoice {
+  model: ChatModel;
+  systemPrompt: string;
+  temperature: number;
+  maxTokens: number;
+}
+
+export interface AiRuntime {
+  current(): Promise<AiChoice>;
+}
+
+/** Everything the use cases may use; each takes only the part it needs (Pick<PipelineDeps, …>). */
+export interface PipelineDeps {
+  db: Db;
+  queue: JobQueue;
+  locks: Locks;
+  context: ContextCache;
+  limiter: RateLimiter;
+  ai: AiRuntime;
+  channelFor(name: ChannelName): Channel | undefined;
+  log: Logger;
+  settings: PipelineSettings;
+}
+
+export interface PipelineSettings {
+  maxHistory: number;
+  sessionTimeoutMs: number;
+  /** Where channels post delivery callbacks; absent when we have no public URL. */
+  statusCallbackUrl: string | undefined;
+}

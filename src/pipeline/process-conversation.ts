@@ -1,0 +1,192 @@
+import { getConversation, type Conversation } from '../db/conversations.js';
+import { pendingInbound, saveReply, sessionTurns, markInbound } from '../db/messages.js';
+import { AppError, isAppError } from '../domain/errors.js';
+import { buildPrompt } from '../domain/prompt.js';
+import { splitReply } from '../domain/split.js';
+import type { Turn, TokenUsage } from '../domain/types.js';
+import { friendlyAiFailure } from '../domain/user-messages.js';
+import type { ConversationJob, JobContext, JobOutcome } from '../ports.js';
+import type { PipelineDeps } from './deps.js';
+import { sendUnsentParts } from './send-parts.js';
+
+/** How long a worker owns a conversation without renewing; renewed every third of it while working. */
+export const CONVERSATION_LOCK_TTL_MS = 30_000;
+/** When another worker holds the conversation, look again after this long (it will most likely have our message). */
+const BUSY_RETRY_MS = 500;
+/** Messages that keep arriving while we answer are folded in, but not forever. */
+const MAX_FOLDS = 3;
+const MAX_ROUNDS_PER_JOB = 20;
+
+type Deps = Pick<PipelineDeps, 'db' | 'locks' | 'context' | 'ai' | 'channelFor' | 'log' | 'settings'>;
+
+/**
+ * The worker's job: answer everything pending in one conversation, one batch at a time, in arrival order.
+ * Only the holder of the conversation's lock works on it, so replies never interleave; the database says what
+ * is pending and what is unsent, so a retried or duplicated job picks up exactly where the last one stopped.
+ */
+export async function processConversation(
+  deps: Deps,
+  job: ConversationJob,
+  context: JobContext,
+): Promise<JobOutcome> {
+  const log = deps.log.child({ conversationId: job.conversationId, jobId: context.jobId, requestId: job.requestId });
+  const lease = await deps.locks.acquire(`conversation:${job.conversationId}`, CONVERSATION_LOCK_TTL_MS);
+  if (!lease) return { kind: 'later', delayMs: BUSY_RETRY_MS };
+  const renew = setInterval(() => {
+    lease.extend(CONVERSATION_LOCK_TTL_MS).catch((error: unknown) => log.warn({ err: error }, 'lock renewal failed'));
+  }, CONVERSATION_LOCK_TTL_MS / 3);
+  renew.unref();
+  try {
+    const conversation = await getConversation(deps.db, job.conversationId);
+    if (!conversation) {
+      log.warn('job for a conversation that does not exist; dropped');
+      return { kind: 'done' };
+    }
+    // A retry means an earlier run may have died between storing a reply and caching it: rebuild from the database.
+    if (context.attempt > 1) await forgetContext(deps, conversation.id);
+    for (let round = 0; round < MAX_ROUNDS_PER_JOB; round++) {
+      const worked = await processOnce(deps, conversation, context, log);
+      if (!worked) return { kind: 'done' };
+    }
+    return { kind: 'later', delayMs: 0 };
+  } finally {
+    clearInterval(renew);
+    await lease.release().catch((error: unknown) => log.warn({ err: error }, 'lock release failed'));
+  }
+}
+
+/** One step: flush unsent parts, else answer the pending batch. False when there was nothing to do. */
+async function processOnce(
+  deps: Deps,
+  conversation: Conversation,
+  jobContext: JobContext,
+  log: Deps['log'],
+): Promise<boolean> {
+  const channel = deps.channelFor(conversation.channel);
+  if (!channel) throw new AppError('config', `no channel configured for ${conversation.channel}`);
+  if (await sendUnsentParts(deps, conversation.id, channel, log)) return true;
+
+  let batch = await pendingInbound(deps.db, conversation.id);
+  if (batch.length === 0) return false;
+  if (conversation.botPaused) {
+    await markInbound(deps.db, batch.map((m) => m.id), 'skipped', 'bot paused for human handling');
+    log.info({ count: batch.length }, 'bot paused: messages left for a human');
+    return true;
+  }
+
+  const history = await loadContext(deps, conversation);
+  let answer = await answerBatch(deps, history, batch, jobContext, log);
+  // Messages that arrived while the model was thinking are folded in, so the user gets one coherent answer.
+  for (let fold = 0; fold < MAX_FOLDS; fold++) {
+    const newer = await pendingInbound(deps.db, conversation.id);
+    if (newer.length === batch.length) break;
+    log.info({ before: batch.length, after: newer.length }, 'newer messages arrived; folding them into the answer');
+    batch = newer;
+    answer = await answerBatch(deps, history, batch, jobContext, log);
+  }
+
+  const parts = splitReply(answer.text, channel.maxBodyLength);
+  const saved = await saveReply(deps.db, {
+    conversationId: conversation.id,
+    answeredIds: batch.map((m) => m.id),
+    content: answer.text,
+    parts: parts.length > 0 ? parts : [answer.text],
+    to: conversation.userAddress,
+    from: conversation.businessAddress,
+    model: answer.model,
+    provider: answer.provider,
+    usage: answer.usage,
+    latencyMs: answer.latencyMs,
+    errorKind: answer.errorKind,
+  });
+  const now = Date.now();
+  const turns: Turn[] = [
+    ...batch.map((m) => ({ id: m.id, role: 'user' as const, content: m.content, at: m.createdAt.getTime() })),
+    { id: saved.replyId, role: 'assistant', content: answer.text, at: now },
+  ];
+  await deps.context.append(conversation.id, turns).catch(async (error: unknown) => {
+    log.warn({ err: error }, 'context cache update failed; it will be rebuilt from the database');
+    await forgetContext(deps, conversation.id);
+  });
+  log.info(
+    { replyId: saved.replyId, parts: parts.length, model: answer.model, latencyMs: answer.latencyMs, ...answer.usage },
+    answer.errorKind ? 'stored a fallback reply' : 'stored the reply',
+  );
+  await sendUnsentParts(deps, conversation.id, channel, log);
+  return true;
+}
+
+interface Answer {
+  text: string;
+  model: string | null;
+  provider: string | null;
+  usage: TokenUsage | null;
+  latencyMs: number | null;
+  errorKind: string | null;
+}
+
+/** Ask the model. A transient failure is retried by the queue; on the last attempt the user gets a kind word. */
+async function answerBatch(
+  deps: Deps,
+  history: Turn[],
+  batch: Array<{ content: string }>,
+  jobContext: JobContext,
+  log: Deps['log'],
+): Promise<Answer> {
+  const choice = await deps.ai.current();
+  const messages = buildPrompt({ systemPrompt: choice.systemPrompt, history, batch });
+  const started = performance.now();
+  try {
+    const result = await choice.model.complete({
+      messages,
+      temperature: choice.temperature,
+      maxTokens: choice.maxTokens,
+    });
+    return {
+      text: result.text,
+      model: result.model,
+      provider: choice.model.provider,
+      usage: result.usage,
+      latencyMs: Math.round(performance.now() - started),
+      errorKind: null,
+    };
+  } catch (caught) {
+    const error = isAppError(caught)
+      ? caught
+      : new AppError('ai_unavailable', 'the AI provider failed unexpectedly', { cause: caught });
+    const lastAttempt = jobContext.attempt >= jobContext.maxAttempts;
+    log.error(
+      { err: error, kind: error.kind, attempt: jobContext.attempt, maxAttempts: jobContext.maxAttempts },
+      error.retryable && !lastAttempt ? 'AI call failed; will retry' : 'AI call failed; answering with a fallback',
+    );
+    if (error.retryable && !lastAttempt) throw error;
+    return {
+      text: friendlyAiFailure(error.kind),
+      model: choice.model.model,
+      provider: choice.model.provider,
+      usage: null,
+      latencyMs: Math.round(performance.now() - started),
+      errorKind: error.kind,
+    };
+  }
+}
+
+/** The session's turns: from the hot cache, or rebuilt from PostgreSQL on a miss (and cached again). */
+async function loadContext(deps: Deps, conversation: Conversation): Promise<Turn[]> {
+  const cached = await deps.context.get(conversation.id).catch(() => null);
+  if (cached) return cached.slice(-deps.settings.maxHistory);
+  const turns = await sessionTurns(deps.db, conversation.id, {
+    maxTurns: deps.settings.maxHistory,
+    sessionTimeoutMs: deps.settings.sessionTimeoutMs,
+    now: new Date(),
+    after: conversation.contextResetAt,
+  });
+  if (turns.length > 0) await deps.context.append(conversation.id, turns).catch(() => undefined);
+  return turns;
+}
+
+async function forgetContext(deps: Deps, conversationId: string): Promise<void> {
+  await deps.context.clear(conversationId).catch((error: unknown) => {
+    deps.log.warn({ err: error, conversationId }, 'could not clear the context cache');
+  });
+}

@@ -1,0 +1,77 @@
+import {
+  claimDeliverySending,
+  recordSendFailure,
+  recordSent,
+  unsentDeliveries,
+  type Delivery,
+} from '../db/messages.js';
+import { AppError, isAppError } from '../domain/errors.js';
+import type { Channel } from '../ports.js';
+import type { PipelineDeps } from './deps.js';
+
+/** A part that failed this many times for transient reasons is given up (the record keeps the last error). */
+export const MAX_SEND_ATTEMPTS = 10;
+
+type Deps = Pick<PipelineDeps, 'db' | 'log' | 'settings'>;
+
+/**
+ * Send every stored part that has not reached the channel, in order. Returns true if there was any.
+ * A part left in 'sending' means a worker died during the API call: we ask the channel whether it got the
+ * message before sending again, so a crash never makes the user read the same part twice.
+ * A transient failure throws (the queue retries the job); a permanent one is recorded and the part skipped.
+ */
+export async function sendUnsentParts(
+  deps: Deps,
+  conversationId: string,
+  channel: Channel,
+  log: Deps['log'],
+): Promise<boolean> {
+  const parts = await unsentDeliveries(deps.db, conversationId);
+  for (const part of parts) {
+    if (part.status === 'sending' && (await alreadyDelivered(deps, channel, part, log))) continue;
+    if (part.attempts >= MAX_SEND_ATTEMPTS) {
+      await recordSendFailure(deps.db, part.id, { code: null, message: 'gave up after repeated failures', permanent: true });
+      log.error({ deliveryId: part.id }, 'outbound part given up after repeated transient failures');
+      continue;
+    }
+    await claimDeliverySending(deps.db, part.id);
+    try {
+      const result = await channel.send({
+        to: part.to,
+        ...(part.from ? { from: part.from } : {}),
+        body: part.body,
+        ...(deps.settings.statusCallbackUrl ? { statusCallbackUrl: deps.settings.statusCallbackUrl } : {}),
+      });
+      await recordSent(deps.db, part.id, result.providerMessageId, result.status);
+      log.info(
+        { deliveryId: part.id, providerMessageId: result.providerMessageId, part: part.partIndex + 1, of: part.partCount },
+        'reply sent',
+      );
+    } catch (caught) {
+      const error = isAppError(caught)
+        ? caught
+        : new AppError('channel_unavailable', 'sending failed unexpectedly', { cause: caught });
+      await recordSendFailure(deps.db, part.id, {
+        code: error.code ?? null,
+        message: error.message,
+        permanent: !error.retryable,
+      });
+      if (error.retryable) throw error;
+      log.error({ err: error, deliveryId: part.id, code: error.code }, 'the channel refused the reply for good');
+    }
+  }
+  return parts.length > 0;
+}
+
+async function alreadyDelivered(deps: Deps, channel: Channel, part: Delivery, log: Deps['log']): Promise<boolean> {
+  const found = await channel.findSent({
+    to: part.to,
+    ...(part.from ? { from: part.from } : {}),
+    body: part.body,
+    sentAfter: part.sendingStartedAt ?? new Date(0),
+  });
+  if (!found) return false;
+  await recordSent(deps.db, part.id, found.providerMessageId, found.status);
+  log.warn({ deliveryId: part.id, providerMessageId: found.providerMessageId }, 'part had been sent before a crash; not resent');
+  return true;
+}

@@ -1,0 +1,47 @@
+import { expireIdleConversations } from '../db/conversations.js';
+import { strandedWork } from '../db/messages.js';
+import { pruneWebhookLogs } from '../db/webhook-logs.js';
+import type { PipelineDeps } from './deps.js';
+
+export interface SweepSettings {
+  strandedAfterMs: number;
+  sessionTimeoutMs: number;
+  webhookLogRetentionDays: number;
+}
+
+export interface SweepResult {
+  reenqueued: number;
+  expired: number;
+  pruned: number;
+}
+
+/**
+ * The scheduler's periodic work. Re-enqueue inbound messages and outbound parts that were stored but never
+ * finished (the queue was down when they arrived, or a job failed for good), mark idle conversations inactive,
+ * prune old webhook logs. Safe to run from several schedulers: the lock makes one of them do it per round, and
+ * every step is idempotent anyway.
+ */
+export async function sweep(
+  deps: Pick<PipelineDeps, 'db' | 'queue' | 'locks' | 'log'>,
+  settings: SweepSettings,
+  roundMs: number,
+): Promise<SweepResult | null> {
+  const lease = await deps.locks.acquire('scheduler:sweep', Math.max(1000, roundMs - 100));
+  if (!lease) return null;
+  const stranded = await strandedWork(deps.db, settings.strandedAfterMs);
+  let reenqueued = 0;
+  for (const work of stranded) {
+    try {
+      await deps.queue.enqueue({ conversationId: work.conversationId, messageId: work.messageId });
+      reenqueued++;
+    } catch (error) {
+      deps.log.warn({ err: error }, 'queue still unavailable; stranded messages wait for the next sweep');
+      break;
+    }
+  }
+  const expired = await expireIdleConversations(deps.db, settings.sessionTimeoutMs);
+  const pruned = await pruneWebhookLogs(deps.db, settings.webhookLogRetentionDays);
+  if (reenqueued + expired + pruned > 0) deps.log.info({ reenqueued, expired, pruned }, 'sweep');
+  // The lease is left to expire so that other schedulers skip this round.
+  return { reenqueued, expired, pruned };
+}
