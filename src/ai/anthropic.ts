@@ -1,0 +1,105 @@
+/**
+ * ChatModel on the official @anthropic-ai/sdk Messages API. Anthropic's protocol is stricter than Chat
+ * Completions: system text is a parameter, turns must alternate, the first turn must be the user's, and
+ * max_tokens is required. The conversion below makes any context we hold acceptable.
+ */
+import Anthropic from '@anthropic-ai/sdk';
+import type { MessageParam } from '@anthropic-ai/sdk/resources/messages';
+import { AppError } from '../domain/errors.js';
+import type { ChatMessage, ChatModel, ChatRequest, ChatResult } from '../ports.js';
+import { withDeadline } from './deadline.js';
+import type { AiErrorContext } from './errors.js';
+
+export interface AnthropicOptions {
+  apiKey: string;
+  model: string;
+  baseUrl: string | undefined;
+  timeoutMs: number;
+  temperature?: number;
+  maxTokens?: number;
+}
+
+const DEFAULT_BASE_URL = 'https://api.anthropic.com';
+/** Anthropic requires max_tokens; used when neither the request nor the settings give one. */
+const FALLBACK_MAX_TOKENS = 1024;
+
+export function createAnthropicModel(options: AnthropicOptions): ChatModel {
+  const { model } = options;
+  const client = new Anthropic({
+    apiKey: options.apiKey,
+    // Explicit, so ANTHROPIC_BASE_URL in the environment cannot redirect requests behind the config's back.
+    baseURL: options.baseUrl ?? DEFAULT_BASE_URL,
+    // Our queue retries with backoff; SDK retries inside that would multiply the time a job can take.
+    maxRetries: 0,
+    timeout: options.timeoutMs,
+    webhookKey: null,
+  });
+  const context: AiErrorContext = {
+    provider: 'anthropic',
+    timeoutMs: options.timeoutMs,
+    secrets: [options.apiKey],
+  };
+
+  async function complete(request: ChatRequest, signal?: AbortSignal): Promise<ChatResult> {
+    const { system, messages } = toAnthropicConversation(request.messages);
+    if (messages.length === 0) {
+      throw new AppError('ai_bad_request', 'anthropic: the context holds no user message to answer', {
+        code: 'no_user_message',
+      });
+    }
+    const temperature = request.temperature ?? options.temperature;
+    const response = await withDeadline(context, signal, (callSignal) =>
+      client.messages.create(
+        {
+          model,
+          messages,
+          max_tokens: request.maxTokens ?? options.maxTokens ?? FALLBACK_MAX_TOKENS,
+          ...(system === '' ? {} : { system }),
+          ...(temperature === undefined ? {} : { temperature }),
+        },
+        { signal: callSignal },
+      ),
+    );
+    // Only text blocks are an answer; thinking or tool blocks are not for the user.
+    const text = response.content
+      .map((block) => (block.type === 'text' ? block.text : ''))
+      .join('')
+      .trim();
+    if (text === '') {
+      throw new AppError(
+        'ai_unavailable',
+        `anthropic: empty answer from ${model} (stop_reason: ${response.stop_reason ?? 'none'})`,
+        {
+          code: 'empty_response',
+        },
+      );
+    }
+    return {
+      text,
+      model: response.model || model,
+      usage: { inputTokens: response.usage.input_tokens, outputTokens: response.usage.output_tokens },
+    };
+  }
+
+  return { provider: 'anthropic', model, complete };
+}
+
+/** System turns → one system string; same-role neighbours merged; leading assistant turns dropped. */
+function toAnthropicConversation(turns: readonly ChatMessage[]): {
+  system: string;
+  messages: MessageParam[];
+} {
+  const system: string[] = [];
+  const messages: Array<{ role: 'user' | 'assistant'; content: string }> = [];
+  for (const turn of turns) {
+    if (turn.role === 'system') {
+      system.push(turn.content);
+      continue;
+    }
+    if (messages.length === 0 && turn.role === 'assistant') continue;
+    const previous = messages.at(-1);
+    if (previous?.role === turn.role) previous.content = `${previous.content}\n\n${turn.content}`;
+    else messages.push({ role: turn.role, content: turn.content });
+  }
+  return { system: system.join('\n\n'), messages };
+}
