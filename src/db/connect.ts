@@ -1,0 +1,110 @@
+/**
+ * Opens the database: PostgreSQL through one node-postgres pool in production, or PGlite (embedded, WASM)
+ * in the zero-setup mode. Both run the same Drizzle code; nothing outside this file knows which one it is.
+ */
+import { mkdir } from 'node:fs/promises';
+import { sql } from 'drizzle-orm';
+import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import pg from 'pg';
+import type { Config } from '../config/load.js';
+import { AppError } from '../domain/errors.js';
+import type { Logger } from '../log.js';
+import * as schema from './schema.js';
+
+/** What every repository function takes: satisfied by both drizzle(node-postgres) and drizzle(pglite). */
+export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
+
+export interface Database {
+  db: Db;
+  kind: 'postgres' | 'pglite';
+  /** `select 1`; throws AppError('database_unavailable') when the database does not answer. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+  /**
+   * Runs `work` on one connection held for its whole duration, which a session-level advisory lock needs
+   * (migrate.ts). PGlite has a single connection, so there it is the same `db`.
+   */
+  withConnection<T>(work: (db: Db) => Promise<T>): Promise<T>;
+}
+
+const CONNECT_TIMEOUT_MS = 5000;
+
+/** Connects and checks the database answers, so a wrong URL fails at boot rather than on the first webhook. */
+export async function connectDb(settings: Config['database'], log?: Logger): Promise<Database> {
+  const database =
+    settings.kind === 'postgres' ? connectPostgres(settings, log) : await connectPglite(settings.dataDir);
+  try {
+    await database.ping();
+  } catch (error) {
+    await database.close().catch(() => undefined);
+    throw error;
+  }
+  return database;
+}
+
+function connectPostgres(settings: { url: string; poolSize: number }, log?: Logger): Database {
+  const pool = new pg.Pool({
+    connectionString: settings.url,
+    max: settings.poolSize,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+  });
+  // An idle client that loses its server (restart, failover) emits 'error' on the pool; unhandled, it would
+  // crash the process. The pool drops that client and the next query opens a new one.
+  pool.on('error', (error) => log?.warn({ err: error }, 'idle database connection failed'));
+  const db = drizzlePg({ client: pool, schema });
+  let closed = false;
+  return {
+    db,
+    kind: 'postgres',
+    ping: () => ping(db),
+    async close() {
+      if (closed) return;
+      closed = true;
+      await pool.end();
+    },
+    async withConnection(work) {
+      const client = await pool.connect().catch((error: unknown) => {
+        throw unavailable(error);
+      });
+      try {
+        return await work(drizzlePg({ client, schema }));
+      } finally {
+        client.release();
+      }
+    },
+  };
+}
+
+async function connectPglite(dataDir: string): Promise<Database> {
+  // Loaded only here, so a production process never pays for the WASM build.
+  const [{ PGlite }, { drizzle: drizzlePglite }] = await Promise.all([
+    import('@electric-sql/pglite'),
+    import('drizzle-orm/pglite'),
+  ]);
+  await mkdir(dataDir, { recursive: true });
+  const client = await PGlite.create(dataDir);
+  const db = drizzlePglite({ client, schema });
+  return {
+    db,
+    kind: 'pglite',
+    ping: () => ping(db),
+    async close() {
+      if (!client.closed) await client.close();
+    },
+    withConnection: (work) => work(db),
+  };
+}
+
+async function ping(db: Db): Promise<void> {
+  try {
+    await db.execute(sql`select 1`);
+  } catch (error) {
+    throw unavailable(error);
+  }
+}
+
+function unavailable(cause: unknown): AppError {
+  const detail = cause instanceof Error ? `: ${cause.message}` : '';
+  return new AppError('database_unavailable', `The database is not reachable${detail}`, { cause });
+}

@@ -1,0 +1,81 @@
+import { and, eq, lt, sql } from 'drizzle-orm';
+import type { ChannelName } from '../domain/types.js';
+import type { Db } from './connect.js';
+import { conversations } from './schema.js';
+
+export interface Conversation {
+  id: string;
+  channel: ChannelName;
+  /** The sender as the channel gives it; replies go to it. */
+  userAddress: string;
+  /** Our address the user wrote to; replies come from it (null: the channel's default). */
+  businessAddress: string | null;
+  profileName: string | null;
+  isActive: boolean;
+  botPaused: boolean;
+  /** Turns before this are not part of the model's context. */
+  contextResetAt: Date | null;
+  lastActivityAt: Date;
+}
+
+export async function getConversation(db: Db, id: string): Promise<Conversation | null> {
+  const rows = await db
+    .select({
+      id: conversations.id,
+      channel: conversations.channel,
+      userAddress: conversations.userAddress,
+      businessAddress: conversations.businessAddress,
+      profileName: conversations.profileName,
+      isActive: conversations.isActive,
+      botPaused: conversations.botPaused,
+      contextResetAt: conversations.contextResetAt,
+      lastActivityAt: conversations.lastActivityAt,
+    })
+    .from(conversations)
+    .where(eq(conversations.id, id));
+  const row = rows[0];
+  // The CHECK constraint keeps `channel` to the ChannelName values.
+  return row ? { ...row, channel: row.channel as ChannelName } : null;
+}
+
+/** Pause or resume the bot for a conversation (a human takes over). False if there is no such conversation. */
+export async function setBotPaused(db: Db, id: string, paused: boolean): Promise<boolean> {
+  const rows = await db
+    .update(conversations)
+    .set({ botPaused: paused })
+    .where(eq(conversations.id, id))
+    .returning({ id: conversations.id });
+  return rows.length > 0;
+}
+
+/** Start the model's context afresh from now on; the stored messages stay. False if there is no such conversation. */
+export async function resetContext(db: Db, id: string): Promise<boolean> {
+  const rows = await db
+    .update(conversations)
+    .set({ contextResetAt: sql`now()` })
+    .where(eq(conversations.id, id))
+    .returning({ id: conversations.id });
+  return rows.length > 0;
+}
+
+/** Mark conversations idle for longer than idleMs inactive; returns how many. The next message reactivates one. */
+export async function expireIdleConversations(db: Db, idleMs: number): Promise<number> {
+  const expired = db.$with('expired').as(
+    db
+      .update(conversations)
+      .set({ isActive: false })
+      .where(
+        and(
+          eq(conversations.isActive, true),
+          lt(conversations.lastActivityAt, sql`now() - make_interval(secs => ${idleMs / 1000})`),
+        ),
+      )
+      .returning({ id: conversations.id }),
+  );
+  // Counted in the database: one small row back however many conversations expire.
+  const rows = await db
+    .with(expired)
+    .select({ count: sql<number>`count(*)::int` })
+    .from(expired);
+  return rows[0]?.count ?? 0;
+}

@@ -1,0 +1,176 @@
+/**
+ * Delivery of reply parts: claimed before the API call, recorded after it, then moved along by status callbacks.
+ * Callbacks come several per message, out of order, and sometimes before we stored the SID they are about:
+ * each one is kept in delivery_events and a status only ever replaces a lower-ranked one.
+ */
+import { and, asc, eq, inArray, sql } from 'drizzle-orm';
+import { bestStatus, isBetterStatus, isDeliveryStatus, isFailedStatus } from '../domain/delivery.js';
+import type { DeliveryStatus } from '../domain/types.js';
+import type { Db } from './connect.js';
+import { deliveries, deliveryEvents, messages } from './schema.js';
+
+/** One outbound part of a reply, as the sender needs it. */
+export interface Delivery {
+  id: string;
+  messageId: string;
+  conversationId: string;
+  partIndex: number;
+  partCount: number;
+  body: string;
+  to: string;
+  from: string | null;
+  status: DeliveryStatus;
+  attempts: number;
+  /** When the last send attempt started: after a crash mid-send, the channel is asked what it took since then. */
+  sendingStartedAt: Date | null;
+}
+
+const UNSENT: DeliveryStatus[] = ['pending', 'sending'];
+
+/** Parts not yet accepted by the channel, in the order the user must read them. */
+export async function unsentDeliveries(db: Db, conversationId: string): Promise<Delivery[]> {
+  const rows = await db
+    .select({
+      id: deliveries.id,
+      messageId: deliveries.messageId,
+      conversationId: deliveries.conversationId,
+      partIndex: deliveries.partIndex,
+      partCount: deliveries.partCount,
+      body: deliveries.body,
+      to: deliveries.toAddress,
+      from: deliveries.fromAddress,
+      status: deliveries.status,
+      attempts: deliveries.attempts,
+      sendingStartedAt: deliveries.sendingStartedAt,
+    })
+    .from(deliveries)
+    .innerJoin(messages, eq(messages.id, deliveries.messageId))
+    .where(and(eq(deliveries.conversationId, conversationId), inArray(deliveries.status, UNSENT)))
+    .orderBy(asc(messages.createdAt), asc(deliveries.partIndex));
+  return rows.map((row) => ({ ...row, status: asStatus(row.status) }));
+}
+
+/**
+ * Mark a part as being sent, just before the API call. A part found in 'sending' later means the process died
+ * during the call. False if the part is no longer unsent.
+ */
+export async function claimDeliverySending(db: Db, id: string): Promise<boolean> {
+  const rows = await db
+    .update(deliveries)
+    .set({ status: 'sending', sendingStartedAt: sql`now()`, attempts: sql`${deliveries.attempts} + 1` })
+    .where(and(eq(deliveries.id, id), inArray(deliveries.status, UNSENT)))
+    .returning({ id: deliveries.id });
+  return rows.length > 0;
+}
+
+/** The channel accepted the part. A callback for this SID may already have arrived: the best status wins. */
+export async function recordSent(
+  db: Db,
+  id: string,
+  providerMessageId: string,
+  status: DeliveryStatus,
+): Promise<void> {
+  await db.transaction(async (tx) => {
+    await lockSid(tx, providerMessageId);
+    const current = await tx
+      .select({ status: deliveries.status })
+      .from(deliveries)
+      .where(eq(deliveries.id, id));
+    const events = await tx
+      .select({ status: deliveryEvents.status, errorCode: deliveryEvents.errorCode })
+      .from(deliveryEvents)
+      .where(eq(deliveryEvents.providerMessageId, providerMessageId));
+    const final = bestStatus(
+      status,
+      ...current.map((row) => asStatus(row.status)),
+      ...events.map((event) => asStatus(event.status)),
+    );
+    const errorCode = events.find((event) => event.status === final)?.errorCode ?? null;
+    await tx
+      .update(deliveries)
+      .set({
+        providerMessageId,
+        status: final,
+        sentAt: sql`coalesce(${deliveries.sentAt}, now())`,
+        ...(isFailedStatus(final) && errorCode !== null ? { errorCode } : {}),
+      })
+      .where(eq(deliveries.id, id));
+  });
+}
+
+export interface SendFailure {
+  /** The provider's error code, when it gave one. */
+  code: string | null;
+  message: string;
+  /** The channel refused the message for good; otherwise it goes back to 'pending' to be tried again. */
+  permanent: boolean;
+}
+
+export async function recordSendFailure(db: Db, id: string, failure: SendFailure): Promise<void> {
+  await db
+    .update(deliveries)
+    .set({
+      status: failure.permanent ? 'failed' : 'pending',
+      errorCode: failure.code,
+      errorMessage: failure.message,
+    })
+    .where(and(eq(deliveries.id, id), inArray(deliveries.status, UNSENT)));
+}
+
+export interface StatusCallback {
+  providerMessageId: string;
+  status: DeliveryStatus;
+  errorCode: string | null;
+}
+
+/**
+ * Record a status callback. `known` is false when no stored part has this SID (yet): the event is kept and
+ * recordSent applies it when the SID arrives.
+ */
+export async function recordDeliveryStatus(db: Db, callback: StatusCallback): Promise<{ known: boolean }> {
+  return db.transaction(async (tx) => {
+    await lockSid(tx, callback.providerMessageId);
+    await tx
+      .insert(deliveryEvents)
+      .values({
+        providerMessageId: callback.providerMessageId,
+        status: callback.status,
+        errorCode: callback.errorCode,
+      })
+      .onConflictDoNothing();
+    const rows = await tx
+      .select({ id: deliveries.id, status: deliveries.status })
+      .from(deliveries)
+      .where(eq(deliveries.providerMessageId, callback.providerMessageId));
+    const part = rows[0];
+    if (!part) return { known: false };
+    if (isBetterStatus(callback.status, asStatus(part.status))) {
+      await tx
+        .update(deliveries)
+        .set({
+          status: callback.status,
+          ...(isFailedStatus(callback.status) && callback.errorCode !== null
+            ? { errorCode: callback.errorCode }
+            : {}),
+        })
+        .where(eq(deliveries.id, part.id));
+    }
+    return { known: true };
+  });
+}
+
+/** Advisory lock class for per-SID serialisation (two-key form, so it never meets single-key locks). */
+const SID_LOCK_CLASS = 20_250_601;
+
+/**
+ * recordSent and recordDeliveryStatus for one SID take turns. Without this, a callback racing the SID's
+ * storage could find no part while recordSent had already read the events, and its status would be lost.
+ */
+async function lockSid(tx: Pick<Db, 'execute'>, providerMessageId: string): Promise<void> {
+  await tx.execute(sql`select pg_advisory_xact_lock(${SID_LOCK_CLASS}, hashtext(${providerMessageId}))`);
+}
+
+/** The CHECK constraint keeps the column to DeliveryStatus values; this narrows the type and guards the rank. */
+function asStatus(value: string): DeliveryStatus {
+  return isDeliveryStatus(value) ? value : 'unknown';
+}

@@ -1,0 +1,301 @@
+/**
+ * Messages of a conversation: inbound rows (the source of truth the queue only points at), the context window,
+ * and replies with their idempotency key. Delivery tracking of the reply parts is in deliveries.ts.
+ */
+import { and, asc, desc, eq, gt, inArray, or, sql } from 'drizzle-orm';
+import { AppError } from '../domain/errors.js';
+import type { InboundMessage, Role, TokenUsage, Turn } from '../domain/types.js';
+import type { Db } from './connect.js';
+import { rowsOf } from './rows.js';
+import { deliveries, messages } from './schema.js';
+import { webhookLogRow, type WebhookLogInput } from './webhook-logs.js';
+
+export {
+  claimDeliverySending,
+  recordDeliveryStatus,
+  recordSendFailure,
+  recordSent,
+  unsentDeliveries,
+  type Delivery,
+} from './deliveries.js';
+
+export interface AcceptedInbound {
+  conversationId: string;
+  messageId: string;
+  /** The channel delivered this message id before: nothing was stored, messageId is the first copy's. */
+  duplicate: boolean;
+}
+
+/**
+ * Store an inbound message (and its webhook log) in ONE round trip: the conversation upsert, the message insert
+ * and the log insert are data-modifying CTEs of a single statement. Concurrent first messages from a new
+ * sender meet at the (channel, user_address) unique key, so there is always exactly one conversation.
+ */
+export async function acceptInbound(
+  db: Db,
+  message: InboundMessage,
+  log?: WebhookLogInput,
+): Promise<AcceptedInbound> {
+  const logInsert = log
+    ? webhookLogCte({ ...log, providerMessageId: log.providerMessageId ?? message.providerMessageId })
+    : sql``;
+  const result = await db.execute(sql`
+    with conversation as (
+      insert into conversations (channel, user_address, business_address, profile_name)
+      values (${message.channel}, ${message.from}, ${message.to || null}, ${message.profileName})
+      on conflict (channel, user_address) do update set
+        last_activity_at = now(),
+        updated_at = now(),
+        is_active = true,
+        business_address = coalesce(excluded.business_address, conversations.business_address),
+        profile_name = coalesce(excluded.profile_name, conversations.profile_name)
+      returning id
+    ), inserted as (
+      insert into messages (conversation_id, role, content, metadata, provider_message_id, processing_status)
+      select id, 'user', ${message.body}, ${JSON.stringify(message.metadata)}::jsonb, ${message.providerMessageId}, 'pending'
+      from conversation
+      on conflict (provider_message_id) do nothing
+      returning id
+    )${logInsert}
+    select conversation.id as conversation_id, inserted.id as message_id
+    from conversation left join inserted on true`);
+  const row = rowsOf<{ conversation_id: string; message_id: string | null }>(result)[0];
+  if (!row) throw new AppError('internal', 'storing the inbound message returned no row');
+  if (row.message_id !== null)
+    return { conversationId: row.conversation_id, messageId: row.message_id, duplicate: false };
+
+  // Redelivery (rare): point at the copy stored the first time.
+  const first = await db
+    .select({ id: messages.id, conversationId: messages.conversationId })
+    .from(messages)
+    .where(eq(messages.providerMessageId, message.providerMessageId));
+  const existing = first[0];
+  if (!existing)
+    throw new AppError('internal', `inbound ${message.providerMessageId} conflicted but was not found`);
+  return { conversationId: existing.conversationId, messageId: existing.id, duplicate: true };
+}
+
+function webhookLogCte(entry: WebhookLogInput) {
+  const row = webhookLogRow(entry);
+  return sql`, logged as (
+      insert into webhook_logs
+        (channel, kind, method, path, headers, body, response_status, processing_time_ms, error, provider_message_id)
+      values (${row.channel}, ${row.kind}, ${row.method}, ${row.path}, ${JSON.stringify(row.headers)}::jsonb,
+        ${JSON.stringify(row.body)}::jsonb, ${row.responseStatus}, ${row.processingTimeMs}, ${row.error},
+        ${row.providerMessageId})
+    )`;
+}
+
+export interface PendingInbound {
+  id: string;
+  content: string;
+  metadata: Record<string, unknown>;
+  providerMessageId: string | null;
+  createdAt: Date;
+}
+
+/** Inbound messages not yet handled, in arrival order: the next batch to answer. */
+export async function pendingInbound(db: Db, conversationId: string): Promise<PendingInbound[]> {
+  return db
+    .select({
+      id: messages.id,
+      content: messages.content,
+      metadata: messages.metadata,
+      providerMessageId: messages.providerMessageId,
+      createdAt: messages.createdAt,
+    })
+    .from(messages)
+    .where(
+      and(
+        eq(messages.conversationId, conversationId),
+        eq(messages.role, 'user'),
+        eq(messages.processingStatus, 'pending'),
+      ),
+    )
+    .orderBy(asc(messages.createdAt), asc(messages.id));
+}
+
+export interface SessionOptions {
+  maxTurns: number;
+  sessionTimeoutMs: number;
+  now: Date;
+  /** Context reset: only turns created after this. */
+  after?: Date | null;
+}
+
+/**
+ * The conversation's current session, oldest first, as the context cache would hold it (a window of maxTurns
+ * whose TTL is refreshed by each turn): answered user messages and replies only; nothing when the newest turn is
+ * older than the session timeout; and nothing from before a silence longer than the timeout.
+ */
+export async function sessionTurns(db: Db, conversationId: string, options: SessionOptions): Promise<Turn[]> {
+  if (options.maxTurns <= 0) return [];
+  const rows = await db
+    .select({
+      id: messages.id,
+      role: messages.role,
+      content: messages.content,
+      createdAt: messages.createdAt,
+    })
+    .from(messages)
+    .where(
+      and(
+        eq(messages.conversationId, conversationId),
+        or(
+          eq(messages.role, 'assistant'),
+          and(eq(messages.role, 'user'), eq(messages.processingStatus, 'answered')),
+        ),
+        options.after ? gt(messages.createdAt, options.after) : undefined,
+      ),
+    )
+    .orderBy(desc(messages.createdAt), desc(messages.id))
+    .limit(options.maxTurns);
+
+  const session: Turn[] = [];
+  let newer = options.now.getTime();
+  for (const row of rows) {
+    const at = row.createdAt.getTime();
+    if (newer - at > options.sessionTimeoutMs) break;
+    // The CHECK constraint keeps `role` to the Role values.
+    session.push({ id: row.id, role: row.role as Role, content: row.content, at });
+    newer = at;
+  }
+  return session.reverse();
+}
+
+export interface ReplyInput {
+  conversationId: string;
+  /** The inbound messages this reply answers, in order; the last one is the reply's idempotency key. */
+  answeredIds: string[];
+  content: string;
+  /** The content split into what the channel can carry in one message each. */
+  parts: string[];
+  to: string;
+  from: string | null;
+  model: string | null;
+  provider: string | null;
+  usage: TokenUsage | null;
+  latencyMs: number | null;
+  /** Set when the reply is a friendly fallback after an AI failure. */
+  errorKind: string | null;
+}
+
+/**
+ * Store a reply, its delivery parts, and mark what it answers, in one transaction. Keyed by the last answered
+ * message: a retried job gets the reply stored the first time (created: false) and never a second one.
+ */
+export async function saveReply(db: Db, reply: ReplyInput): Promise<{ replyId: string; created: boolean }> {
+  const key = reply.answeredIds.at(-1);
+  if (key === undefined) throw new AppError('invalid_input', 'a reply must answer at least one message');
+  return db.transaction(async (tx) => {
+    const inserted = await tx
+      .insert(messages)
+      .values({
+        conversationId: reply.conversationId,
+        role: 'assistant',
+        content: reply.content,
+        replyToMessageId: key,
+        model: reply.model,
+        provider: reply.provider,
+        inputTokens: reply.usage?.inputTokens ?? null,
+        outputTokens: reply.usage?.outputTokens ?? null,
+        latencyMs: reply.latencyMs === null ? null : Math.round(reply.latencyMs),
+        errorKind: reply.errorKind,
+      })
+      .onConflictDoNothing({ target: messages.replyToMessageId })
+      .returning({ id: messages.id });
+    const created = inserted[0];
+
+    let replyId: string;
+    if (created) {
+      replyId = created.id;
+      if (reply.parts.length > 0) {
+        await tx.insert(deliveries).values(
+          reply.parts.map((body, partIndex) => ({
+            messageId: replyId,
+            conversationId: reply.conversationId,
+            partIndex,
+            partCount: reply.parts.length,
+            body,
+            toAddress: reply.to,
+            fromAddress: reply.from,
+          })),
+        );
+      }
+    } else {
+      const existing = await tx
+        .select({ id: messages.id })
+        .from(messages)
+        .where(eq(messages.replyToMessageId, key));
+      const found = existing[0];
+      if (!found) throw new AppError('internal', `reply to ${key} conflicted but was not found`);
+      replyId = found.id;
+    }
+
+    await tx
+      .update(messages)
+      .set({ processingStatus: 'answered' })
+      .where(
+        and(
+          inArray(messages.id, reply.answeredIds),
+          sql`${messages.processingStatus} is distinct from 'answered'`,
+        ),
+      );
+    return { replyId, created: created !== undefined };
+  });
+}
+
+/**
+ * Close pending inbound messages without a reply (bot paused, rate limited, gave up). The reason is kept in the
+ * message's metadata as `processingNote`. Returns how many were still pending.
+ */
+export async function markInbound(
+  db: Db,
+  ids: string[],
+  status: 'skipped' | 'failed',
+  reason?: string,
+): Promise<number> {
+  if (ids.length === 0) return 0;
+  const rows = await db
+    .update(messages)
+    .set({
+      processingStatus: status,
+      ...(reason === undefined
+        ? {}
+        : { metadata: sql`${messages.metadata} || jsonb_build_object('processingNote', ${reason}::text)` }),
+    })
+    .where(and(inArray(messages.id, ids), eq(messages.processingStatus, 'pending')))
+    .returning({ id: messages.id });
+  return rows.length;
+}
+
+export interface StrandedWork {
+  conversationId: string;
+  messageId: string;
+}
+
+/**
+ * Conversations with work nobody is doing: an inbound message still pending, or a reply part still unsent, for
+ * longer than olderThanMs (Redis lost the job, a worker crashed). One entry per conversation, with its oldest
+ * such message, for the scheduler to enqueue again.
+ */
+export async function strandedWork(db: Db, olderThanMs: number): Promise<StrandedWork[]> {
+  const cutoff = sql`now() - make_interval(secs => ${olderThanMs / 1000})`;
+  const result = await db.execute(sql`
+    select distinct on (conversation_id) conversation_id, message_id
+    from (
+      select conversation_id, id as message_id, created_at as since
+      from messages
+      where processing_status = 'pending' and created_at < ${cutoff}
+      union all
+      -- updated_at: a part being retried with backoff is not stranded until it has gone quiet.
+      select conversation_id, message_id, updated_at as since
+      from deliveries
+      where status in ('pending', 'sending') and updated_at < ${cutoff}
+    ) stranded
+    order by conversation_id, since`);
+  return rowsOf<{ conversation_id: string; message_id: string }>(result).map((row) => ({
+    conversationId: row.conversation_id,
+    messageId: row.message_id,
+  }));
+}

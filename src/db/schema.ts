@@ -1,0 +1,210 @@
+/**
+ * The database schema, one Drizzle table per concept. drizzle-kit turns this file into the SQL migrations in
+ * ./migrations (`npm run db:generate`); never edit a migration that has been released, add a new one.
+ */
+import { sql, type SQL } from 'drizzle-orm';
+import {
+  boolean,
+  check,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  real,
+  text,
+  timestamp,
+  unique,
+  uniqueIndex,
+  uuid,
+  type AnyPgColumn,
+} from 'drizzle-orm/pg-core';
+import { DELIVERY_STATUSES } from '../domain/delivery.js';
+
+const id = () => uuid('id').primaryKey().defaultRandom();
+const stamp = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+const createdAt = () => stamp('created_at').notNull().defaultNow();
+/** Set on every update made through Drizzle's builders; raw SQL updates set it themselves. */
+const updatedAt = () =>
+  stamp('updated_at')
+    .notNull()
+    .defaultNow()
+    .$onUpdate(() => sql`now()`);
+
+/** `column IN ('a', 'b')` with the values inlined, as CHECK constraints and index predicates need. */
+function isOneOf(column: string, values: readonly string[]): SQL {
+  return sql.raw(`"${column}" in (${values.map((v) => `'${v}'`).join(', ')})`);
+}
+
+export const conversations = pgTable(
+  'conversations',
+  {
+    id: id(),
+    channel: text('channel').notNull(),
+    /** The sender exactly as the channel gives it (`whatsapp:+14155550100` or a business-scoped id). */
+    userAddress: text('user_address').notNull(),
+    /** Our number the user wrote to; replies go out from it. */
+    businessAddress: text('business_address'),
+    profileName: text('profile_name'),
+    isActive: boolean('is_active').notNull().default(true),
+    botPaused: boolean('bot_paused').notNull().default(false),
+    /** Turns before this instant are left out of the model's context (admin "reset context"). */
+    contextResetAt: stamp('context_reset_at'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+    lastActivityAt: stamp('last_activity_at').notNull().defaultNow(),
+  },
+  (t) => [
+    // One conversation per sender even when its first messages arrive concurrently.
+    unique('conversations_channel_user_address_key').on(t.channel, t.userAddress),
+    check('conversations_channel_check', isOneOf('channel', ['twilio', 'meta', 'simulator'])),
+    index('conversations_idle_idx').on(t.lastActivityAt).where(sql.raw('"is_active"')),
+  ],
+);
+
+export const messages = pgTable(
+  'messages',
+  {
+    id: id(),
+    conversationId: uuid('conversation_id')
+      .notNull()
+      .references(() => conversations.id, { onDelete: 'cascade' }),
+    role: text('role').notNull(),
+    content: text('content').notNull(),
+    metadata: jsonb('metadata').$type<Record<string, unknown>>().notNull().default({}),
+    /** Inbound: the channel's message id (Twilio MessageSid, Meta wamid); unique, so a redelivery is a no-op. */
+    providerMessageId: text('provider_message_id').unique('messages_provider_message_id_key'),
+    /** Inbound only: pending → answered | skipped | failed. */
+    processingStatus: text('processing_status'),
+    /**
+     * Assistant only: the last inbound message of the batch this reply answers. Unique, so a retried job can
+     * never store (and send) a second reply to the same messages.
+     */
+    replyToMessageId: uuid('reply_to_message_id')
+      .unique('messages_reply_to_message_id_key')
+      .references((): AnyPgColumn => messages.id, { onDelete: 'set null' }),
+    model: text('model'),
+    provider: text('provider'),
+    inputTokens: integer('input_tokens'),
+    outputTokens: integer('output_tokens'),
+    latencyMs: integer('latency_ms'),
+    /** Set when the reply is a friendly fallback after an AI failure (the AppError kind). */
+    errorKind: text('error_kind'),
+    // clock_timestamp(), not now(): rows written in one transaction must still order by creation.
+    createdAt: stamp('created_at')
+      .notNull()
+      .default(sql`clock_timestamp()`),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    check('messages_role_check', isOneOf('role', ['user', 'assistant', 'system'])),
+    check(
+      'messages_processing_status_check',
+      isOneOf('processing_status', ['pending', 'answered', 'skipped', 'failed']),
+    ),
+    index('messages_conversation_created_idx').on(t.conversationId, t.createdAt),
+    // The scheduler's stranded-work sweep reads only the (few) pending rows.
+    index('messages_pending_idx').on(t.createdAt).where(sql.raw(`"processing_status" = 'pending'`)),
+  ],
+);
+
+const UNSENT = sql.raw(`"status" in ('pending', 'sending')`);
+
+/** One row per outbound part: a long reply is split into several messages. */
+export const deliveries = pgTable(
+  'deliveries',
+  {
+    id: id(),
+    messageId: uuid('message_id')
+      .notNull()
+      .references(() => messages.id, { onDelete: 'cascade' }),
+    conversationId: uuid('conversation_id')
+      .notNull()
+      .references(() => conversations.id, { onDelete: 'cascade' }),
+    partIndex: integer('part_index').notNull(),
+    partCount: integer('part_count').notNull(),
+    body: text('body').notNull(),
+    toAddress: text('to_address').notNull(),
+    fromAddress: text('from_address'),
+    status: text('status').notNull().default('pending'),
+    providerMessageId: text('provider_message_id').unique('deliveries_provider_message_id_key'),
+    errorCode: text('error_code'),
+    errorMessage: text('error_message'),
+    attempts: integer('attempts').notNull().default(0),
+    sendingStartedAt: stamp('sending_started_at'),
+    sentAt: stamp('sent_at'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    unique('deliveries_message_part_key').on(t.messageId, t.partIndex),
+    check('deliveries_status_check', isOneOf('status', DELIVERY_STATUSES)),
+    // Unsent parts per conversation (sender) and stranded ones (scheduler): few rows, small index.
+    index('deliveries_unsent_idx').on(t.conversationId, t.updatedAt).where(UNSENT),
+  ],
+);
+
+/** Every status callback, kept even when it arrives before we stored the SID it is about. */
+export const deliveryEvents = pgTable(
+  'delivery_events',
+  {
+    providerMessageId: text('provider_message_id').notNull(),
+    status: text('status').notNull(),
+    errorCode: text('error_code'),
+    receivedAt: stamp('received_at').notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ name: 'delivery_events_pkey', columns: [t.providerMessageId, t.status] }),
+    check('delivery_events_status_check', isOneOf('status', DELIVERY_STATUSES)),
+  ],
+);
+
+export const aiConfigurations = pgTable(
+  'ai_configurations',
+  {
+    id: id(),
+    name: text('name').notNull().unique('ai_configurations_name_key'),
+    provider: text('provider').notNull(),
+    apiKeyEncrypted: text('api_key_encrypted'),
+    model: text('model').notNull(),
+    baseUrl: text('base_url'),
+    systemPrompt: text('system_prompt'),
+    temperature: real('temperature'),
+    maxTokens: integer('max_tokens'),
+    isActive: boolean('is_active').notNull().default(false),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  // At most one active configuration, enforced by the database rather than by careful callers.
+  (t) => [uniqueIndex('ai_configurations_one_active_idx').on(t.isActive).where(sql.raw('"is_active"'))],
+);
+
+export const webhookLogs = pgTable(
+  'webhook_logs',
+  {
+    id: id(),
+    channel: text('channel').notNull(),
+    kind: text('kind').notNull(),
+    method: text('method').notNull(),
+    path: text('path').notNull(),
+    headers: jsonb('headers').$type<Record<string, string>>().notNull().default({}),
+    body: jsonb('body').$type<Record<string, unknown>>().notNull().default({}),
+    responseStatus: integer('response_status').notNull(),
+    processingTimeMs: real('processing_time_ms').notNull(),
+    error: text('error'),
+    providerMessageId: text('provider_message_id'),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    check('webhook_logs_kind_check', isOneOf('kind', ['inbound', 'status'])),
+    index('webhook_logs_created_idx').on(t.createdAt),
+  ],
+);
+
+export const adminUsers = pgTable('admin_users', {
+  id: id(),
+  username: text('username').notNull().unique('admin_users_username_key'),
+  passwordHash: text('password_hash').notNull(),
+  createdAt: createdAt(),
+  lastLoginAt: stamp('last_login_at'),
+});

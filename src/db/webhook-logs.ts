@@ -1,0 +1,53 @@
+import { lt, sql } from 'drizzle-orm';
+import type { ChannelName } from '../domain/types.js';
+import type { Db } from './connect.js';
+import { webhookLogs } from './schema.js';
+
+/** One webhook call as the operator sees it in the admin. Callers redact secrets; this stores what it is given. */
+export interface WebhookLogInput {
+  channel: ChannelName;
+  kind: 'inbound' | 'status';
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  body: Record<string, unknown>;
+  responseStatus: number;
+  processingTimeMs: number;
+  error?: string | null;
+  providerMessageId?: string | null;
+}
+
+/** The row values of a log entry; acceptInbound writes the same row inside its own statement. */
+export function webhookLogRow(entry: WebhookLogInput): typeof webhookLogs.$inferInsert {
+  return {
+    channel: entry.channel,
+    kind: entry.kind,
+    method: entry.method,
+    path: entry.path,
+    headers: entry.headers,
+    body: entry.body,
+    responseStatus: entry.responseStatus,
+    processingTimeMs: entry.processingTimeMs,
+    error: entry.error ?? null,
+    providerMessageId: entry.providerMessageId ?? null,
+  };
+}
+
+export async function appendWebhookLog(db: Db, entry: WebhookLogInput): Promise<void> {
+  await db.insert(webhookLogs).values(webhookLogRow(entry));
+}
+
+/** Delete log rows older than olderThanDays; returns how many. */
+export async function pruneWebhookLogs(db: Db, olderThanDays: number): Promise<number> {
+  const pruned = db.$with('pruned').as(
+    db
+      .delete(webhookLogs)
+      .where(lt(webhookLogs.createdAt, sql`now() - make_interval(days => ${olderThanDays})`))
+      .returning({ id: webhookLogs.id }),
+  );
+  const rows = await db
+    .with(pruned)
+    .select({ count: sql<number>`count(*)::int` })
+    .from(pruned);
+  return rows[0]?.count ?? 0;
+}

@@ -1,0 +1,60 @@
+import type { DeliveryStatus } from './types.js';
+
+/** Every delivery status, in rank order; the schema's CHECK constraints are built from this list. */
+export const DELIVERY_STATUSES = [
+  'pending',
+  'sending',
+  'queued',
+  'accepted',
+  'scheduled',
+  'sent',
+  'failed',
+  'undelivered',
+  'canceled',
+  'unknown',
+  'delivered',
+  'read',
+] as const satisfies readonly DeliveryStatus[];
+
+/**
+ * How far along a message is. Status callbacks arrive several per message and out of order, so a status only
+ * replaces one of lower rank. A failure outranks `sent` (the channel gave up after accepting it) but not
+ * `delivered`/`read`, which the handset confirmed.
+ */
+const RANK: Record<DeliveryStatus, number> = {
+  pending: 0,
+  sending: 1,
+  queued: 2,
+  accepted: 2,
+  scheduled: 2,
+  sent: 3,
+  failed: 4,
+  undelivered: 4,
+  canceled: 4,
+  unknown: 4,
+  delivered: 5,
+  read: 6,
+};
+
+export function deliveryRank(status: DeliveryStatus): number {
+  return RANK[status];
+}
+
+/** True when `next` should replace `current`. */
+export function isBetterStatus(next: DeliveryStatus, current: DeliveryStatus): boolean {
+  return RANK[next] > RANK[current];
+}
+
+/** The best-ranked of some statuses (the first wins a tie). */
+export function bestStatus(first: DeliveryStatus, ...others: DeliveryStatus[]): DeliveryStatus {
+  return others.reduce((best, status) => (isBetterStatus(status, best) ? status : best), first);
+}
+
+export function isDeliveryStatus(value: string): value is DeliveryStatus {
+  return value in RANK;
+}
+
+/** Statuses that end a delivery in failure; their error code is kept. */
+export function isFailedStatus(status: DeliveryStatus): boolean {
+  return status === 'failed' || status === 'undelivered' || status === 'canceled';
+}

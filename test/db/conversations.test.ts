@@ -1,0 +1,67 @@
+import { eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Db } from '../../src/db/connect.js';
+import {
+  expireIdleConversations,
+  getConversation,
+  resetContext,
+  setBotPaused,
+} from '../../src/db/conversations.js';
+import { acceptInbound } from '../../src/db/messages.js';
+import { conversations } from '../../src/db/schema.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { inbound, sender } from './fixtures.js';
+
+let testDb: TestDatabase;
+let db: Db;
+beforeAll(async () => {
+  testDb = await createTestDatabase();
+  db = testDb.database.db;
+});
+afterAll(async () => {
+  await testDb.close();
+});
+
+describe('conversations', () => {
+  it('returns null for an unknown id', async () => {
+    expect(await getConversation(db, '00000000-0000-4000-8000-000000000000')).toBeNull();
+  });
+
+  it('pauses and resumes the bot', async () => {
+    const { conversationId } = await acceptInbound(db, inbound());
+    expect(await setBotPaused(db, conversationId, true)).toBe(true);
+    expect((await getConversation(db, conversationId))?.botPaused).toBe(true);
+    await setBotPaused(db, conversationId, false);
+    expect((await getConversation(db, conversationId))?.botPaused).toBe(false);
+    expect(await setBotPaused(db, '00000000-0000-4000-8000-000000000000', true)).toBe(false);
+  });
+
+  it('resetContext records when the context was reset', async () => {
+    const { conversationId } = await acceptInbound(db, inbound());
+    const before = Date.now();
+    await resetContext(db, conversationId);
+    const resetAt = (await getConversation(db, conversationId))?.contextResetAt;
+    expect(resetAt).toBeInstanceOf(Date);
+    // Database and test share the machine's clock; allow for rounding to the millisecond.
+    expect(resetAt!.getTime()).toBeGreaterThanOrEqual(before - 1000);
+  });
+
+  it('expires conversations idle longer than the limit, and a new message reactivates one', async () => {
+    const from = sender();
+    const idle = await acceptInbound(db, inbound({ from }));
+    const busy = await acceptInbound(db, inbound());
+    await db
+      .update(conversations)
+      .set({ lastActivityAt: new Date(Date.now() - 2 * 3_600_000) })
+      .where(eq(conversations.id, idle.conversationId));
+
+    expect(await expireIdleConversations(db, 3_600_000)).toBeGreaterThanOrEqual(1);
+    expect((await getConversation(db, idle.conversationId))?.isActive).toBe(false);
+    expect((await getConversation(db, busy.conversationId))?.isActive).toBe(true);
+    // Already inactive: not counted again.
+    expect(await expireIdleConversations(db, 3_600_000)).toBe(0);
+
+    await acceptInbound(db, inbound({ from }));
+    expect((await getConversation(db, idle.conversationId))?.isActive).toBe(true);
+  });
+});

@@ -1,0 +1,71 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { connectDb } from '../../src/db/connect.js';
+import { acceptInbound, pendingInbound, saveReply, sessionTurns } from '../../src/db/messages.js';
+import { runMigrations } from '../../src/db/migrate.js';
+import { inbound, sender } from './fixtures.js';
+
+describe('PGlite (zero-setup mode)', () => {
+  // The first start runs initdb inside WASM: about 10 s on our machines.
+  it('runs the same migrations and repositories as PostgreSQL', { timeout: 120_000 }, async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'pglite-'));
+    const dataDir = path.join(dir, 'data', 'pglite');
+    const database = await connectDb({ kind: 'pglite', dataDir });
+    try {
+      expect(database.kind).toBe('pglite');
+      expect((await runMigrations(database)).applied).toBeGreaterThan(0);
+      expect(await runMigrations(database)).toEqual({ applied: 0 });
+      await database.ping();
+
+      const db = database.db;
+      const from = sender();
+      const first = await acceptInbound(db, inbound({ from, body: 'one', metadata: { numMedia: 0 } }), {
+        channel: 'twilio',
+        kind: 'inbound',
+        method: 'POST',
+        path: '/api/whatsapp/webhook/',
+        headers: {},
+        body: {},
+        responseStatus: 200,
+        processingTimeMs: 1,
+      });
+      const again = await acceptInbound(db, { ...inbound({ from }), providerMessageId: 'SMsame' });
+      expect(await acceptInbound(db, { ...inbound({ from }), providerMessageId: 'SMsame' })).toEqual({
+        ...again,
+        duplicate: true,
+      });
+      expect(again.conversationId).toBe(first.conversationId);
+
+      const pending = await pendingInbound(db, first.conversationId);
+      expect(pending.map((m) => m.id)).toEqual([first.messageId, again.messageId]);
+      expect(pending[0]).toMatchObject({ content: 'one', metadata: { numMedia: 0 } });
+      expect(pending[0]?.createdAt).toBeInstanceOf(Date);
+
+      const saved = await saveReply(db, {
+        conversationId: first.conversationId,
+        answeredIds: [first.messageId, again.messageId],
+        content: 'answer',
+        parts: ['answer'],
+        to: from,
+        from: null,
+        model: null,
+        provider: 'offline',
+        usage: null,
+        latencyMs: 3,
+        errorKind: null,
+      });
+      expect(saved.created).toBe(true);
+      const turns = await sessionTurns(db, first.conversationId, {
+        maxTurns: 10,
+        sessionTimeoutMs: 60_000,
+        now: new Date(),
+      });
+      expect(turns.map((t) => t.role)).toEqual(['user', 'user', 'assistant']);
+    } finally {
+      await database.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
