@@ -191,7 +191,7 @@ function aiSettings(env: Env, problems: string[]): AiSettings {
   }
   const model = modelFor(provider, env);
   if (provider === 'anthropic' && model.includes('/')) {
-    problems.push('AI_MODEL: must name an Anthropic model for the anthropic provider, e.g. anthropic/claude-sonnet-4-5');
+    problems.push('AI_MODEL: must name an Anthropic model for the anthropic provider, e.g. anthropic/claude-sonnet-4-6');
   }
   return {
     provider,

@@ -1,0 +1,135 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, validate } from '../../src/config/load.js';
+
+const TWILIO = {
+  TWILIO_ACCOUNT_SID: `AC${'0'.repeat(32)}`,
+  TWILIO_AUTH_TOKEN: 'token',
+  TWILIO_WHATSAPP_NUMBER: 'whatsapp:+14155238886',
+};
+
+describe('config', () => {
+  it('starts with no variables at all: embedded database, in-process hot state, offline AI', () => {
+    const config = loadConfig({});
+    expect(config.http.port).toBe(8000);
+    expect(config.database).toEqual({ kind: 'pglite', dataDir: './data/pglite' });
+    expect(config.redis).toEqual({ kind: 'memory' });
+    expect(config.ai.provider).toBe('offline');
+    expect(config.twilio).toBeNull();
+    expect(config.conversation).toEqual({
+      maxHistory: 10,
+      sessionTimeoutMs: 30 * 60_000,
+      rateLimitMax: 10,
+      rateLimitWindowSeconds: 60,
+    });
+  });
+
+  it('reports every problem at once, naming the variable and never a secret value', () => {
+    const result = validate({
+      PORT: 'eighty',
+      MAX_CONVERSATION_HISTORY: '0',
+      TWILIO_ACCOUNT_SID: 'not-a-sid',
+      TWILIO_WHATSAPP_NUMBER: '+14155238886',
+      DATABASE_URL: 'mysql://x',
+      OPENAI_API_KEY: 'sk-secret-value',
+      AI_TIMEOUT_SECONDS: '-1',
+    });
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    const text = result.problems.join('\n');
+    for (const name of [
+      'PORT',
+      'MAX_CONVERSATION_HISTORY',
+      'TWILIO_ACCOUNT_SID',
+      'TWILIO_WHATSAPP_NUMBER',
+      'DATABASE_URL',
+      'AI_TIMEOUT_SECONDS',
+    ]) {
+      expect(text).toContain(name);
+    }
+    expect(text).not.toContain('sk-secret-value');
+  });
+
+  it('lists missing Twilio settings together when only some are given', () => {
+    const result = validate({ TWILIO_ACCOUNT_SID: TWILIO.TWILIO_ACCOUNT_SID });
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.problems).toEqual([
+      'TWILIO_AUTH_TOKEN: required when any TWILIO_* variable is set',
+      'TWILIO_WHATSAPP_NUMBER: required when any TWILIO_* variable is set',
+    ]);
+  });
+
+  it('throws a ConfigError listing the problems from loadConfig', () => {
+    expect(() => loadConfig({ PORT: '99999' })).toThrow(ConfigError);
+  });
+
+  it('treats empty variables as unset, as the original .env did', () => {
+    expect(loadConfig({ PORT: '', DATABASE_URL: '', REDIS_URL: '' }).http.port).toBe(8000);
+  });
+
+  it('lets DATABASE_URL and REDIS_URL win over DB_* and REDIS_*', () => {
+    const config = loadConfig({
+      DATABASE_URL: 'postgresql://u@h:1/db',
+      DB_HOST: 'other',
+      REDIS_URL: 'redis://r:2/3',
+      REDIS_HOST: 'other',
+    });
+    expect(config.database).toMatchObject({ kind: 'postgres', url: 'postgresql://u@h:1/db' });
+    expect(config.redis).toEqual({ kind: 'redis', url: 'redis://r:2/3' });
+  });
+
+  it('builds URLs from the Django-style DB_* and REDIS_* variables, escaping passwords', () => {
+    const config = loadConfig({
+      DB_NAME: 'chat',
+      DB_USER: 'bot',
+      DB_PASSWORD: 'p@ss/word',
+      DB_HOST: 'db',
+      REDIS_HOST: 'cache',
+      REDIS_DB: '2',
+    });
+    expect(config.database).toMatchObject({ url: 'postgresql://bot:p%40ss%2Fword@db:5432/chat' });
+    expect(config.redis).toEqual({ kind: 'redis', url: 'redis://cache:6379/2' });
+  });
+
+  it('prefers OpenRouter, then OpenAI, then Anthropic keys', () => {
+    const both = loadConfig({ OPENROUTER_API_KEY: 'or', OPENAI_API_KEY: 'oa', AI_MODEL: 'openai/gpt-4' });
+    expect(both.ai).toMatchObject({ provider: 'openrouter', apiKey: 'or', model: 'openai/gpt-4' });
+    expect(both.ai.baseUrl).toBe('https://openrouter.ai/api/v1');
+    const openai = loadConfig({ OPENAI_API_KEY: 'oa', AI_MODEL: 'openai/gpt-4' });
+    expect(openai.ai).toMatchObject({ provider: 'openai', apiKey: 'oa', model: 'gpt-4' });
+    expect(loadConfig({ OPENAI_API_KEY: 'oa', OPENAI_MODEL: 'gpt-4.1' }).ai.model).toBe('gpt-4.1');
+    const anthropic = loadConfig({ ANTHROPIC_API_KEY: 'an', AI_MODEL: 'anthropic/claude-sonnet-4-6' });
+    expect(anthropic.ai).toMatchObject({ provider: 'anthropic', model: 'claude-sonnet-4-6' });
+  });
+
+  it('uses a bare AI_BASE_URL as an OpenAI-compatible server (Ollama) without a key', () => {
+    const config = loadConfig({ AI_BASE_URL: 'http://127.0.0.1:11434/v1', AI_MODEL: 'llama3.1' });
+    expect(config.ai).toMatchObject({ provider: 'openai-compatible', apiKey: undefined, model: 'llama3.1' });
+  });
+
+  it('refuses a forced provider without its key', () => {
+    const result = validate({ AI_PROVIDER: 'anthropic' });
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.problems.join()).toContain('ANTHROPIC_API_KEY');
+  });
+
+  it('refuses to skip signature verification in production and warns loudly elsewhere', () => {
+    const production = validate({ ...TWILIO, NODE_ENV: 'production', SKIP_WEBHOOK_SIGNATURE_VERIFICATION: 'true' });
+    expect(production.ok).toBe(false);
+    const development = validate({ ...TWILIO, SKIP_WEBHOOK_SIGNATURE_VERIFICATION: 'true' });
+    expect(development.ok).toBe(true);
+    if (development.ok) {
+      expect(development.config.skipWebhookSignature).toBe(true);
+      expect(development.warnings.join()).toContain('NOT checked');
+    }
+  });
+
+  it('accepts Python-style booleans and rejects nonsense', () => {
+    expect(loadConfig({ SKIP_WEBHOOK_SIGNATURE_VERIFICATION: 'True' }).skipWebhookSignature).toBe(true);
+    expect(validate({ TRUST_PROXY: 'maybe' }).ok).toBe(false);
+  });
+
+  it('strips the trailing slash of PUBLIC_BASE_URL', () => {
+    expect(loadConfig({ PUBLIC_BASE_URL: 'https://bot.example.com/' }).http.publicBaseUrl).toBe('https://bot.example.com');
+  });
+});
