@@ -51,7 +51,7 @@ export function bestStatus(first: DeliveryStatus, ...others: DeliveryStatus[]): 
 }
 
 export function isDeliveryStatus(value: string): value is DeliveryStatus {
-  return value in RANK;
+  return Object.hasOwn(RANK, value);
 }
 
 /** Statuses that end a delivery in failure; their error code is kept. */
