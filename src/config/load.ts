@@ -36,6 +36,8 @@ export interface Config {
   keyPrefix: string;
   twilio: TwilioSettings | null;
   skipWebhookSignature: boolean;
+  /** The local web chat at /simulator/, a channel that goes through the same pipeline as Twilio. */
+  simulator: { enabled: boolean };
   ai: AiSettings;
   conversation: {
     maxHistory: number;
@@ -101,6 +103,7 @@ function build(env: Env, problems: string[], warnings: string[]): Config {
     keyPrefix: env.REDIS_KEY_PREFIX,
     twilio: twilioSettings(env, problems),
     skipWebhookSignature: env.SKIP_WEBHOOK_SIGNATURE_VERIFICATION,
+    simulator: { enabled: simulatorEnabled(env, warnings) },
     ai: aiSettings(env, problems),
     conversation: {
       maxHistory: env.MAX_CONVERSATION_HISTORY,
@@ -121,6 +124,16 @@ function build(env: Env, problems: string[], warnings: string[]): Config {
     },
     log: { level: env.LOG_LEVEL, dir: env.LOG_DIR },
   };
+}
+
+/** Never reachable in production by accident: there it needs an explicit SIMULATOR_ENABLED=true. */
+function simulatorEnabled(env: Env, warnings: string[]): boolean {
+  const twilioConfigured = Boolean(env.TWILIO_ACCOUNT_SID ?? env.TWILIO_AUTH_TOKEN ?? env.TWILIO_WHATSAPP_NUMBER);
+  const enabled = env.SIMULATOR_ENABLED ?? (!twilioConfigured && env.NODE_ENV !== 'production');
+  if (enabled && env.NODE_ENV === 'production') {
+    warnings.push('SIMULATOR_ENABLED=true in production: anyone who can reach /simulator/ can talk to the bot.');
+  }
+  return enabled;
 }
 
 function databaseSettings(env: Env): Config['database'] {

@@ -90,6 +90,9 @@ export const envSchema = z.object({
   TWILIO_API_BASE_URL: url(['http:', 'https:']),
   SKIP_WEBHOOK_SIGNATURE_VERIFICATION: bool.default(false),
 
+  // Local web chat simulator: on by default only when Twilio is not configured and NODE_ENV is not production
+  SIMULATOR_ENABLED: bool.optional(),
+
   // AI
   AI_PROVIDER: z
     .enum(['openrouter', 'openai', 'anthropic', 'openai-compatible', 'offline'])

@@ -1,5 +1,6 @@
 import type { Config } from '../config/load.js';
 import { createChatModel } from '../ai/select.js';
+import { createSimulatorChannel, type SimulatorChannel } from '../channels/simulator/channel.js';
 import { createTwilioChannel } from '../channels/twilio/channel.js';
 import { connectDb, type Database } from '../db/connect.js';
 import { runMigrations } from '../db/migrate.js';
@@ -23,6 +24,8 @@ export interface Composed {
   database: Database;
   deps: PipelineDeps;
   healthChecks: Record<string, HealthCheck>;
+  /** The local chat channel, when enabled (its web routes are registered by the web role). */
+  simulator: SimulatorChannel | undefined;
   /** One line per adapter choice, for the start banner. */
   describe: string[];
   close(): Promise<void>;
@@ -52,6 +55,8 @@ export async function compose(config: Config, log: Logger, options: ComposeOptio
 
     const channels = new Map<ChannelName, Channel>();
     if (config.twilio) channels.set('twilio', createTwilioChannel(config.twilio, log.child({ area: 'whatsapp' })));
+    const simulator = config.simulator.enabled ? createSimulatorChannel() : undefined;
+    if (simulator) channels.set('simulator', simulator);
 
     const model = createChatModel(config.ai, { ...(config.http.publicBaseUrl ? { appUrl: config.http.publicBaseUrl } : {}) });
     const ai: AiRuntime = {
@@ -89,10 +94,12 @@ export async function compose(config: Config, log: Logger, options: ComposeOptio
     const describe = [
       `database: ${database.kind === 'postgres' ? 'PostgreSQL' : `PGlite (embedded, ${config.database.kind === 'pglite' ? config.database.dataDir : ''})`}`,
       `queue and hot state: ${config.redis.kind === 'redis' ? 'Redis' : 'in-process (for one process only)'}`,
-      `channel: ${config.twilio ? `Twilio (${config.twilio.whatsappNumber})` : 'none configured'}`,
+      `channels: ${[config.twilio ? `Twilio (${config.twilio.whatsappNumber})` : '', simulator ? 'simulator (/simulator/)' : '']
+        .filter(Boolean)
+        .join(', ') || 'none configured'}`,
       `AI: ${model.provider}${model.provider === 'offline' ? ' (no AI key set: automatic replies)' : ` ${model.model}`}`,
     ];
-    return { config, database, deps, healthChecks, describe, close };
+    return { config, database, deps, healthChecks, simulator, describe, close };
   } catch (error) {
     await close();
     throw error;

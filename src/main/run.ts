@@ -2,6 +2,7 @@ import { validate, type Config } from '../config/load.js';
 import { createServer } from '../http/server.js';
 import { registerHealth } from '../http/health.js';
 import { registerTwilioWebhook } from '../http/twilio-webhook.js';
+import { registerSimulator } from '../channels/simulator/routes.js';
 import { createLogger, type Logger } from '../log.js';
 import { processConversation } from '../pipeline/process-conversation.js';
 import { sweep } from '../pipeline/sweep.js';
@@ -58,6 +59,7 @@ export async function startRoles(roles: Role[], config: Config, log: Logger): Pr
         publicBaseUrl: config.http.publicBaseUrl,
         trustProxy: config.http.trustProxy,
       });
+      if (composed.simulator) registerSimulator(app, composed.deps, composed.simulator);
       url = await app.listen({ port: config.http.port, host: config.http.host });
       // The web server stops first so no new message is accepted while the rest shuts down.
       stops.unshift(() => app.close());
