@@ -1,0 +1,81 @@
+/** Channel over the official twilio SDK: one client per process, errors classified in errors.ts. */
+import type { TwilioSettings } from '../../config/load.js';
+import type { Logger } from '../../log.js';
+import type { Channel, OutboundMessage, SendResult } from '../../ports.js';
+import { createTwilioClient } from './client.js';
+import { mapTwilioError } from './errors.js';
+import { toDeliveryStatus } from './inbound.js';
+
+/** Twilio's limit for one WhatsApp message body (error 21617 above it). */
+export const TWILIO_MAX_BODY_LENGTH = 1600;
+/** Twilio's date_created has whole seconds; our clock and theirs also drift a little. */
+const CLOCK_SLACK_MS = 2000;
+/** findSent looks at this many of the newest messages to the user; it runs minutes after a crash, not days. */
+const FIND_SENT_LIMIT = 50;
+
+export function createTwilioChannel(settings: TwilioSettings, log?: Logger): Channel {
+  const client = createTwilioClient(settings);
+
+  async function send(message: OutboundMessage): Promise<SendResult> {
+    try {
+      const created = await client.messages.create({
+        to: message.to,
+        from: message.from ?? settings.whatsappNumber,
+        body: message.body,
+        ...(message.statusCallbackUrl ? { statusCallback: message.statusCallbackUrl } : {}),
+      });
+      return { providerMessageId: created.sid, status: toDeliveryStatus(created.status) };
+    } catch (error) {
+      const mapped = mapTwilioError(error, 'send');
+      log?.warn({ kind: mapped.kind, code: mapped.code, retryable: mapped.retryable }, mapped.message);
+      throw mapped;
+    }
+  }
+
+  async function findSent(query: {
+    to: string;
+    from?: string;
+    body: string;
+    sentAfter: Date;
+  }): Promise<SendResult | null> {
+    const since = query.sentAfter.getTime() - CLOCK_SLACK_MS;
+    // No DateSent> filter: a message still queued has no date_sent yet, and is exactly the one we look for.
+    let messages;
+    try {
+      messages = await client.messages.list({
+        to: query.to,
+        from: query.from ?? settings.whatsappNumber,
+        limit: FIND_SENT_LIMIT,
+      });
+    } catch (error) {
+      throw mapTwilioError(error, 'message lookup');
+    }
+    let newest: { sid: string; status: string; at: number } | null = null;
+    for (const candidate of messages) {
+      const at = candidate.dateCreated instanceof Date ? candidate.dateCreated.getTime() : Number.NaN;
+      if (candidate.body !== query.body || !(at >= since)) continue;
+      if (newest === null || at > newest.at) newest = { sid: candidate.sid, status: candidate.status, at };
+    }
+    return newest && { providerMessageId: newest.sid, status: toDeliveryStatus(newest.status) };
+  }
+
+  return { name: 'twilio', maxBodyLength: TWILIO_MAX_BODY_LENGTH, send, findSent };
+}
+
+export interface TwilioAccount {
+  sid: string;
+  friendlyName: string;
+  /** `active`, `suspended` or `closed`. */
+  status: string;
+}
+
+/** GET the account resource: proves the SID and auth token work (chatbot validate-config). */
+export async function fetchTwilioAccount(settings: TwilioSettings): Promise<TwilioAccount> {
+  const client = createTwilioClient(settings, { timeoutMs: 10_000 });
+  try {
+    const account = await client.api.v2010.account.fetch();
+    return { sid: account.sid, friendlyName: account.friendlyName, status: account.status };
+  } catch (error) {
+    throw mapTwilioError(error, 'account check');
+  }
+}

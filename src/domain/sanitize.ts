@@ -1,0 +1,55 @@
+/**
+ * Pure text and address checks for what arrives from the outside world. No I/O, no channel knowledge beyond the
+ * shape of addresses.
+ */
+
+// C0 controls except \t (09) and \n (0A), DEL, and the C1 block. \r is handled first (line endings).
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const CONTROL_CHARS = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F]/g;
+
+/**
+ * Remove control characters that have no business in a chat message (they can corrupt logs, terminals and
+ * prompts), keeping newlines, tabs and every printable character including emoji. Line endings become \n.
+ */
+export function stripControlChars(text: string): string {
+  return text.replace(/\r\n?/g, '\n').replace(CONTROL_CHARS, '');
+}
+
+const E164 = /^\+[1-9]\d{6,14}$/;
+
+/** `+` then 7–15 digits, the first not 0 (ITU-T E.164 as Twilio and Meta accept it). */
+export function isE164(phone: string): boolean {
+  return E164.test(phone);
+}
+
+// A business-scoped user id (users who hide their number): letters, digits and . _ - only, so it cannot smuggle
+// separators or whitespace into keys and logs.
+const BUSINESS_SCOPED_ID = /^[A-Za-z0-9._-]{1,128}$/;
+const WHATSAPP_PREFIX = 'whatsapp:';
+
+/** `whatsapp:+E164`, or `whatsapp:` followed by a plausible business-scoped id. */
+export function isChannelAddress(address: string): boolean {
+  if (!address.startsWith(WHATSAPP_PREFIX)) return false;
+  const rest = address.slice(WHATSAPP_PREFIX.length);
+  return rest.startsWith('+') ? isE164(rest) : BUSINESS_SCOPED_ID.test(rest);
+}
+
+/** Length in Unicode code points, so an emoji counts as one character, as a user would count it. */
+export function codePointLength(text: string): number {
+  let count = 0;
+  for (const _ of text) count += 1;
+  return count;
+}
+
+/** At most `max` code points; never cuts a surrogate pair in half. */
+export function truncate(text: string, max: number): string {
+  if (text.length <= max) return text;
+  let result = '';
+  let count = 0;
+  for (const char of text) {
+    if (count === max) break;
+    result += char;
+    count += 1;
+  }
+  return result;
+}
