@@ -9,7 +9,7 @@ import { createMemoryContextCache } from '../infra/memory/context-cache.js';
 import { createMemoryLocks } from '../infra/memory/locks.js';
 import { createMemoryQueue } from '../infra/memory/queue.js';
 import { createMemoryRateLimiter } from '../infra/memory/rate-limiter.js';
-import { createRedis } from '../infra/redis/connect.js';
+import { createRedis, waitForRedis } from '../infra/redis/connect.js';
 import { createRedisContextCache } from '../infra/redis/context-cache.js';
 import { createRedisLocks } from '../infra/redis/locks.js';
 import { createRedisQueue } from '../infra/redis/queue.js';
@@ -50,7 +50,7 @@ export async function compose(config: Config, log: Logger, options: ComposeOptio
     closers.push(() => database.close());
     if (options.migrate || database.kind === 'pglite') await runMigrations(database, log.child({ area: 'db' }));
 
-    const hot = hotState(config, log);
+    const hot = await hotState(config, log);
     closers.push(hot.close);
 
     const channels = new Map<ChannelName, Channel>();
@@ -106,6 +106,8 @@ export async function compose(config: Config, log: Logger, options: ComposeOptio
   }
 }
 
+const REDIS_BOOT_WAIT_MS = 5000;
+
 interface HotState {
   queue: JobQueue;
   locks: Locks;
@@ -115,7 +117,7 @@ interface HotState {
   close(): Promise<void>;
 }
 
-function hotState(config: Config, log: Logger): HotState {
+async function hotState(config: Config, log: Logger): Promise<HotState> {
   const ttlSeconds = Math.ceil(config.conversation.sessionTimeoutMs / 1000);
   const maxTurns = config.conversation.maxHistory;
   const queueOptions = {
@@ -137,6 +139,11 @@ function hotState(config: Config, log: Logger): HotState {
   }
   const prefix = config.keyPrefix;
   const redis = createRedis(config.redis.url, { purpose: 'commands', log: log.child({ area: 'redis' }) });
+  // Redis down at boot must not stop the web role: it can still store messages, and the scheduler enqueues
+  // them once Redis is back. So wait a little for the connection, then go on degraded (health says so).
+  await waitForRedis(redis, REDIS_BOOT_WAIT_MS).catch((error: unknown) => {
+    log.error({ err: error }, 'Redis is unreachable at start; continuing, messages are stored and queued later');
+  });
   const queue = createRedisQueue({ url: config.redis.url, prefix, ...queueOptions });
   return {
     queue,

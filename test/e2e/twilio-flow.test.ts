@@ -132,7 +132,7 @@ describe('Twilio webhook → queue → LLM → reply', () => {
 
   it('sends a 4000-character answer as ordered parts of at most 1600 characters', async () => {
     const from = newSender();
-    const sentences = Array.from({ length: 70 }, (_, i) => `Sentence ${i} of a long answer, with words.`);
+    const sentences = Array.from({ length: 120 }, (_, i) => `Sentence ${i} of a long answer, with words.`);
     const text = sentences.join(' ').slice(0, 4000).replace(/\s+\S*$/, '.');
     expect(text.length).toBeGreaterThan(3500);
     app.llm.respond(() => ({ text }));
