@@ -20,6 +20,17 @@ export interface TwilioSettings {
   apiBaseUrl: string | undefined;
 }
 
+export interface EmailAlertSettings {
+  host: string;
+  port: number;
+  /** TLS from the first byte (port 465); otherwise STARTTLS when the server offers it. */
+  secure: boolean;
+  user: string | undefined;
+  password: string | undefined;
+  from: string;
+  to: string[];
+}
+
 export interface Config {
   env: Env['NODE_ENV'];
   http: {
@@ -29,6 +40,8 @@ export interface Config {
     publicBaseUrl: string | undefined;
     trustProxy: boolean;
     bodyLimitBytes: number;
+    /** Per client IP on the public endpoints; max 0 means off. */
+    ipRateLimit: { max: number; windowSeconds: number };
   };
   database: { kind: 'postgres'; url: string; poolSize: number } | { kind: 'pglite'; dataDir: string };
   autoMigrate: boolean;
@@ -39,15 +52,27 @@ export interface Config {
   /** The local web chat at /simulator/, a channel that goes through the same pipeline as Twilio. */
   simulator: { enabled: boolean };
   ai: AiSettings;
+  /** Keys for secrets stored in the database (AI configuration API keys); each absent when not set. */
+  fieldEncryption: { key: string | undefined; previousKey: string | undefined };
+  /** How often running workers re-read the active AI configuration. */
+  aiConfigRefreshMs: number;
+  /** A second model tried when the first fails; null when AI_FALLBACK_MODEL is not set. */
+  aiFallback: AiSettings | null;
   conversation: {
     maxHistory: number;
     sessionTimeoutMs: number;
     rateLimitMax: number;
     rateLimitWindowSeconds: number;
+    burstWindowMs: number;
+    burstMaxWaitMs: number;
+    maxMessageLength: number;
   };
   worker: { concurrency: number; attempts: number; backoffMs: number; shutdownTimeoutMs: number };
   scheduler: { strandedAfterMs: number; sweepIntervalMs: number; webhookLogRetentionDays: number };
-  log: { level: Env['LOG_LEVEL']; dir: string | undefined };
+  log: { level: Env['LOG_LEVEL']; dir: string | undefined; areaLevels: Env['LOG_LEVELS'] };
+  metrics: { enabled: boolean; token: string | undefined; port: number | undefined };
+  /** Where HIGH and CRITICAL errors are reported; both optional. */
+  alerts: { email: EmailAlertSettings | null; webhookUrl: string | undefined };
 }
 
 export class ConfigError extends Error {
@@ -64,10 +89,14 @@ export type Validation = { ok: true; config: Config; warnings: string[] } | { ok
 /** Check the environment and report every problem at once (never a secret's value). */
 export function validate(environment: Record<string, string | undefined>): Validation {
   // An empty variable means "not set", as in the original system's python-decouple.
-  const present = Object.fromEntries(Object.entries(environment).filter(([, v]) => v !== undefined && v !== ''));
+  const present = Object.fromEntries(
+    Object.entries(environment).filter(([, v]) => v !== undefined && v !== ''),
+  );
   const parsed = envSchema.safeParse(present);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'environment'}: ${issue.message}`);
+    const problems = parsed.error.issues.map(
+      (issue) => `${issue.path.join('.') || 'environment'}: ${issue.message}`,
+    );
     return { ok: false, problems };
   }
   const problems: string[] = [];
@@ -84,9 +113,13 @@ export function loadConfig(environment: Record<string, string | undefined>): Con
 
 function build(env: Env, problems: string[], warnings: string[]): Config {
   if (env.SKIP_WEBHOOK_SIGNATURE_VERIFICATION && env.NODE_ENV === 'production') {
-    problems.push('SKIP_WEBHOOK_SIGNATURE_VERIFICATION: refused when NODE_ENV=production (anyone could post as any user)');
+    problems.push(
+      'SKIP_WEBHOOK_SIGNATURE_VERIFICATION: refused when NODE_ENV=production (anyone could post as any user)',
+    );
   } else if (env.SKIP_WEBHOOK_SIGNATURE_VERIFICATION) {
-    warnings.push('SKIP_WEBHOOK_SIGNATURE_VERIFICATION=true: webhook signatures are NOT checked. Never do this in production.');
+    warnings.push(
+      'SKIP_WEBHOOK_SIGNATURE_VERIFICATION=true: webhook signatures are NOT checked. Never do this in production.',
+    );
   }
   return {
     env: env.NODE_ENV,
@@ -96,6 +129,7 @@ function build(env: Env, problems: string[], warnings: string[]): Config {
       publicBaseUrl: env.PUBLIC_BASE_URL?.replace(/\/+$/, ''),
       trustProxy: env.TRUST_PROXY,
       bodyLimitBytes: env.WEBHOOK_BODY_LIMIT_BYTES,
+      ipRateLimit: { max: env.IP_RATE_LIMIT_MAX, windowSeconds: env.IP_RATE_LIMIT_WINDOW_SECONDS },
     },
     database: databaseSettings(env),
     autoMigrate: env.AUTO_MIGRATE,
@@ -105,11 +139,27 @@ function build(env: Env, problems: string[], warnings: string[]): Config {
     skipWebhookSignature: env.SKIP_WEBHOOK_SIGNATURE_VERIFICATION,
     simulator: { enabled: simulatorEnabled(env, warnings) },
     ai: aiSettings(env, problems),
+    fieldEncryption: { key: env.FIELD_ENCRYPTION_KEY, previousKey: env.FIELD_ENCRYPTION_KEY_PREVIOUS },
+    aiConfigRefreshMs: Math.round(env.AI_CONFIG_REFRESH_SECONDS * 1000),
+    aiFallback: env.AI_FALLBACK_MODEL
+      ? aiSettings(
+          {
+            ...env,
+            AI_MODEL: env.AI_FALLBACK_MODEL,
+            OPENAI_MODEL: undefined,
+            AI_PROVIDER: env.AI_FALLBACK_PROVIDER ?? env.AI_PROVIDER,
+          },
+          problems,
+        )
+      : null,
     conversation: {
       maxHistory: env.MAX_CONVERSATION_HISTORY,
       sessionTimeoutMs: env.SESSION_TIMEOUT_MINUTES * 60_000,
       rateLimitMax: env.RATE_LIMIT_MAX_REQUESTS,
       rateLimitWindowSeconds: env.RATE_LIMIT_WINDOW_SECONDS,
+      burstWindowMs: env.BURST_WINDOW_MS,
+      burstMaxWaitMs: Math.max(env.BURST_MAX_WAIT_MS, env.BURST_WINDOW_MS),
+      maxMessageLength: env.MAX_MESSAGE_LENGTH,
     },
     worker: {
       concurrency: env.WORKER_CONCURRENCY,
@@ -122,16 +172,50 @@ function build(env: Env, problems: string[], warnings: string[]): Config {
       sweepIntervalMs: env.SWEEP_INTERVAL_SECONDS * 1000,
       webhookLogRetentionDays: env.WEBHOOK_LOG_RETENTION_DAYS,
     },
-    log: { level: env.LOG_LEVEL, dir: env.LOG_DIR },
+    log: { level: env.LOG_LEVEL, dir: env.LOG_DIR, areaLevels: env.LOG_LEVELS },
+    metrics: { enabled: env.METRICS_ENABLED, token: env.METRICS_TOKEN, port: env.METRICS_PORT },
+    alerts: { email: emailAlertSettings(env, problems), webhookUrl: env.ALERT_WEBHOOK_URL },
+  };
+}
+
+function emailAlertSettings(env: Env, problems: string[]): EmailAlertSettings | null {
+  const to = (env.ALERT_EMAIL_TO ?? '')
+    .split(',')
+    .map((address) => address.trim())
+    .filter(Boolean);
+  if (!env.SMTP_HOST) {
+    if (to.length > 0) problems.push('ALERT_EMAIL_TO: set SMTP_HOST too, or alerts cannot be emailed');
+    return null;
+  }
+  if (to.length === 0) problems.push('ALERT_EMAIL_TO: required when SMTP_HOST is set (where alerts are emailed)');
+  const from = env.ALERT_EMAIL_FROM ?? (env.SMTP_USER?.includes('@') ? env.SMTP_USER : undefined);
+  if (!from) problems.push('ALERT_EMAIL_FROM: required when SMTP_HOST is set and SMTP_USER is not an address');
+  for (const address of from ? [from, ...to] : to) {
+    if (!/^[^\s@<>]+@[^\s@<>]+$/.test(address.replace(/^.*<(.+)>$/, '$1'))) {
+      problems.push(`ALERT_EMAIL_FROM/ALERT_EMAIL_TO: "${address}" is not an email address`);
+    }
+  }
+  return {
+    host: env.SMTP_HOST,
+    port: env.SMTP_PORT,
+    secure: env.SMTP_SECURE ?? env.SMTP_PORT === 465,
+    user: env.SMTP_USER,
+    password: env.SMTP_PASSWORD,
+    from: from ?? '',
+    to,
   };
 }
 
 /** Never reachable in production by accident: there it needs an explicit SIMULATOR_ENABLED=true. */
 function simulatorEnabled(env: Env, warnings: string[]): boolean {
-  const twilioConfigured = Boolean(env.TWILIO_ACCOUNT_SID ?? env.TWILIO_AUTH_TOKEN ?? env.TWILIO_WHATSAPP_NUMBER);
+  const twilioConfigured = Boolean(
+    env.TWILIO_ACCOUNT_SID ?? env.TWILIO_AUTH_TOKEN ?? env.TWILIO_WHATSAPP_NUMBER,
+  );
   const enabled = env.SIMULATOR_ENABLED ?? (!twilioConfigured && env.NODE_ENV !== 'production');
   if (enabled && env.NODE_ENV === 'production') {
-    warnings.push('SIMULATOR_ENABLED=true in production: anyone who can reach /simulator/ can talk to the bot.');
+    warnings.push(
+      'SIMULATOR_ENABLED=true in production: anyone who can reach /simulator/ can talk to the bot.',
+    );
   }
   return enabled;
 }
@@ -195,16 +279,24 @@ function aiSettings(env: Env, problems: string[]): AiSettings {
     'openai-compatible': env.OPENAI_API_KEY ?? env.OPENROUTER_API_KEY,
     offline: undefined,
   }[provider];
-  const keyVariable = { openrouter: 'OPENROUTER_API_KEY', openai: 'OPENAI_API_KEY', anthropic: 'ANTHROPIC_API_KEY' };
+  const keyVariable = {
+    openrouter: 'OPENROUTER_API_KEY',
+    openai: 'OPENAI_API_KEY',
+    anthropic: 'ANTHROPIC_API_KEY',
+  };
   if (provider in keyVariable && !apiKey) {
-    problems.push(`${keyVariable[provider as keyof typeof keyVariable]}: required when AI_PROVIDER=${provider}`);
+    problems.push(
+      `${keyVariable[provider as keyof typeof keyVariable]}: required when AI_PROVIDER=${provider}`,
+    );
   }
   if (provider === 'openai-compatible' && !env.AI_BASE_URL) {
     problems.push('AI_BASE_URL: required when AI_PROVIDER=openai-compatible');
   }
   const model = modelFor(provider, env);
   if (provider === 'anthropic' && model.includes('/')) {
-    problems.push('AI_MODEL: must name an Anthropic model for the anthropic provider, e.g. anthropic/claude-sonnet-4-6');
+    problems.push(
+      'AI_MODEL: must name an Anthropic model for the anthropic provider, e.g. anthropic/claude-sonnet-4-6',
+    );
   }
   return {
     provider,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { fieldKeyProblem, KEY_HELP } from '../security/field-encryption.js';
 
 /**
  * The environment, as one zod schema. Names and defaults follow the original Django system (so its `.env`
@@ -9,7 +10,10 @@ const bool = z
   .string()
   .trim()
   .toLowerCase()
-  .refine((v) => ['true', 'false', '1', '0', 'yes', 'no', 'on', 'off', ''].includes(v), 'must be true or false')
+  .refine(
+    (v) => ['true', 'false', '1', '0', 'yes', 'no', 'on', 'off', ''].includes(v),
+    'must be true or false',
+  )
   .transform((v) => ['true', '1', 'yes', 'on'].includes(v));
 
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
@@ -40,14 +44,20 @@ const url = (protocols: string[]) =>
     .trim()
     .transform((v) => (v === '' ? undefined : v))
     .optional()
-    .refine((v) => {
-      if (v === undefined) return true;
-      try {
-        return protocols.includes(new URL(v).protocol);
-      } catch {
-        return false;
-      }
-    }, `must be a URL (${protocols.join(' or ')})`);
+    .refine(
+      (v) => {
+        if (v === undefined) return true;
+        try {
+          return protocols.includes(new URL(v).protocol);
+        } catch {
+          return false;
+        }
+      },
+      `must be a URL (${protocols.join(' or ')})`,
+    );
+
+export const LOG_LEVEL_NAMES = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevelName = (typeof LOG_LEVEL_NAMES)[number];
 
 export const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -58,6 +68,9 @@ export const envSchema = z.object({
   PUBLIC_BASE_URL: url(['http:', 'https:']),
   TRUST_PROXY: bool.default(false),
   WEBHOOK_BODY_LIMIT_BYTES: int(1024, 10 * 1024 * 1024).default(64 * 1024),
+  /** Requests per client IP per window on the public endpoints (webhook, status, simulator); 0 turns it off. */
+  IP_RATE_LIMIT_MAX: int(0).default(600),
+  IP_RATE_LIMIT_WINDOW_SECONDS: int(1, 3600).default(60),
 
   // PostgreSQL: DATABASE_URL wins over DB_*
   DATABASE_URL: url(['postgres:', 'postgresql:']),
@@ -84,9 +97,12 @@ export const envSchema = z.object({
     message: 'must look like AC followed by 32 hex characters',
   }),
   TWILIO_AUTH_TOKEN: optionalText,
-  TWILIO_WHATSAPP_NUMBER: optionalText.refine((v) => v === undefined || /^whatsapp:\+[1-9]\d{6,14}$/.test(v), {
-    message: 'must be whatsapp:+E164, e.g. whatsapp:+14155238886',
-  }),
+  TWILIO_WHATSAPP_NUMBER: optionalText.refine(
+    (v) => v === undefined || /^whatsapp:\+[1-9]\d{6,14}$/.test(v),
+    {
+      message: 'must be whatsapp:+E164, e.g. whatsapp:+14155238886',
+    },
+  ),
   TWILIO_API_BASE_URL: url(['http:', 'https:']),
   SKIP_WEBHOOK_SIGNATURE_VERIFICATION: bool.default(false),
 
@@ -105,6 +121,12 @@ export const envSchema = z.object({
   OPENAI_MODEL: optionalText,
   AI_BASE_URL: url(['http:', 'https:']),
   AI_TIMEOUT_SECONDS: num(0.1, 600).default(30),
+  /** Tried once when the main model fails, before the user gets an apology: provider/model, same keys. */
+  AI_FALLBACK_MODEL: optionalText,
+  AI_FALLBACK_PROVIDER: z
+    .enum(['openrouter', 'openai', 'anthropic', 'openai-compatible'])
+    .optional()
+    .or(z.literal('').transform(() => undefined)),
   AI_TEMPERATURE: num(0, 2).default(0.7),
   AI_MAX_TOKENS: int(1, 200_000).default(1024),
   SYSTEM_PROMPT: z
@@ -113,11 +135,28 @@ export const envSchema = z.object({
       'You are a helpful assistant answering on WhatsApp. Reply in the language of the user, briefly and in plain text.',
     ),
 
+  // Secrets stored in the database (AI configuration API keys): AES-256-GCM, 32 bytes as base64 or 64 hex
+  FIELD_ENCRYPTION_KEY: optionalText.refine((v) => v === undefined || fieldKeyProblem(v) === null, {
+    message: `must be 32 bytes as base64 (44 characters) or 64 hex characters; ${KEY_HELP}`,
+  }),
+  /** The key being replaced during a rotation (`chatbot ai-config rotate-key`); still readable, never written. */
+  FIELD_ENCRYPTION_KEY_PREVIOUS: optionalText.refine((v) => v === undefined || fieldKeyProblem(v) === null, {
+    message: `must be 32 bytes as base64 (44 characters) or 64 hex characters; ${KEY_HELP}`,
+  }),
+  /** How often running workers look for a changed active AI configuration. */
+  AI_CONFIG_REFRESH_SECONDS: num(0.1, 3600).default(5),
+
   // Conversation behaviour
   MAX_CONVERSATION_HISTORY: int(1, 200).default(10),
   SESSION_TIMEOUT_MINUTES: int(1, 60 * 24 * 30).default(30),
   RATE_LIMIT_MAX_REQUESTS: int(1).default(10),
   RATE_LIMIT_WINDOW_SECONDS: int(1).default(60),
+  /** Messages from one user arriving within this window are answered together by one LLM call. */
+  BURST_WINDOW_MS: int(0, 60_000).default(1500),
+  /** A burst that keeps going is answered after this long anyway. */
+  BURST_MAX_WAIT_MS: int(0, 300_000).default(6000),
+  /** Longer user messages are not sent to the model; the user is told the limit instead. */
+  MAX_MESSAGE_LENGTH: int(1, 100_000).default(4096),
   /** Accepted for compatibility with the original system's .env; RATE_LIMIT_MAX_REQUESTS is the one used. */
   RATE_LIMIT_MESSAGES_PER_MINUTE: int(1).optional(),
 
@@ -135,6 +174,48 @@ export const envSchema = z.object({
   // Logs
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LOG_DIR: optionalText,
+  /** Per-area levels over LOG_LEVEL, e.g. "http=warn,ai=debug" (areas: http, whatsapp, pipeline, ai, queue, db, redis). */
+  LOG_LEVELS: z
+    .string()
+    .default('')
+    .transform((value, ctx) => {
+      const levels: Record<string, LogLevelName> = {};
+      for (const entry of value
+        .split(',')
+        .map((e) => e.trim())
+        .filter(Boolean)) {
+        const [area, level] = entry.split('=').map((part) => part.trim().toLowerCase());
+        if (!area || !level || !(LOG_LEVEL_NAMES as readonly string[]).includes(level)) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `"${entry}" must be area=level, level one of ${LOG_LEVEL_NAMES.join(', ')}`,
+          });
+          continue;
+        }
+        levels[area] = level as LogLevelName;
+      }
+      return levels;
+    }),
+
+  // Metrics: Prometheus text at GET /metrics
+  METRICS_ENABLED: bool.default(true),
+  /** When set, /metrics wants `Authorization: Bearer <token>`. */
+  METRICS_TOKEN: optionalText,
+  /** Processes without the web role (worker, scheduler) serve /metrics and /health/ on this port when set. */
+  METRICS_PORT: int(1, 65535).optional(),
+
+  // Admin alerts for HIGH and CRITICAL errors (one per error type per hour): email and/or a chat webhook
+  SMTP_HOST: optionalText,
+  SMTP_PORT: int(1, 65535).default(587),
+  /** TLS from the first byte (port 465); false means STARTTLS when the server offers it. */
+  SMTP_SECURE: bool.optional(),
+  SMTP_USER: optionalText,
+  SMTP_PASSWORD: optionalText,
+  ALERT_EMAIL_FROM: optionalText,
+  /** Comma-separated addresses. */
+  ALERT_EMAIL_TO: optionalText,
+  /** Slack-compatible incoming webhook (JSON with `text`). */
+  ALERT_WEBHOOK_URL: url(['http:', 'https:']),
 });
 
 export type Env = z.infer<typeof envSchema>;

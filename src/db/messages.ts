@@ -35,6 +35,8 @@ export async function acceptInbound(
   db: Db,
   message: InboundMessage,
   log?: WebhookLogInput,
+  /** 'pending' for the worker; already settled when the pipeline decided not to send it to the model. */
+  processingStatus: 'pending' | 'answered' | 'skipped' = 'pending',
 ): Promise<AcceptedInbound> {
   const logInsert = log
     ? webhookLogCte({ ...log, providerMessageId: log.providerMessageId ?? message.providerMessageId })
@@ -52,7 +54,7 @@ export async function acceptInbound(
       returning id
     ), inserted as (
       insert into messages (conversation_id, role, content, metadata, provider_message_id, processing_status)
-      select id, 'user', ${message.body}, ${JSON.stringify(message.metadata)}::jsonb, ${message.providerMessageId}, 'pending'
+      select id, 'user', ${message.body}, ${JSON.stringify(message.metadata)}::jsonb, ${message.providerMessageId}, ${processingStatus}
       from conversation
       on conflict (provider_message_id) do nothing
       returning id

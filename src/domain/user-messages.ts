@@ -16,3 +16,11 @@ export function friendlyAiFailure(kind: ErrorKind): string {
       return 'Sorry, something went wrong on my side and I could not answer. The team has been notified; please try again later.';
   }
 }
+
+export function tooLongNotice(maxLength: number): string {
+  return `Your message is too long for me to read. Please keep it under ${maxLength} characters, or split it into shorter messages.`;
+}
+
+export function rateLimitedNotice(): string {
+  return 'You are sending messages faster than I can answer. Please wait a minute, then write again.';
+}

@@ -20,13 +20,19 @@ export function parseForm(body: string): FormParams {
 /** In the calling scope, accept forms only: any other content type gets 415 before a handler runs. */
 export function registerFormParser(app: FastifyInstance): void {
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => {
-    done(null, parseForm(body as string));
-  });
+  app.addContentTypeParser(
+    'application/x-www-form-urlencoded',
+    { parseAs: 'string' },
+    (_request, body, done) => {
+      done(null, parseForm(body as string));
+    },
+  );
 }
 
 /** Headers worth keeping in the audit log, without credentials or signatures. */
-export function headersForLog(headers: Record<string, string | string[] | undefined>): Record<string, string> {
+export function headersForLog(
+  headers: Record<string, string | string[] | undefined>,
+): Record<string, string> {
   const kept: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers)) {
     if (value === undefined) continue;

@@ -13,7 +13,10 @@ export function registerHealth(app: FastifyInstance, checks: Record<string, Heal
         const started = performance.now();
         try {
           const details = await withTimeout(check(), CHECK_TIMEOUT_MS);
-          return [name, { status: 'up', latencyMs: Math.round(performance.now() - started), ...details }] as const;
+          return [
+            name,
+            { status: 'up', latencyMs: Math.round(performance.now() - started), ...details },
+          ] as const;
         } catch (error) {
           const reason = error instanceof Error ? error.message : String(error);
           return [name, { status: 'down', error: reason }] as const;
@@ -24,7 +27,7 @@ export function registerHealth(app: FastifyInstance, checks: Record<string, Heal
     return reply.status(down.length === 0 ? 200 : 503).send({
       status: down.length === 0 ? 'healthy' : 'unhealthy',
       ...(down.length > 0 ? { down } : {}),
-      checks: Object.fromEntries(entries),
+      checks: Object.fromEntries(entries) as Record<string, unknown>,
     });
   });
 }

@@ -16,6 +16,7 @@ export interface ServerOptions {
  */
 export function createServer(options: ServerOptions): FastifyInstance {
   const app = fastify({
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- keeps the app's type the default FastifyInstance
     loggerInstance: options.log as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.bodyLimitBytes,
@@ -37,7 +38,9 @@ export function createServer(options: ServerOptions): FastifyInstance {
       const status = HTTP_STATUS[error.kind];
       if (status >= 500) request.log.error({ err: error, kind: error.kind }, error.message);
       else request.log.warn({ kind: error.kind }, error.message);
-      return reply.status(status).send({ error: error.kind, message: status >= 500 ? 'service unavailable' : error.message });
+      return reply
+        .status(status)
+        .send({ error: error.kind, message: status >= 500 ? 'service unavailable' : error.message });
     }
     const statusCode = (error as { statusCode?: unknown }).statusCode;
     if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500) {

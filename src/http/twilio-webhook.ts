@@ -19,26 +19,31 @@ export interface TwilioWebhookOptions {
   trustProxy: boolean;
 }
 
-type Deps = Pick<PipelineDeps, 'db' | 'queue' | 'log'>;
+type Deps = Pick<PipelineDeps, 'db' | 'queue' | 'limiter' | 'locks' | 'log' | 'settings'>;
 
 /** POST /api/whatsapp/webhook/ (inbound messages), POST /api/whatsapp/status/ (delivery callbacks), GET probe. */
 export function registerTwilioWebhook(app: FastifyInstance, deps: Deps, options: TwilioWebhookOptions): void {
   void app.register((scope, _opts, done) => {
     registerFormParser(scope);
 
-    scope.get('/api/whatsapp/webhook/', async () => ({ status: 'ok', channel: 'twilio' }));
+    scope.get('/api/whatsapp/webhook/', (_request, reply) => reply.send({ status: 'ok', channel: 'twilio' }));
 
     scope.post('/api/whatsapp/webhook/', async (request, reply) => {
       const started = performance.now();
       const params = checkedParams(request, options, deps, 'inbound');
-      const message = parseTwilioInbound(params);
+      // The length cap is the pipeline's (it answers with a notice); the body limit bounds the size here.
+      const message = parseTwilioInbound(params, { maxBodyLength: Number.MAX_SAFE_INTEGER });
       const log: WebhookLogInput = {
         ...logEntry(request, params, 'inbound', 200, started),
         providerMessageId: message.providerMessageId,
       };
       const accepted = await acceptInbound(deps, message, log, request.id);
       request.log.info(
-        { messageId: accepted.messageId, conversationId: accepted.conversationId, duplicate: accepted.duplicate },
+        {
+          messageId: accepted.messageId,
+          conversationId: accepted.conversationId,
+          duplicate: accepted.duplicate,
+        },
         accepted.duplicate ? 'redelivered message acknowledged' : 'inbound message accepted',
       );
       return twiml(reply);
@@ -49,7 +54,10 @@ export function registerTwilioWebhook(app: FastifyInstance, deps: Deps, options:
       const params = checkedParams(request, options, deps, 'status');
       const update = parseTwilioStatus(params);
       await recordStatus(deps, update);
-      writeLog(deps, { ...logEntry(request, params, 'status', 200, started), providerMessageId: update.providerMessageId });
+      writeLog(deps, {
+        ...logEntry(request, params, 'status', 200, started),
+        providerMessageId: update.providerMessageId,
+      });
       return twiml(reply);
     });
 
@@ -57,8 +65,12 @@ export function registerTwilioWebhook(app: FastifyInstance, deps: Deps, options:
     scope.addHook('onError', async (request, _reply, error) => {
       const kind = (request as { webhookKind?: 'inbound' | 'status' }).webhookKind;
       if (!kind || !isAppError(error) || error.kind === 'database_unavailable') return;
-      const params = typeof request.body === 'object' && request.body !== null ? (request.body as FormParams) : {};
-      writeLog(deps, { ...logEntry(request, params, kind, HTTP_STATUS[error.kind], 0), error: error.message });
+      const params =
+        typeof request.body === 'object' && request.body !== null ? (request.body as FormParams) : {};
+      writeLog(deps, {
+        ...logEntry(request, params, kind, HTTP_STATUS[error.kind], 0),
+        error: error.message,
+      });
     });
     done();
   });
@@ -73,7 +85,10 @@ function checkedParams(
 ): FormParams {
   (request as { webhookKind?: string }).webhookKind = kind;
   if (!options.twilio) {
-    throw new AppError('config', 'the Twilio channel is not configured (set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_WHATSAPP_NUMBER)');
+    throw new AppError(
+      'config',
+      'the Twilio channel is not configured (set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_WHATSAPP_NUMBER)',
+    );
   }
   if (typeof request.body !== 'object' || request.body === null || Array.isArray(request.body)) {
     throw new AppError('invalid_input', 'expected an application/x-www-form-urlencoded body');

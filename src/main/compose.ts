@@ -1,5 +1,5 @@
 import type { Config } from '../config/load.js';
-import { createChatModel } from '../ai/select.js';
+import { createAiRuntime } from '../ai/runtime.js';
 import { createSimulatorChannel, type SimulatorChannel } from '../channels/simulator/channel.js';
 import { createTwilioChannel } from '../channels/twilio/channel.js';
 import { connectDb, type Database } from '../db/connect.js';
@@ -16,7 +16,8 @@ import { createRedisQueue } from '../infra/redis/queue.js';
 import { createRedisRateLimiter } from '../infra/redis/rate-limiter.js';
 import type { HealthCheck } from '../http/health.js';
 import type { Logger } from '../log.js';
-import type { AiRuntime, PipelineDeps } from '../pipeline/deps.js';
+import type { PipelineDeps } from '../pipeline/deps.js';
+import { fieldCipherFrom, requireFieldCipher } from '../security/field-encryption.js';
 import type { Channel, ContextCache, JobQueue, Locks, RateLimiter } from '../ports.js';
 
 export interface Composed {
@@ -43,31 +44,38 @@ export interface ComposeOptions {
 export async function compose(config: Config, log: Logger, options: ComposeOptions): Promise<Composed> {
   const closers: Array<() => Promise<void>> = [];
   const close = async () => {
-    for (const closer of closers.reverse()) await closer().catch((error: unknown) => log.warn({ err: error }, 'close failed'));
+    for (const closer of closers.reverse())
+      await closer().catch((error: unknown) => log.warn({ err: error }, 'close failed'));
   };
   try {
     const database = await connectDb(config.database, log.child({ area: 'db' }));
     closers.push(() => database.close());
-    if (options.migrate || database.kind === 'pglite') await runMigrations(database, log.child({ area: 'db' }));
+    if (options.migrate || database.kind === 'pglite')
+      await runMigrations(database, log.child({ area: 'db' }));
 
     const hot = await hotState(config, log);
-    closers.push(hot.close);
+    closers.push(() => hot.close());
 
     const channels = new Map<ChannelName, Channel>();
-    if (config.twilio) channels.set('twilio', createTwilioChannel(config.twilio, log.child({ area: 'whatsapp' })));
+    if (config.twilio)
+      channels.set('twilio', createTwilioChannel(config.twilio, log.child({ area: 'whatsapp' })));
     const simulator = config.simulator.enabled ? createSimulatorChannel() : undefined;
     if (simulator) channels.set('simulator', simulator);
 
-    const model = createChatModel(config.ai, { ...(config.http.publicBaseUrl ? { appUrl: config.http.publicBaseUrl } : {}) });
-    const ai: AiRuntime = {
-      current: () =>
-        Promise.resolve({
-          model,
-          systemPrompt: config.ai.systemPrompt,
-          temperature: config.ai.temperature,
-          maxTokens: config.ai.maxTokens,
-        }),
-    };
+    const appUrl = { ...(config.http.publicBaseUrl ? { appUrl: config.http.publicBaseUrl } : {}) };
+    // The active AI configuration in the database overrides the environment's settings, without a restart.
+    const cipher = fieldCipherFrom(config.fieldEncryption);
+    const ai = createAiRuntime({
+      db: database.db,
+      envSettings: config.ai,
+      fallbackSettings: config.aiFallback,
+      decrypt: (stored) =>
+        (cipher ?? requireFieldCipher(config.fieldEncryption, 'read AI configuration keys')).decrypt(stored),
+      appUrl: appUrl.appUrl,
+      log: log.child({ area: 'ai' }),
+      refreshMs: config.aiConfigRefreshMs,
+    });
+    const model = ai.environment.model;
 
     const deps: PipelineDeps = {
       db: database.db,
@@ -81,7 +89,14 @@ export async function compose(config: Config, log: Logger, options: ComposeOptio
       settings: {
         maxHistory: config.conversation.maxHistory,
         sessionTimeoutMs: config.conversation.sessionTimeoutMs,
-        statusCallbackUrl: config.http.publicBaseUrl ? `${config.http.publicBaseUrl}/api/whatsapp/status/` : undefined,
+        burstWindowMs: config.conversation.burstWindowMs,
+        burstMaxWaitMs: config.conversation.burstMaxWaitMs,
+        rateLimitMax: config.conversation.rateLimitMax,
+        rateLimitWindowSeconds: config.conversation.rateLimitWindowSeconds,
+        maxMessageLength: config.conversation.maxMessageLength,
+        statusCallbackUrl: config.http.publicBaseUrl
+          ? `${config.http.publicBaseUrl}/api/whatsapp/status/`
+          : undefined,
       },
     };
     const healthChecks: Record<string, HealthCheck> = {
@@ -94,9 +109,14 @@ export async function compose(config: Config, log: Logger, options: ComposeOptio
     const describe = [
       `database: ${database.kind === 'postgres' ? 'PostgreSQL' : `PGlite (embedded, ${config.database.kind === 'pglite' ? config.database.dataDir : ''})`}`,
       `queue and hot state: ${config.redis.kind === 'redis' ? 'Redis' : 'in-process (for one process only)'}`,
-      `channels: ${[config.twilio ? `Twilio (${config.twilio.whatsappNumber})` : '', simulator ? 'simulator (/simulator/)' : '']
-        .filter(Boolean)
-        .join(', ') || 'none configured'}`,
+      `channels: ${
+        [
+          config.twilio ? `Twilio (${config.twilio.whatsappNumber})` : '',
+          simulator ? 'simulator (/simulator/)' : '',
+        ]
+          .filter(Boolean)
+          .join(', ') || 'none configured'
+      }`,
       `AI: ${model.provider}${model.provider === 'offline' ? ' (no AI key set: automatic replies)' : ` ${model.model}`}`,
     ];
     return { config, database, deps, healthChecks, simulator, describe, close };
@@ -142,7 +162,10 @@ async function hotState(config: Config, log: Logger): Promise<HotState> {
   // Redis down at boot must not stop the web role: it can still store messages, and the scheduler enqueues
   // them once Redis is back. So wait a little for the connection, then go on degraded (health says so).
   await waitForRedis(redis, REDIS_BOOT_WAIT_MS).catch((error: unknown) => {
-    log.error({ err: error }, 'Redis is unreachable at start; continuing, messages are stored and queued later');
+    log.error(
+      { err: error },
+      'Redis is unreachable at start; continuing, messages are stored and queued later',
+    );
   });
   const queue = createRedisQueue({ url: config.redis.url, prefix, ...queueOptions });
   return {

@@ -6,6 +6,8 @@ import type { Channel, ChatModel, ContextCache, JobQueue, Locks, RateLimiter } f
 /** The model to use right now, with its settings (the active AI configuration or the environment's). */
 export interface AiChoice {
   model: ChatModel;
+  /** Tried once when `model` fails, before the user gets an apology. */
+  fallback?: ChatModel | undefined;
   systemPrompt: string;
   temperature: number;
   maxTokens: number;
@@ -31,6 +33,12 @@ export interface PipelineDeps {
 export interface PipelineSettings {
   maxHistory: number;
   sessionTimeoutMs: number;
+  /** Messages within this window are answered together; 0 answers each at once. */
+  burstWindowMs: number;
+  burstMaxWaitMs: number;
+  rateLimitMax: number;
+  rateLimitWindowSeconds: number;
+  maxMessageLength: number;
   /** Where channels post delivery callbacks; absent when we have no public URL. */
   statusCallbackUrl: string | undefined;
 }

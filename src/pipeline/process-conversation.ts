@@ -5,7 +5,7 @@ import { buildPrompt } from '../domain/prompt.js';
 import { splitReply } from '../domain/split.js';
 import type { Turn, TokenUsage } from '../domain/types.js';
 import { friendlyAiFailure } from '../domain/user-messages.js';
-import type { ConversationJob, JobContext, JobOutcome } from '../ports.js';
+import type { ChatModel, ChatResult, ConversationJob, JobContext, JobOutcome } from '../ports.js';
 import type { PipelineDeps } from './deps.js';
 import { sendUnsentParts } from './send-parts.js';
 
@@ -29,11 +29,17 @@ export async function processConversation(
   job: ConversationJob,
   context: JobContext,
 ): Promise<JobOutcome> {
-  const log = deps.log.child({ conversationId: job.conversationId, jobId: context.jobId, requestId: job.requestId });
+  const log = deps.log.child({
+    conversationId: job.conversationId,
+    jobId: context.jobId,
+    requestId: job.requestId,
+  });
   const lease = await deps.locks.acquire(`conversation:${job.conversationId}`, CONVERSATION_LOCK_TTL_MS);
   if (!lease) return { kind: 'later', delayMs: BUSY_RETRY_MS };
   const renew = setInterval(() => {
-    lease.extend(CONVERSATION_LOCK_TTL_MS).catch((error: unknown) => log.warn({ err: error }, 'lock renewal failed'));
+    lease
+      .extend(CONVERSATION_LOCK_TTL_MS)
+      .catch((error: unknown) => log.warn({ err: error }, 'lock renewal failed'));
   }, CONVERSATION_LOCK_TTL_MS / 3);
   renew.unref();
   try {
@@ -49,6 +55,9 @@ export async function processConversation(
       if (!worked) return { kind: 'done' };
     }
     return { kind: 'later', delayMs: 0 };
+  } catch (error) {
+    if (error instanceof BurstNotOver) return { kind: 'later', delayMs: error.waitMs };
+    throw error;
   } finally {
     clearInterval(renew);
     await lease.release().catch((error: unknown) => log.warn({ err: error }, 'lock release failed'));
@@ -68,8 +77,15 @@ async function processOnce(
 
   let batch = await pendingInbound(deps.db, conversation.id);
   if (batch.length === 0) return false;
+  const wait = burstWaitMs(batch, deps.settings, Date.now());
+  if (wait > 0) throw new BurstNotOver(wait);
   if (conversation.botPaused) {
-    await markInbound(deps.db, batch.map((m) => m.id), 'skipped', 'bot paused for human handling');
+    await markInbound(
+      deps.db,
+      batch.map((m) => m.id),
+      'skipped',
+      'bot paused for human handling',
+    );
     log.info({ count: batch.length }, 'bot paused: messages left for a human');
     return true;
   }
@@ -80,7 +96,10 @@ async function processOnce(
   for (let fold = 0; fold < MAX_FOLDS; fold++) {
     const newer = await pendingInbound(deps.db, conversation.id);
     if (newer.length === batch.length) break;
-    log.info({ before: batch.length, after: newer.length }, 'newer messages arrived; folding them into the answer');
+    log.info(
+      { before: batch.length, after: newer.length },
+      'newer messages arrived; folding them into the answer',
+    );
     batch = newer;
     answer = await answerBatch(deps, history, batch, jobContext, log);
   }
@@ -109,11 +128,40 @@ async function processOnce(
     await forgetContext(deps, conversation.id);
   });
   log.info(
-    { replyId: saved.replyId, parts: parts.length, model: answer.model, latencyMs: answer.latencyMs, ...answer.usage },
+    {
+      replyId: saved.replyId,
+      parts: parts.length,
+      model: answer.model,
+      latencyMs: answer.latencyMs,
+      ...answer.usage,
+    },
     answer.errorKind ? 'stored a fallback reply' : 'stored the reply',
   );
   await sendUnsentParts(deps, conversation.id, channel, log);
   return true;
+}
+
+/** The user is still typing: answer once the burst is over (quiet for the window, or the maximum wait). */
+class BurstNotOver extends Error {
+  readonly waitMs: number;
+  constructor(waitMs: number) {
+    super('burst not over');
+    this.waitMs = waitMs;
+  }
+}
+
+export function burstWaitMs(
+  batch: Array<{ createdAt: Date }>,
+  settings: { burstWindowMs: number; burstMaxWaitMs: number },
+  now: number,
+): number {
+  const first = batch[0];
+  const last = batch.at(-1);
+  if (!first || !last || settings.burstWindowMs <= 0) return 0;
+  const quietFor = now - last.createdAt.getTime();
+  const waitedFor = now - first.createdAt.getTime();
+  if (waitedFor >= settings.burstMaxWaitMs) return 0;
+  return Math.max(0, Math.min(settings.burstWindowMs - quietFor, settings.burstMaxWaitMs - waitedFor));
 }
 
 interface Answer {
@@ -135,29 +183,37 @@ async function answerBatch(
 ): Promise<Answer> {
   const choice = await deps.ai.current();
   const messages = buildPrompt({ systemPrompt: choice.systemPrompt, history, batch });
+  const request = { messages, temperature: choice.temperature, maxTokens: choice.maxTokens };
   const started = performance.now();
+  const answered = (model: ChatModel, result: ChatResult): Answer => ({
+    text: result.text,
+    model: result.model,
+    provider: model.provider,
+    usage: result.usage,
+    latencyMs: Math.round(performance.now() - started),
+    errorKind: null,
+  });
   try {
-    const result = await choice.model.complete({
-      messages,
-      temperature: choice.temperature,
-      maxTokens: choice.maxTokens,
-    });
-    return {
-      text: result.text,
-      model: result.model,
-      provider: choice.model.provider,
-      usage: result.usage,
-      latencyMs: Math.round(performance.now() - started),
-      errorKind: null,
-    };
+    return answered(choice.model, await choice.model.complete(request));
   } catch (caught) {
-    const error = isAppError(caught)
-      ? caught
-      : new AppError('ai_unavailable', 'the AI provider failed unexpectedly', { cause: caught });
+    const error = asAiError(caught);
+    if (choice.fallback) {
+      log.warn(
+        { kind: error.kind, fallback: choice.fallback.model },
+        'AI call failed; trying the fallback model',
+      );
+      try {
+        return answered(choice.fallback, await choice.fallback.complete(request));
+      } catch (fallbackError) {
+        log.warn({ kind: asAiError(fallbackError).kind }, 'the fallback model failed too');
+      }
+    }
     const lastAttempt = jobContext.attempt >= jobContext.maxAttempts;
     log.error(
       { err: error, kind: error.kind, attempt: jobContext.attempt, maxAttempts: jobContext.maxAttempts },
-      error.retryable && !lastAttempt ? 'AI call failed; will retry' : 'AI call failed; answering with a fallback',
+      error.retryable && !lastAttempt
+        ? 'AI call failed; will retry'
+        : 'AI call failed; answering with a fallback',
     );
     if (error.retryable && !lastAttempt) throw error;
     return {
@@ -183,6 +239,12 @@ async function loadContext(deps: Deps, conversation: Conversation): Promise<Turn
   });
   if (turns.length > 0) await deps.context.append(conversation.id, turns).catch(() => undefined);
   return turns;
+}
+
+function asAiError(caught: unknown): AppError {
+  return isAppError(caught)
+    ? caught
+    : new AppError('ai_unavailable', 'the AI provider failed unexpectedly', { cause: caught });
 }
 
 async function forgetContext(deps: Deps, conversationId: string): Promise<void> {

@@ -30,7 +30,11 @@ export async function sendUnsentParts(
   for (const part of parts) {
     if (part.status === 'sending' && (await alreadyDelivered(deps, channel, part, log))) continue;
     if (part.attempts >= MAX_SEND_ATTEMPTS) {
-      await recordSendFailure(deps.db, part.id, { code: null, message: 'gave up after repeated failures', permanent: true });
+      await recordSendFailure(deps.db, part.id, {
+        code: null,
+        message: 'gave up after repeated failures',
+        permanent: true,
+      });
       log.error({ deliveryId: part.id }, 'outbound part given up after repeated transient failures');
       continue;
     }
@@ -44,7 +48,12 @@ export async function sendUnsentParts(
       });
       await recordSent(deps.db, part.id, result.providerMessageId, result.status);
       log.info(
-        { deliveryId: part.id, providerMessageId: result.providerMessageId, part: part.partIndex + 1, of: part.partCount },
+        {
+          deliveryId: part.id,
+          providerMessageId: result.providerMessageId,
+          part: part.partIndex + 1,
+          of: part.partCount,
+        },
         'reply sent',
       );
     } catch (caught) {
@@ -57,13 +66,21 @@ export async function sendUnsentParts(
         permanent: !error.retryable,
       });
       if (error.retryable) throw error;
-      log.error({ err: error, deliveryId: part.id, code: error.code }, 'the channel refused the reply for good');
+      log.error(
+        { err: error, deliveryId: part.id, code: error.code },
+        'the channel refused the reply for good',
+      );
     }
   }
   return parts.length > 0;
 }
 
-async function alreadyDelivered(deps: Deps, channel: Channel, part: Delivery, log: Deps['log']): Promise<boolean> {
+async function alreadyDelivered(
+  deps: Deps,
+  channel: Channel,
+  part: Delivery,
+  log: Deps['log'],
+): Promise<boolean> {
   const found = await channel.findSent({
     to: part.to,
     ...(part.from ? { from: part.from } : {}),
@@ -72,6 +89,9 @@ async function alreadyDelivered(deps: Deps, channel: Channel, part: Delivery, lo
   });
   if (!found) return false;
   await recordSent(deps.db, part.id, found.providerMessageId, found.status);
-  log.warn({ deliveryId: part.id, providerMessageId: found.providerMessageId }, 'part had been sent before a crash; not resent');
+  log.warn(
+    { deliveryId: part.id, providerMessageId: found.providerMessageId },
+    'part had been sent before a crash; not resent',
+  );
   return true;
 }

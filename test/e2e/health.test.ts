@@ -21,11 +21,14 @@ describe('GET /health/ when a dependency goes away', () => {
   beforeAll(async () => {
     redisProxy = await startTcpProxy({ host: '127.0.0.1', port: 6379 });
     databaseProxy = await startTcpProxy({ host: '127.0.0.1', port: 5432 });
-    app = await startTestApp(({ databaseUrl }) => {
-      const url = new URL(databaseUrl);
-      url.port = String(databaseProxy.port);
-      return { DATABASE_URL: url.toString(), REDIS_URL: `redis://127.0.0.1:${redisProxy.port}/0` };
-    }, ['web']);
+    app = await startTestApp(
+      ({ databaseUrl }) => {
+        const url = new URL(databaseUrl);
+        url.port = String(databaseProxy.port);
+        return { DATABASE_URL: url.toString(), REDIS_URL: `redis://127.0.0.1:${redisProxy.port}/0` };
+      },
+      ['web'],
+    );
   });
   afterAll(async () => {
     await app.stop();

@@ -24,14 +24,19 @@ beforeEach(() => {
 
 const sentTo = (to: string) => app.twilio.sent.filter((m) => m.to === to);
 const waitForReplies = (to: string, count: number) =>
-  eventually(`${count} reply(ies) to ${to}`, async () => (sentTo(to).length >= count ? sentTo(to) : undefined));
+  eventually(`${count} reply(ies) to ${to}`, () =>
+    Promise.resolve(sentTo(to).length >= count ? sentTo(to) : undefined),
+  );
 const settle = () => new Promise((resolve) => setTimeout(resolve, 600));
 
 describe('Twilio webhook → queue → LLM → reply', () => {
   it('answers a signed webhook at once with empty TwiML and sends exactly one reply with the LLM text', async () => {
     const from = newSender();
     app.llm.respond(() => ({ text: 'Hello from the model' }));
-    const response = await app.postSigned(WEBHOOK, inboundParams({ From: from, To: BUSINESS_NUMBER, Body: 'Hi bot' }));
+    const response = await app.postSigned(
+      WEBHOOK,
+      inboundParams({ From: from, To: BUSINESS_NUMBER, Body: 'Hi bot' }),
+    );
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toMatch(/^text\/xml/);
     expect(await response.text()).toContain('<Response/>');
@@ -81,7 +86,10 @@ describe('Twilio webhook → queue → LLM → reply', () => {
     const from = newSender();
     await app.postSigned(WEBHOOK, inboundParams({ From: from, Body: 'first' }));
     await waitForReplies(from, 1);
-    const [conversation] = await app.query<{ id: string }>('select id from conversations where user_address = $1', [from]);
+    const [conversation] = await app.query<{ id: string }>(
+      'select id from conversations where user_address = $1',
+      [from],
+    );
     await app.running.composed.deps.context.clear(conversation!.id);
     await app.postSigned(WEBHOOK, inboundParams({ From: from, Body: 'second' }));
     await waitForReplies(from, 2);
@@ -127,13 +135,18 @@ describe('Twilio webhook → queue → LLM → reply', () => {
     expect(await again.text()).toContain('<Response/>');
     await settle();
     expect(sentTo(from)).toHaveLength(1);
-    expect(await app.query('select 1 from messages where provider_message_id = $1', [params.MessageSid])).toHaveLength(1);
+    expect(
+      await app.query('select 1 from messages where provider_message_id = $1', [params.MessageSid]),
+    ).toHaveLength(1);
   });
 
   it('sends a 4000-character answer as ordered parts of at most 1600 characters', async () => {
     const from = newSender();
     const sentences = Array.from({ length: 120 }, (_, i) => `Sentence ${i} of a long answer, with words.`);
-    const text = sentences.join(' ').slice(0, 4000).replace(/\s+\S*$/, '.');
+    const text = sentences
+      .join(' ')
+      .slice(0, 4000)
+      .replace(/\s+\S*$/, '.');
     expect(text.length).toBeGreaterThan(3500);
     app.llm.respond(() => ({ text }));
     await app.postSigned(WEBHOOK, inboundParams({ From: from, Body: 'tell me everything' }));
@@ -161,7 +174,9 @@ describe('Twilio webhook → queue → LLM → reply', () => {
   it('retries a transient LLM failure and still sends exactly one reply', async () => {
     const from = newSender();
     let calls = 0;
-    app.llm.respond(() => (++calls === 1 ? { status: 500, errorMessage: 'boom' } : { text: 'second time lucky' }));
+    app.llm.respond(() =>
+      ++calls === 1 ? { status: 500, errorMessage: 'boom' } : { text: 'second time lucky' },
+    );
     await app.postSigned(WEBHOOK, inboundParams({ From: from, Body: 'hello?' }));
     const [reply] = await waitForReplies(from, 1);
     expect(reply!.body).toBe('second time lucky');
@@ -212,9 +227,14 @@ describe('Twilio webhook → queue → LLM → reply', () => {
     const [reply] = await waitForReplies(from, 1);
     expect(reply!.statusCallback).toBe(`${app.url}${STATUS}`);
     const status = async () =>
-      (await app.query<{ status: string }>('select status from deliveries where provider_message_id = $1', [reply!.sid]))[0]
-        ?.status;
-    await eventually('the sent state', async () => ((await status()) === 'queued' || (await status()) === 'sent' ? true : undefined));
+      (
+        await app.query<{ status: string }>('select status from deliveries where provider_message_id = $1', [
+          reply!.sid,
+        ])
+      )[0]?.status;
+    await eventually('the sent state', async () =>
+      (await status()) === 'queued' || (await status()) === 'sent' ? true : undefined,
+    );
     expect((await app.twilio.deliverStatus(reply!.sid, 'read')).status).toBe(200);
     expect((await app.twilio.deliverStatus(reply!.sid, 'delivered')).status).toBe(200);
     expect((await app.twilio.deliverStatus(reply!.sid, 'sent')).status).toBe(200);
@@ -222,17 +242,25 @@ describe('Twilio webhook → queue → LLM → reply', () => {
   });
 
   it('rejects an unsigned status callback', async () => {
-    const response = await app.postSigned(STATUS, { MessageSid: `SM${'a'.repeat(32)}`, MessageStatus: 'read' }, {
-      signature: 'AAAA',
-    });
+    const response = await app.postSigned(
+      STATUS,
+      { MessageSid: `SM${'a'.repeat(32)}`, MessageStatus: 'read' },
+      {
+        signature: 'AAAA',
+      },
+    );
     expect(response.status).toBe(403);
   });
 
   it('keeps one conversation and answers every message when 20 arrive at once from a new number', async () => {
     const from = newSender();
-    app.llm.respond((request) => ({ text: `seen ${request.messages.filter((m) => m.role === 'user').length}` }));
+    app.llm.respond((request) => ({
+      text: `seen ${request.messages.filter((m) => m.role === 'user').length}`,
+    }));
     const bodies = Array.from({ length: 20 }, (_, i) => `message ${i}`);
-    const responses = await Promise.all(bodies.map((Body) => app.postSigned(WEBHOOK, inboundParams({ From: from, Body }))));
+    const responses = await Promise.all(
+      bodies.map((Body) => app.postSigned(WEBHOOK, inboundParams({ From: from, Body }))),
+    );
     expect(responses.map((r) => r.status)).toEqual(bodies.map(() => 200));
     await eventually('every message answered', async () => {
       const rows = await app.query<{ pending: string }>(

@@ -22,7 +22,11 @@ export interface TestApp {
   /** Run SQL against the app's database, to check what it stored. */
   query<Row extends Record<string, unknown>>(text: string, values?: unknown[]): Promise<Row[]>;
   /** Post a Twilio-signed form to a path of the app, as Twilio would. */
-  postSigned(path: string, params: Record<string, string>, options?: { signature?: string }): Promise<Response>;
+  postSigned(
+    path: string,
+    params: Record<string, string>,
+    options?: { signature?: string },
+  ): Promise<Response>;
   stop(): Promise<void>;
 }
 
@@ -58,6 +62,9 @@ export async function startTestApp(
     JOB_BACKOFF_MS: '50',
     JOB_ATTEMPTS: '3',
     SWEEP_INTERVAL_SECONDS: '1',
+    // Each message answered at once and never rate limited, unless a test is about bursts or limits.
+    BURST_WINDOW_MS: '0',
+    RATE_LIMIT_MAX_REQUESTS: '1000',
     ...(typeof env === 'function' ? env({ databaseUrl: database.url }) : env),
   });
   const log = createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
@@ -92,7 +99,11 @@ export async function startTestApp(
 }
 
 /** Poll until `check` returns a value other than undefined, or fail after timeoutMs with `what`. */
-export async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
+export async function eventually<T>(
+  what: string,
+  check: () => Promise<T | undefined>,
+  timeoutMs = 10_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
