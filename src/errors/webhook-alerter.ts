@@ -1,0 +1,39 @@
+import { alertText, type Alert, type Alerter } from './alert.js';
+
+const TIMEOUT_MS = 10_000;
+
+const ICON: Record<Alert['severity'], string> = { LOW: 'ℹ️', MEDIUM: '⚠️', HIGH: '🔴', CRITICAL: '🚨' };
+
+/**
+ * POST a Slack-compatible message (`text`, plus `blocks` for Slack's richer rendering) to an incoming-webhook
+ * URL. Mattermost, Rocket.Chat and most chat tools take the same shape.
+ */
+export function createWebhookAlerter(url: string): Alerter {
+  return {
+    name: 'webhook',
+    async send(alert) {
+      const text = `${ICON[alert.severity]} ${alertText(alert)}`;
+      const response = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          text,
+          blocks: [
+            {
+              type: 'header',
+              text: {
+                type: 'plain_text',
+                text: `${alert.severity} ${alert.category}: ${alert.type}`.slice(0, 150),
+              },
+            },
+            { type: 'section', text: { type: 'plain_text', text: alertText(alert).slice(0, 3000) } },
+          ],
+        }),
+        signal: AbortSignal.timeout(TIMEOUT_MS),
+      });
+      // The body of a refusal may echo the URL's token; only the status goes into our logs.
+      await response.body?.cancel();
+      if (!response.ok) throw new Error(`the alert webhook answered HTTP ${response.status}`);
+    },
+  };
+}

@@ -1,0 +1,33 @@
+/** A logger configured like the app's (same redaction) whose every line the test can read back. */
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { REDACTED_PATHS, type Logger } from '../../src/log.js';
+
+export interface CapturedLog {
+  log: Logger;
+  /** Every line written so far, parsed. */
+  lines(): Array<Record<string, unknown> & { level: number; msg?: string }>;
+  /** Every line written so far, raw, one per line: what a log file would hold. */
+  text(): string;
+}
+
+export function captureLog(level = 'trace'): CapturedLog {
+  const raw: string[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      raw.push(chunk.toString('utf8'));
+      callback();
+    },
+  });
+  const log = pino({ level, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } }, stream);
+  return {
+    log,
+    lines: () =>
+      raw
+        .join('')
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as Record<string, unknown> & { level: number; msg?: string }),
+    text: () => raw.join(''),
+  };
+}
