@@ -208,3 +208,25 @@ export const adminUsers = pgTable('admin_users', {
   createdAt: createdAt(),
   lastLoginAt: stamp('last_login_at'),
 });
+
+/**
+ * Admin web UI sessions, kept server-side so they survive restarts and are shared by every web replica. The
+ * cookie carries a random token; only its SHA-256 is stored, so a copy of this table opens no session.
+ */
+export const adminSessions = pgTable(
+  'admin_sessions',
+  {
+    id: text('id').primaryKey(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => adminUsers.id, { onDelete: 'cascade' }),
+    /** Synchroniser token every POST of this session must carry. */
+    csrfToken: text('csrf_token').notNull(),
+    createdAt: createdAt(),
+    lastSeenAt: stamp('last_seen_at').notNull().defaultNow(),
+    expiresAt: stamp('expires_at').notNull(),
+    ip: text('ip'),
+    userAgent: text('user_agent'),
+  },
+  (t) => [index('admin_sessions_expires_idx').on(t.expiresAt)],
+);

@@ -37,6 +37,7 @@ async function tables(url: string): Promise<string[]> {
 }
 
 const TABLES = [
+  'admin_sessions',
   'admin_users',
   'ai_configurations',
   'conversations',
