@@ -1,0 +1,168 @@
+/**
+ * `npm start` on a machine with nothing set up: no DATABASE_URL, no REDIS_URL, no Twilio, no AI key, no .env.
+ * The real entry point runs in a child process (through tsx, as `npm start` runs it) on PGlite and the
+ * in-process queue, and a message typed into the simulator gets the offline model's answer. It starts twice on
+ * the same data directory: the first start creates the database, the second finds the conversation again.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { freePort } from '../helpers/tcp-proxy.js';
+
+const REPO = fileURLToPath(new URL('../../', import.meta.url));
+const TSX = join(REPO, 'node_modules', '.bin', 'tsx');
+const PHONE = '+14155550177';
+const READY_TIMEOUT_MS = 90_000;
+
+interface Started {
+  child: ChildProcess;
+  url: string;
+  output: () => string;
+  readyMs: number;
+}
+
+interface ThreadMessage {
+  role: string;
+  content: string;
+  parts?: Array<{ status: string }>;
+}
+
+async function startApp(dataDir: string, envFile: string): Promise<Started> {
+  const port = await freePort();
+  const started = performance.now();
+  // Only what any shell has, plus where to listen and where the embedded database lives.
+  const env = {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    PGLITE_DATA_DIR: dataDir,
+    ENV_FILE: envFile,
+  };
+  // Its own process group, so the test can signal it as a terminal's Ctrl-C or a container stop would.
+  const child = spawn(TSX, ['src/main/start.ts'], {
+    cwd: REPO,
+    env,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  running.add(child);
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`npm start exited with ${child.exitCode}:\n${output}`);
+    const status = await fetch(`${url}/health/`).then(
+      (r) => r.status,
+      () => 0,
+    );
+    if (status === 200) break;
+    if (Date.now() > deadline) throw new Error(`not healthy within ${READY_TIMEOUT_MS} ms:\n${output}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return { child, url, output: () => output, readyMs: Math.round(performance.now() - started) };
+}
+
+/** Resident memory of the server process (tsx runs it as a child of its own small process), in MB. */
+function serverRssMb(wrapperPid: number): number {
+  const children = readFileSync(`/proc/${wrapperPid}/task/${wrapperPid}/children`, 'utf8')
+    .trim()
+    .split(/\s+/);
+  const server = children.map(Number).find((pid) => existsSync(`/proc/${pid}/status`));
+  const status = readFileSync(`/proc/${server ?? wrapperPid}/status`, 'utf8');
+  const kb = Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? Number.NaN);
+  return Math.round(kb / 1024);
+}
+
+async function thread(url: string): Promise<ThreadMessage[]> {
+  const response = await fetch(`${url}/simulator/api/conversations?address=${encodeURIComponent(PHONE)}`);
+  return ((await response.json()) as { messages: ThreadMessage[] }).messages;
+}
+
+async function stop(child: ChildProcess): Promise<{ code: number | null; signal: string | null }> {
+  const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  process.kill(-child.pid!, 'SIGTERM');
+  const result = await exited;
+  running.delete(child);
+  return result;
+}
+
+const running = new Set<ChildProcess>();
+const directories: string[] = [];
+
+afterAll(async () => {
+  for (const child of running) if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+  for (const directory of directories) await rm(directory, { recursive: true, force: true });
+});
+
+describe('zero-setup mode: the real `npm start` with no services and no keys', () => {
+  it(
+    'starts on PGlite and the in-process queue, answers in the simulator, stops cleanly, and keeps its data',
+    { timeout: 240_000 },
+    async () => {
+      const home = await mkdtemp(join(tmpdir(), 'zero-setup-'));
+      directories.push(home);
+      const dataDir = join(home, 'data', 'pglite');
+      const envFile = join(home, 'no-such.env');
+
+      const first = await startApp(dataDir, envFile);
+      const health = (await (await fetch(`${first.url}/health/`)).json()) as {
+        checks: { database: { driver: string }; queue: { adapter: string } };
+      };
+      expect(health.checks.database.driver).toBe('pglite');
+      expect(health.checks.queue.adapter).toBe('in-process');
+      expect(first.output()).toContain('PGlite (embedded');
+      expect(first.output()).toContain('in-process (for one process only)');
+      expect(first.output()).toContain('simulator (/simulator/)');
+      const rssReady = serverRssMb(first.child.pid!);
+
+      const page = await fetch(`${first.url}/simulator/`);
+      expect(page.status).toBe(200);
+      const posted = await fetch(`${first.url}/simulator/api/messages`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          from: PHONE,
+          profileName: 'Newcomer',
+          body: 'Does this work without any setup?',
+        }),
+      });
+      expect(posted.status).toBe(202);
+      const sentAt = performance.now();
+      // Wait for the simulated handset's `delivered` too, so nothing is in flight when the signal comes.
+      await expect
+        .poll(async () => (await thread(first.url)).find((m) => m.role === 'assistant')?.parts?.[0]?.status, {
+          timeout: 30_000,
+          interval: 100,
+        })
+        .toBe('delivered');
+      const replyMs = Math.round(performance.now() - sentAt);
+      const reply = (await thread(first.url)).find((m) => m.role === 'assistant')!;
+      expect(reply.content).toContain('No AI provider is configured on this server yet');
+      expect(reply.content).toContain('You wrote: "Does this work without any setup?"');
+      const rssAfterReply = serverRssMb(first.child.pid!);
+
+      expect(await stop(first.child)).toEqual({ code: 0, signal: null });
+      expect(first.output()).toContain('shutting down');
+
+      const second = await startApp(dataDir, envFile);
+      const history = await thread(second.url);
+      expect(history.map((m) => m.role)).toEqual(['user', 'assistant']);
+      const rssWarm = serverRssMb(second.child.pid!);
+      expect(await stop(second.child)).toEqual({ code: 0, signal: null });
+
+      console.log(
+        `zero-setup figures: first start (creates the database) ${first.readyMs} ms, warm start ${second.readyMs} ms; ` +
+          `offline reply delivered ${replyMs} ms after the POST; server RSS ${rssReady} MB at ready, ` +
+          `${rssAfterReply} MB after a reply, ${rssWarm} MB after a warm start`,
+      );
+    },
+  );
+});
