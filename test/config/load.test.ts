@@ -20,6 +20,9 @@ describe('config', () => {
       sessionTimeoutMs: 30 * 60_000,
       rateLimitMax: 10,
       rateLimitWindowSeconds: 60,
+      burstWindowMs: 1500,
+      burstMaxWaitMs: 6000,
+      maxMessageLength: 4096,
     });
   });
 
