@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { loadConfig, type Config } from '../../src/config/load.js';
-import { createLogger } from '../../src/log.js';
+import { createLogger, type Logger } from '../../src/log.js';
 import { startRoles, type Role, type Running } from '../../src/main/run.js';
 import { startFakeLlm, type FakeLlm } from '../fakes/llm-server.js';
 import { startFakeTwilio, type FakeTwilio } from '../fakes/twilio-server.js';
@@ -37,6 +37,8 @@ export interface TestApp {
 export async function startTestApp(
   env: Record<string, string> | ((defaults: { databaseUrl: string }) => Record<string, string>) = {},
   roles: Role[] = ['web', 'worker', 'scheduler'],
+  /** The app's logger; tests that read the log lines pass one writing to a stream of theirs. */
+  logger?: Logger,
 ): Promise<TestApp> {
   const database = await createTestDatabase();
   const twilio = await startFakeTwilio();
@@ -67,10 +69,12 @@ export async function startTestApp(
     RATE_LIMIT_MAX_REQUESTS: '1000',
     ...(typeof env === 'function' ? env({ databaseUrl: database.url }) : env),
   });
-  const log = createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+  const log = logger ?? createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const running = await startRoles(roles, config, log);
   const url = running.url ?? base;
   const pool = new pg.Pool({ connectionString: database.url, max: 2 });
+  // Dropping the database at stop() may reach a connection that is still closing: that is expected.
+  pool.on('error', () => undefined);
   return {
     url,
     config,
