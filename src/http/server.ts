@@ -18,7 +18,8 @@ export function createServer(options: ServerOptions): FastifyInstance {
   const app = fastify({
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- keeps the app's type the default FastifyInstance
     loggerInstance: options.log as FastifyBaseLogger,
-    logController: new LogController({ disableRequestLogging: true }),
+    // requestIdLogLabel: the key the worker's lines use for the id, so one search finds a message end to end.
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
     bodyLimit: options.bodyLimitBytes,
     trustProxy: options.trustProxy,
     requestIdHeader: 'x-request-id',

@@ -16,6 +16,8 @@ import { createRedisQueue } from '../infra/redis/queue.js';
 import { createRedisRateLimiter } from '../infra/redis/rate-limiter.js';
 import type { HealthCheck } from '../http/health.js';
 import type { Logger } from '../log.js';
+import { instrumentAiRuntime, instrumentChannels } from '../observability/instrument.js';
+import { createMetrics, type Metrics } from '../observability/metrics.js';
 import type { PipelineDeps } from '../pipeline/deps.js';
 import { fieldCipherFrom, requireFieldCipher } from '../security/field-encryption.js';
 import type { Channel, ContextCache, JobQueue, Locks, RateLimiter } from '../ports.js';
@@ -29,12 +31,16 @@ export interface Composed {
   simulator: SimulatorChannel | undefined;
   /** One line per adapter choice, for the start banner. */
   describe: string[];
+  /** This process's Prometheus registry and instruments (GET /metrics serves them). */
+  metrics: Metrics;
   close(): Promise<void>;
 }
 
 export interface ComposeOptions {
   /** Apply pending migrations at start (under the advisory lock, so concurrent starts are safe). */
   migrate: boolean;
+  /** The registry to record into; a new one per call otherwise. */
+  metrics?: Metrics;
 }
 
 /**
@@ -99,6 +105,11 @@ export async function compose(config: Config, log: Logger, options: ComposeOptio
           : undefined,
       },
     };
+    // Measured from outside (decorators), so the use cases stay free of metrics.
+    const metrics = options.metrics ?? createMetrics();
+    deps.ai = instrumentAiRuntime(deps.ai, metrics);
+    deps.channelFor = instrumentChannels((name) => channels.get(name), metrics);
+    metrics.observeQueue(() => hot.queue.stats());
     const healthChecks: Record<string, HealthCheck> = {
       database: async () => {
         await database.ping();
@@ -119,7 +130,7 @@ export async function compose(config: Config, log: Logger, options: ComposeOptio
       }`,
       `AI: ${model.provider}${model.provider === 'offline' ? ' (no AI key set: automatic replies)' : ` ${model.model}`}`,
     ];
-    return { config, database, deps, healthChecks, simulator, describe, close };
+    return { config, database, deps, healthChecks, simulator, describe, metrics, close };
   } catch (error) {
     await close();
     throw error;

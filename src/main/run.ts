@@ -1,6 +1,8 @@
 import { validate, type Config } from '../config/load.js';
 import { createServer } from '../http/server.js';
 import { registerHealth } from '../http/health.js';
+import { instrumentHttp, registerMetricsEndpoint, startMetricsServer } from '../http/metrics.js';
+import { instrumentJobHandler } from '../observability/instrument.js';
 import { registerTwilioWebhook } from '../http/twilio-webhook.js';
 import { registerSimulator } from '../channels/simulator/routes.js';
 import { createLogger, type Logger } from '../log.js';
@@ -25,9 +27,11 @@ export async function startRoles(roles: Role[], config: Config, log: Logger): Pr
   let url: string | undefined;
   try {
     if (roles.includes('worker')) {
-      await composed.deps.queue.consume((job, context) => processConversation(composed.deps, job, context), {
-        concurrency: config.worker.concurrency,
-      });
+      const handler = instrumentJobHandler(
+        (job, context) => processConversation(composed.deps, job, context),
+        composed.metrics,
+      );
+      await composed.deps.queue.consume(handler, { concurrency: config.worker.concurrency });
     }
     if (roles.includes('scheduler')) {
       const settings = {
@@ -52,6 +56,10 @@ export async function startRoles(roles: Role[], config: Config, log: Logger): Pr
         bodyLimitBytes: config.http.bodyLimitBytes,
         trustProxy: config.http.trustProxy,
       });
+      if (config.metrics.enabled) {
+        instrumentHttp(app, composed.metrics);
+        registerMetricsEndpoint(app, composed.metrics, { token: config.metrics.token });
+      }
       registerHealth(app, composed.healthChecks);
       registerTwilioWebhook(app, composed.deps, {
         twilio: config.twilio,
@@ -63,6 +71,16 @@ export async function startRoles(roles: Role[], config: Config, log: Logger): Pr
       url = await app.listen({ port: config.http.port, host: config.http.host });
       // The web server stops first so no new message is accepted while the rest shuts down.
       stops.unshift(() => app.close());
+    } else if (config.metrics.enabled && config.metrics.port !== undefined) {
+      const server = await startMetricsServer({
+        log: log.child({ area: 'http' }),
+        metrics: composed.metrics,
+        token: config.metrics.token,
+        healthChecks: composed.healthChecks,
+        port: config.metrics.port,
+        host: config.http.host,
+      });
+      stops.push(() => server.close());
     }
   } catch (error) {
     for (const stop of stops) await stop();
@@ -92,7 +110,12 @@ export async function main(roles: Role[]): Promise<void> {
     process.exit(1);
   }
   const { config, warnings } = result;
-  const log = createLogger({ level: config.log.level, pretty: process.stdout.isTTY });
+  const log = createLogger({
+    level: config.log.level,
+    pretty: process.stdout.isTTY,
+    dir: config.log.dir,
+    areaLevels: config.log.areaLevels,
+  });
   for (const warning of warnings) log.warn(warning);
   let running: Running;
   try {
