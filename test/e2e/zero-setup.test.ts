@@ -42,7 +42,7 @@ async function startApp(dataDir: string, envFile: string): Promise<Started> {
     PGLITE_DATA_DIR: dataDir,
     ENV_FILE: envFile,
   };
-  // Its own process group, so the test can signal it as a terminal's Ctrl-C or a container stop would.
+  // Its own process group, so whatever is left after a failed test can be killed at once.
   const child = spawn(TSX, ['src/main/start.ts'], {
     cwd: REPO,
     env,
@@ -68,13 +68,19 @@ async function startApp(dataDir: string, envFile: string): Promise<Started> {
   return { child, url, output: () => output, readyMs: Math.round(performance.now() - started) };
 }
 
-/** Resident memory of the server process (tsx runs it as a child of its own small process), in MB. */
-function serverRssMb(wrapperPid: number): number {
+/** The server: tsx runs it as a child of its own small wrapper process. */
+function serverPid(wrapperPid: number): number {
   const children = readFileSync(`/proc/${wrapperPid}/task/${wrapperPid}/children`, 'utf8')
     .trim()
     .split(/\s+/);
   const server = children.map(Number).find((pid) => existsSync(`/proc/${pid}/status`));
-  const status = readFileSync(`/proc/${server ?? wrapperPid}/status`, 'utf8');
+  if (server === undefined) throw new Error(`tsx (pid ${wrapperPid}) has no child process`);
+  return server;
+}
+
+/** Resident memory of the server process, in MB. */
+function serverRssMb(wrapperPid: number): number {
+  const status = readFileSync(`/proc/${serverPid(wrapperPid)}/status`, 'utf8');
   const kb = Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? Number.NaN);
   return Math.round(kb / 1024);
 }
@@ -84,11 +90,16 @@ async function thread(url: string): Promise<ThreadMessage[]> {
   return ((await response.json()) as { messages: ThreadMessage[] }).messages;
 }
 
+/**
+ * SIGTERM to the server itself, as a process manager that signals the app would. Not to tsx's wrapper: it relays
+ * a signal with 30 ms windows for the child to acknowledge and SIGKILLs it (exit 143) when a loaded machine is
+ * slower than that, which would make this test flaky without telling anything about our shutdown.
+ */
 async function stop(child: ChildProcess): Promise<{ code: number | null; signal: string | null }> {
   const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) =>
     child.once('exit', (code, signal) => resolve({ code, signal })),
   );
-  process.kill(-child.pid!, 'SIGTERM');
+  process.kill(serverPid(child.pid!), 'SIGTERM');
   const result = await exited;
   running.delete(child);
   return result;
