@@ -1,7 +1,9 @@
 /**
  * The original system's error taxonomy (chatbot_core/error_handler.py): a category says which part of the system
  * failed, a severity says how urgently a person must look. Both follow from the AppError kind, so the callers of
- * the reporter rarely have to choose; they may still override either when they know better.
+ * the reporter rarely have to choose; they may still override either when they know better. The severities
+ * match the errors_total metric's (observability/errors.ts), except that a database outage is CRITICAL here:
+ * nothing can be accepted while it lasts.
  */
 import { isAppError, type ErrorKind } from '../domain/errors.js';
 
@@ -26,18 +28,19 @@ const BY_KIND: Record<ErrorKind, { category: ErrorCategory; severity: Severity }
   not_found: { category: 'WEBHOOK', severity: 'LOW' },
   unauthorized: { category: 'WEBHOOK', severity: 'LOW' },
   // The service cannot work as configured until a person fixes it.
-  config: { category: 'CONFIGURATION', severity: 'HIGH' },
-  // Transient provider trouble is retried; a wrong key or request fails every message until fixed.
+  config: { category: 'CONFIGURATION', severity: 'CRITICAL' },
+  // Transient provider trouble is retried. A refused key stops every reply until a person replaces it; a
+  // refused request (model name, context size) fails every message of its kind.
   ai_rate_limited: { category: 'AI', severity: 'MEDIUM' },
   ai_timeout: { category: 'AI', severity: 'MEDIUM' },
   ai_unavailable: { category: 'AI', severity: 'MEDIUM' },
-  ai_auth: { category: 'AI', severity: 'HIGH' },
+  ai_auth: { category: 'AI', severity: 'CRITICAL' },
   ai_bad_request: { category: 'AI', severity: 'HIGH' },
   channel_rate_limited: { category: 'WHATSAPP', severity: 'MEDIUM' },
   channel_unavailable: { category: 'WHATSAPP', severity: 'MEDIUM' },
   // A refusal concerns one recipient (opted out, outside the 24 h window): recorded on the message.
   channel_rejected: { category: 'WHATSAPP', severity: 'LOW' },
-  channel_auth: { category: 'WHATSAPP', severity: 'HIGH' },
+  channel_auth: { category: 'WHATSAPP', severity: 'CRITICAL' },
   // Without the database nothing is accepted: Twilio gets 503s and may give up on the messages.
   database_unavailable: { category: 'DATABASE', severity: 'CRITICAL' },
   // Messages are still stored and enqueued later by the scheduler, but replies wait.

@@ -1,5 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { fastify, LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import {
+  fastify,
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyRequest,
+} from 'fastify';
 import { HTTP_STATUS, isAppError } from '../domain/errors.js';
 import type { Logger } from '../log.js';
 
@@ -7,7 +13,13 @@ export interface ServerOptions {
   log: Logger;
   bodyLimitBytes: number;
   trustProxy: boolean;
+  /** A request must arrive whole (headers and body) within this; slow senders get 408. 15 s by default. */
+  requestTimeoutMs?: number;
+  /** Takes over logging of 5xx errors (the error reporter: category, severity, admin alert). */
+  onServerError?: (error: unknown, request: FastifyRequest) => void;
 }
+
+const DEFAULT_REQUEST_TIMEOUT_MS = 15_000;
 
 /**
  * The Fastify app with what every route shares: a body limit, request ids (taken from X-Request-Id when
@@ -24,8 +36,14 @@ export function createServer(options: ServerOptions): FastifyInstance {
     trustProxy: options.trustProxy,
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
-    requestTimeout: 15_000,
+    requestTimeout: options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
     connectionTimeout: 15_000,
+    // Node checks those timeouts only every 30 s by default, which lets a slow-header (slowloris) client hold a
+    // connection for up to 45 s; checking every second holds it to the timeout.
+    http: {
+      headersTimeout: options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+      connectionsCheckingInterval: Math.min(1000, options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS),
+    },
     routerOptions: { ignoreTrailingSlash: true },
     return503OnClosing: true,
   });
@@ -37,7 +55,8 @@ export function createServer(options: ServerOptions): FastifyInstance {
   app.setErrorHandler((error, request, reply) => {
     if (isAppError(error)) {
       const status = HTTP_STATUS[error.kind];
-      if (status >= 500) request.log.error({ err: error, kind: error.kind }, error.message);
+      if (status >= 500 && options.onServerError) options.onServerError(error, request);
+      else if (status >= 500) request.log.error({ err: error, kind: error.kind }, error.message);
       else request.log.warn({ kind: error.kind }, error.message);
       return reply
         .status(status)
@@ -48,7 +67,8 @@ export function createServer(options: ServerOptions): FastifyInstance {
       request.log.warn({ statusCode, code: (error as { code?: unknown }).code }, (error as Error).message);
       return reply.status(statusCode).send({ error: 'bad_request', message: (error as Error).message });
     }
-    request.log.error({ err: error }, 'unhandled error');
+    if (options.onServerError) options.onServerError(error, request);
+    else request.log.error({ err: error }, 'unhandled error');
     return reply.status(500).send({ error: 'internal', message: 'internal error' });
   });
 

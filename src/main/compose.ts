@@ -14,6 +14,8 @@ import { createRedisContextCache } from '../infra/redis/context-cache.js';
 import { createRedisLocks } from '../infra/redis/locks.js';
 import { createRedisQueue } from '../infra/redis/queue.js';
 import { createRedisRateLimiter } from '../infra/redis/rate-limiter.js';
+import { reporterFromConfig } from '../errors/from-config.js';
+import type { ErrorReporter } from '../errors/reporter.js';
 import type { HealthCheck } from '../http/health.js';
 import type { Logger } from '../log.js';
 import { instrumentAiRuntime, instrumentChannels } from '../observability/instrument.js';
@@ -33,6 +35,8 @@ export interface Composed {
   describe: string[];
   /** This process's Prometheus registry and instruments (GET /metrics serves them). */
   metrics: Metrics;
+  /** Logs errors by category and severity and alerts an administrator for HIGH and CRITICAL ones. */
+  errors: ErrorReporter;
   close(): Promise<void>;
 }
 
@@ -61,6 +65,9 @@ export async function compose(config: Config, log: Logger, options: ComposeOptio
 
     const hot = await hotState(config, log);
     closers.push(() => hot.close());
+    // The alert throttle is a Locks key, so all processes sharing Redis send one alert per error type per hour.
+    // errors_total is counted by the metrics decorators, so the reporter does not count again.
+    const errors = reporterFromConfig(config, log, hot.locks);
 
     const channels = new Map<ChannelName, Channel>();
     if (config.twilio)
@@ -130,7 +137,7 @@ export async function compose(config: Config, log: Logger, options: ComposeOptio
       }`,
       `AI: ${model.provider}${model.provider === 'offline' ? ' (no AI key set: automatic replies)' : ` ${model.model}`}`,
     ];
-    return { config, database, deps, healthChecks, simulator, describe, metrics, close };
+    return { config, database, deps, healthChecks, simulator, describe, metrics, errors, close };
   } catch (error) {
     await close();
     throw error;

@@ -1,6 +1,10 @@
 import { validate, type Config } from '../config/load.js';
 import { createServer } from '../http/server.js';
 import { registerHealth } from '../http/health.js';
+import { registerIpRateLimit } from '../http/ip-rate-limit.js';
+import { registerSecurityHeaders } from '../http/security.js';
+import { reporterFromConfig } from '../errors/from-config.js';
+import { createMemoryLocks } from '../infra/memory/locks.js';
 import { instrumentHttp, registerMetricsEndpoint, startMetricsServer } from '../http/metrics.js';
 import { instrumentJobHandler } from '../observability/instrument.js';
 import { registerTwilioWebhook } from '../http/twilio-webhook.js';
@@ -41,7 +45,7 @@ export async function startRoles(roles: Role[], config: Config, log: Logger): Pr
       };
       const round = () =>
         sweep(composed.deps, settings, config.scheduler.sweepIntervalMs).catch((error: unknown) =>
-          log.error({ err: error }, 'sweep failed'),
+          composed.errors.report(error, { context: { task: 'sweep' } }),
         );
       const timer = setInterval(() => void round(), config.scheduler.sweepIntervalMs);
       void round();
@@ -55,6 +59,18 @@ export async function startRoles(roles: Role[], config: Config, log: Logger): Pr
         log: log.child({ area: 'http' }),
         bodyLimitBytes: config.http.bodyLimitBytes,
         trustProxy: config.http.trustProxy,
+        // 5xx answers (PostgreSQL down → 503 is CRITICAL DATABASE) are logged and alerted by the reporter.
+        onServerError: (error, request) =>
+          void composed.errors.report(error, {
+            context: { requestId: request.id, method: request.method, path: request.url.split('?')[0] },
+          }),
+      });
+      await registerSecurityHeaders(app, { publicBaseUrl: config.http.publicBaseUrl });
+      registerIpRateLimit(app, {
+        limiter: composed.deps.limiter,
+        max: config.http.ipRateLimit.max,
+        windowSeconds: config.http.ipRateLimit.windowSeconds,
+        log: log.child({ area: 'http' }),
       });
       if (config.metrics.enabled) {
         instrumentHttp(app, composed.metrics);
@@ -121,7 +137,11 @@ export async function main(roles: Role[]): Promise<void> {
   try {
     running = await startRoles(roles, config, log);
   } catch (error) {
-    log.fatal({ err: error }, 'start failed');
+    // Logged as CRITICAL and alerted (no shared throttle: this process is about to exit).
+    await reporterFromConfig(config, log, createMemoryLocks()).report(error, {
+      severity: 'CRITICAL',
+      context: { stage: 'start', roles: roles.join(',') },
+    });
     process.exit(1);
   }
   log.info(

@@ -5,19 +5,19 @@ import { alertsFor, categorize } from '../../src/errors/categorize.js';
 describe('categorize', () => {
   it.each<[ErrorKind, string, string]>([
     ['database_unavailable', 'DATABASE', 'CRITICAL'],
-    ['ai_auth', 'AI', 'HIGH'],
+    ['ai_auth', 'AI', 'CRITICAL'],
     ['ai_bad_request', 'AI', 'HIGH'],
     ['ai_timeout', 'AI', 'MEDIUM'],
     ['ai_rate_limited', 'AI', 'MEDIUM'],
     ['ai_unavailable', 'AI', 'MEDIUM'],
-    ['channel_auth', 'WHATSAPP', 'HIGH'],
+    ['channel_auth', 'WHATSAPP', 'CRITICAL'],
     ['channel_unavailable', 'WHATSAPP', 'MEDIUM'],
     ['channel_rate_limited', 'WHATSAPP', 'MEDIUM'],
     ['channel_rejected', 'WHATSAPP', 'LOW'],
     ['bad_signature', 'WEBHOOK', 'LOW'],
     ['invalid_input', 'WEBHOOK', 'LOW'],
     ['payload_too_large', 'WEBHOOK', 'LOW'],
-    ['config', 'CONFIGURATION', 'HIGH'],
+    ['config', 'CONFIGURATION', 'CRITICAL'],
     ['queue_unavailable', 'SYSTEM', 'HIGH'],
     ['internal', 'SYSTEM', 'HIGH'],
   ])('AppError %s is %s / %s, typed by its kind', (kind, category, severity) => {

@@ -86,7 +86,7 @@ describe('error reporter: logging', () => {
     const errors = createErrorReporter({ log: capture.log, locks: createMemoryLocks(), alerters: [] });
     await errors.report(new AppError('bad_signature', 'x'));
     await errors.report(new AppError('ai_timeout', 'x'));
-    await errors.report(new AppError('ai_auth', 'x'));
+    await errors.report(new AppError('queue_unavailable', 'x'));
     expect(capture.lines().map((l) => [l.level, l.severity])).toEqual([
       [30, 'LOW'],
       [40, 'MEDIUM'],
@@ -152,9 +152,9 @@ describe('error reporter: admin alerts', () => {
     await errors.report(new AppError('channel_rejected', 'opted out'));
     expect(smtp.messages).toHaveLength(0);
     expect(sink.requests).toHaveLength(0);
-    await errors.report(new AppError('ai_auth', 'the AI provider refused the API key'));
+    await errors.report(new AppError('ai_bad_request', 'the model does not exist'));
     await smtp.waitForMessages(1);
-    expect(smtp.messages[0]!.headers.subject).toContain('HIGH AI error: ai_auth');
+    expect(smtp.messages[0]!.headers.subject).toContain('HIGH AI error: ai_bad_request');
     expect(sink.requests).toHaveLength(1);
   });
 

@@ -67,6 +67,8 @@ export async function startTestApp(
     // Each message answered at once and never rate limited, unless a test is about bursts or limits.
     BURST_WINDOW_MS: '0',
     RATE_LIMIT_MAX_REQUESTS: '1000',
+    // Every test request comes from 127.0.0.1; the per-IP limit is on only in the tests about it.
+    IP_RATE_LIMIT_MAX: '0',
     ...(typeof env === 'function' ? env({ databaseUrl: database.url }) : env),
   });
   const log = logger ?? createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
