@@ -67,7 +67,17 @@ export interface Config {
     burstMaxWaitMs: number;
     maxMessageLength: number;
   };
-  worker: { concurrency: number; attempts: number; backoffMs: number; shutdownTimeoutMs: number };
+  worker: {
+    concurrency: number;
+    attempts: number;
+    backoffMs: number;
+    shutdownTimeoutMs: number;
+    /** BullMQ job lock and stalled-job check: how soon a crashed worker's job runs again. */
+    lockDurationMs: number;
+    stalledIntervalMs: number;
+    /** How long a worker owns a conversation without renewing; a crashed worker's ownership expires after it. */
+    conversationLockTtlMs: number;
+  };
   scheduler: { strandedAfterMs: number; sweepIntervalMs: number; webhookLogRetentionDays: number };
   log: { level: Env['LOG_LEVEL']; dir: string | undefined; areaLevels: Env['LOG_LEVELS'] };
   metrics: { enabled: boolean; token: string | undefined; port: number | undefined };
@@ -178,6 +188,9 @@ function build(env: Env, problems: string[], warnings: string[]): Config {
   };
 }
 
+      lockDurationMs: env.QUEUE_LOCK_DURATION_MS,
+      stalledIntervalMs: env.QUEUE_STALLED_INTERVAL_MS,
+      conversationLockTtlMs: env.CONVERSATION_LOCK_TTL_MS,
 function emailAlertSettings(env: Env, problems: string[]): EmailAlertSettings | null {
   const to = (env.ALERT_EMAIL_TO ?? '')
     .split(',')

@@ -107,6 +107,7 @@ export async function compose(config: Config, log: Logger, options: ComposeOptio
         rateLimitMax: config.conversation.rateLimitMax,
         rateLimitWindowSeconds: config.conversation.rateLimitWindowSeconds,
         maxMessageLength: config.conversation.maxMessageLength,
+        conversationLockTtlMs: config.worker.conversationLockTtlMs,
         statusCallbackUrl: config.http.publicBaseUrl
           ? `${config.http.publicBaseUrl}/api/whatsapp/status/`
           : undefined,
@@ -162,6 +163,8 @@ async function hotState(config: Config, log: Logger): Promise<HotState> {
     attempts: config.worker.attempts,
     backoffMs: config.worker.backoffMs,
     shutdownTimeoutMs: config.worker.shutdownTimeoutMs,
+    lockDurationMs: config.worker.lockDurationMs,
+    stalledIntervalMs: config.worker.stalledIntervalMs,
     log: log.child({ area: 'queue' }),
   };
   if (config.redis.kind === 'memory') {

@@ -39,6 +39,8 @@ export interface PipelineSettings {
   rateLimitMax: number;
   rateLimitWindowSeconds: number;
   maxMessageLength: number;
+  /** How long a worker owns a conversation without renewing; after a crash, another worker waits this long at most. */
+  conversationLockTtlMs: number;
   /** Where channels post delivery callbacks; absent when we have no public URL. */
   statusCallbackUrl: string | undefined;
 }

@@ -9,8 +9,6 @@ import type { ChatModel, ChatResult, ConversationJob, JobContext, JobOutcome } f
 import type { PipelineDeps } from './deps.js';
 import { sendUnsentParts } from './send-parts.js';
 
-/** How long a worker owns a conversation without renewing; renewed every third of it while working. */
-export const CONVERSATION_LOCK_TTL_MS = 30_000;
 /** When another worker holds the conversation, look again after this long (it will most likely have our message). */
 const BUSY_RETRY_MS = 500;
 /** Messages that keep arriving while we answer are folded in, but not forever. */
@@ -34,13 +32,13 @@ export async function processConversation(
     jobId: context.jobId,
     requestId: job.requestId,
   });
-  const lease = await deps.locks.acquire(`conversation:${job.conversationId}`, CONVERSATION_LOCK_TTL_MS);
+  // Owned for settings.conversationLockTtlMs, renewed every third of it while working.
+  const ttlMs = deps.settings.conversationLockTtlMs;
+  const lease = await deps.locks.acquire(`conversation:${job.conversationId}`, ttlMs);
   if (!lease) return { kind: 'later', delayMs: BUSY_RETRY_MS };
   const renew = setInterval(() => {
-    lease
-      .extend(CONVERSATION_LOCK_TTL_MS)
-      .catch((error: unknown) => log.warn({ err: error }, 'lock renewal failed'));
-  }, CONVERSATION_LOCK_TTL_MS / 3);
+    lease.extend(ttlMs).catch((error: unknown) => log.warn({ err: error }, 'lock renewal failed'));
+  }, ttlMs / 3);
   renew.unref();
   try {
     const conversation = await getConversation(deps.db, job.conversationId);
