@@ -52,6 +52,18 @@ export function createServer(options: ServerOptions): FastifyInstance {
     void reply.header('x-request-id', request.id);
   });
 
+  // A request still running when close() starts keeps its keep-alive connection open once answered, and
+  // server.close() waits for that connection until the client drops it: SIGTERM during a webhook made the
+  // process hang until the forced exit (code 1). Answering it with `Connection: close` lets the close finish.
+  let closing = false;
+  app.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) void reply.header('connection', 'close');
+  });
+
   app.setErrorHandler((error, request, reply) => {
     if (isAppError(error)) {
       const status = HTTP_STATUS[error.kind];
