@@ -56,6 +56,8 @@ export interface Config {
   fieldEncryption: { key: string | undefined; previousKey: string | undefined };
   /** How often running workers re-read the active AI configuration. */
   aiConfigRefreshMs: number;
+  /** The admin web UI; sessionSecret undefined means derive one from the other secrets (admin/settings.ts). */
+  admin: { enabled: boolean; sessionSecret: string | undefined; sessionTtlMs: number };
   /** A second model tried when the first fails; null when AI_FALLBACK_MODEL is not set. */
   aiFallback: AiSettings | null;
   conversation: {
@@ -131,6 +133,11 @@ function build(env: Env, problems: string[], warnings: string[]): Config {
       'SKIP_WEBHOOK_SIGNATURE_VERIFICATION=true: webhook signatures are NOT checked. Never do this in production.',
     );
   }
+  if (env.ADMIN_ENABLED && !env.ADMIN_SESSION_SECRET && env.NODE_ENV === 'production') {
+    warnings.push(
+      'ADMIN_SESSION_SECRET is not set: the admin cookie is signed with a key derived from other secrets.',
+    );
+  }
   return {
     env: env.NODE_ENV,
     http: {
@@ -151,6 +158,11 @@ function build(env: Env, problems: string[], warnings: string[]): Config {
     ai: aiSettings(env, problems),
     fieldEncryption: { key: env.FIELD_ENCRYPTION_KEY, previousKey: env.FIELD_ENCRYPTION_KEY_PREVIOUS },
     aiConfigRefreshMs: Math.round(env.AI_CONFIG_REFRESH_SECONDS * 1000),
+    admin: {
+      enabled: env.ADMIN_ENABLED,
+      sessionSecret: env.ADMIN_SESSION_SECRET,
+      sessionTtlMs: Math.round(env.ADMIN_SESSION_HOURS * 3_600_000),
+    },
     aiFallback: env.AI_FALLBACK_MODEL
       ? aiSettings(
           {

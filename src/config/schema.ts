@@ -146,6 +146,15 @@ export const envSchema = z.object({
   /** How often running workers look for a changed active AI configuration. */
   AI_CONFIG_REFRESH_SECONDS: num(0.1, 3600).default(5),
 
+  // Admin web UI at /admin/ (accounts from `chatbot createsuperuser`)
+  ADMIN_ENABLED: bool.default(true),
+  /** Signs the admin session cookie; derived from the other secrets when unset (set it in production). */
+  ADMIN_SESSION_SECRET: optionalText.refine((v) => v === undefined || v.length >= 32, {
+    message: 'must be at least 32 characters (e.g. `openssl rand -base64 32`)',
+  }),
+  /** An admin session ends after this long without a request. */
+  ADMIN_SESSION_HOURS: num(0.1, 24 * 30).default(12),
+
   // Conversation behaviour
   MAX_CONVERSATION_HISTORY: int(1, 200).default(10),
   SESSION_TIMEOUT_MINUTES: int(1, 60 * 24 * 30).default(30),

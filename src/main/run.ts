@@ -9,6 +9,8 @@ import { instrumentHttp, registerMetricsEndpoint, startMetricsServer } from '../
 import { instrumentJobHandler } from '../observability/instrument.js';
 import { registerTwilioWebhook } from '../http/twilio-webhook.js';
 import { registerSimulator } from '../channels/simulator/routes.js';
+import { registerAdmin } from '../admin/routes.js';
+import { adminOptionsFrom } from '../admin/settings.js';
 import { createLogger, type Logger } from '../log.js';
 import { processConversation } from '../pipeline/process-conversation.js';
 import { sweep } from '../pipeline/sweep.js';
@@ -84,6 +86,7 @@ export async function startRoles(roles: Role[], config: Config, log: Logger): Pr
         trustProxy: config.http.trustProxy,
       });
       if (composed.simulator) registerSimulator(app, composed.deps, composed.simulator);
+      if (config.admin.enabled) registerAdmin(app, composed.deps, adminOptionsFrom(config));
       url = await app.listen({ port: config.http.port, host: config.http.host });
       // The web server stops first so no new message is accepted while the rest shuts down.
       stops.unshift(() => app.close());

@@ -1,0 +1,201 @@
+/**
+ * AI configurations: list, create, edit, activate/deactivate, delete, and a live test. The repository
+ * (db/ai-configs.ts) validates, encrypts keys and keeps one active configuration; workers pick an activation up
+ * within AI_CONFIG_REFRESH_SECONDS. An API key is accepted here and never shown again except masked.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import {
+  activateAiConfig,
+  createAiConfig,
+  deactivateAiConfig,
+  deleteAiConfig,
+  getAiConfig,
+  listAiConfigs,
+  toAiConfigView,
+  updateAiConfig,
+  type AiConfigRow,
+} from '../../db/ai-configs.js';
+import { AppError, isAppError } from '../../domain/errors.js';
+import { FieldKeyError } from '../../security/field-encryption.js';
+import { DEFAULT_TEST_PROMPT, testAiConfig, type AiTestResult } from '../ai-test.js';
+import { formField, sessionOf } from '../auth.js';
+import { idParam, oneOf } from '../params.js';
+import { sendPage, type AdminContext } from '../routes.js';
+import { aiConfigFormPage, aiConfigListPage, LIST_NOTICES, type FormValues } from '../views/ai-configs.js';
+
+function values(body: unknown): FormValues {
+  const text = (name: string) => (formField(body, name) ?? '').trim();
+  return {
+    name: text('name'),
+    provider: text('provider'),
+    model: text('model'),
+    baseUrl: text('baseUrl'),
+    systemPrompt: formField(body, 'systemPrompt')?.trim() ?? '',
+    temperature: text('temperature'),
+    maxTokens: text('maxTokens'),
+    activate: formField(body, 'activate') === 'on',
+    clearKey: formField(body, 'clearKey') === 'on',
+  };
+}
+
+const optionalNumber = (text: string) => (text === '' ? null : Number(text));
+const optionalText = (text: string) => (text === '' ? null : text);
+
+/** Problems the operator can fix (invalid values, no encryption key); anything else is a real failure. */
+function formProblem(error: unknown): string | null {
+  if (isAppError(error) && error.kind === 'invalid_input') return error.message;
+  if (error instanceof FieldKeyError) return error.message;
+  return null;
+}
+
+export function registerAiConfigRoutes(scope: FastifyInstance, { deps, options }: AdminContext): void {
+  const frame = (request: FastifyRequest) => ({
+    session: sessionOf(request),
+    simulatorEnabled: options.simulatorEnabled,
+  });
+  const load = async (id: string): Promise<AiConfigRow> => {
+    const row = await getAiConfig(deps.db, { id: idParam(id, 'AI configuration') });
+    if (!row) throw new AppError('not_found', 'No AI configuration with this id.');
+    return row;
+  };
+  const editPage = (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    row: AiConfigRow,
+    extra: { form?: FormValues; error?: string; test?: AiTestResult; prompt?: string; status?: number } = {},
+  ) =>
+    sendPage(
+      reply,
+      aiConfigFormPage({
+        ...frame(request),
+        config: toAiConfigView(row, options.cipher),
+        form: extra.form,
+        error: extra.error,
+        test: extra.test,
+        prompt: extra.prompt ?? DEFAULT_TEST_PROMPT,
+        saved: (request.query as { done?: string }).done === 'saved',
+      }),
+      extra.status,
+    );
+
+  scope.get<{ Querystring: { done?: string } }>('/ai-configs', async (request, reply) => {
+    const rows = await listAiConfigs(deps.db);
+    const choice = await deps.ai.current();
+    return sendPage(
+      reply,
+      aiConfigListPage({
+        ...frame(request),
+        configs: rows.map((row) => toAiConfigView(row, options.cipher)),
+        environment: { provider: options.aiEnvironment.provider, model: options.aiEnvironment.model },
+        answering: { provider: choice.model.provider, model: choice.model.model },
+        done: oneOf(request.query.done, Object.keys(LIST_NOTICES), ''),
+        canStoreKeys: options.cipher !== null,
+      }),
+    );
+  });
+
+  scope.get('/ai-configs/new', (request, reply) =>
+    sendPage(reply, aiConfigFormPage({ ...frame(request), prompt: DEFAULT_TEST_PROMPT })),
+  );
+
+  scope.post('/ai-configs', async (request, reply) => {
+    const form = values(request.body);
+    const apiKey = formField(request.body, 'apiKey')?.trim() ?? '';
+    try {
+      const row = await createAiConfig(
+        deps.db,
+        options.cipher,
+        {
+          name: form.name,
+          provider: form.provider,
+          apiKey: apiKey === '' ? undefined : apiKey,
+          model: form.model,
+          baseUrl: optionalText(form.baseUrl) ?? undefined,
+          systemPrompt: optionalText(form.systemPrompt) ?? undefined,
+          temperature: optionalNumber(form.temperature) ?? undefined,
+          maxTokens: optionalNumber(form.maxTokens) ?? undefined,
+        },
+        { activate: form.activate },
+      );
+      request.log.info({ config: row.name, user: sessionOf(request).username }, 'AI configuration created');
+      return await reply.redirect(
+        `/admin/ai-configs?done=${form.activate ? 'created-active' : 'created'}`,
+        303,
+      );
+    } catch (error) {
+      const problem = formProblem(error);
+      if (!problem) throw error;
+      // The key is not echoed back: the operator types it again.
+      return sendPage(
+        reply,
+        aiConfigFormPage({ ...frame(request), form, error: problem, prompt: DEFAULT_TEST_PROMPT }),
+        400,
+      );
+    }
+  });
+
+  scope.get<{ Params: { id: string } }>('/ai-configs/:id', async (request, reply) =>
+    editPage(request, reply, await load(request.params.id)),
+  );
+
+  scope.post<{ Params: { id: string } }>('/ai-configs/:id', async (request, reply) => {
+    const row = await load(request.params.id);
+    const form = values(request.body);
+    const apiKey = formField(request.body, 'apiKey')?.trim() ?? '';
+    try {
+      await updateAiConfig(
+        deps.db,
+        options.cipher,
+        { id: row.id },
+        {
+          name: form.name,
+          provider: form.provider,
+          apiKey: apiKey !== '' ? apiKey : form.clearKey ? null : undefined,
+          model: form.model,
+          baseUrl: optionalText(form.baseUrl),
+          systemPrompt: optionalText(form.systemPrompt),
+          temperature: optionalNumber(form.temperature),
+          maxTokens: optionalNumber(form.maxTokens),
+        },
+        { activate: form.activate },
+      );
+      request.log.info({ config: form.name, user: sessionOf(request).username }, 'AI configuration updated');
+      return await reply.redirect(`/admin/ai-configs/${row.id}?done=saved`, 303);
+    } catch (error) {
+      const problem = formProblem(error);
+      if (!problem) throw error;
+      return editPage(request, reply, row, { form, error: problem, status: 400 });
+    }
+  });
+
+  scope.post<{ Params: { id: string } }>('/ai-configs/:id/test', async (request, reply) => {
+    const row = await load(request.params.id);
+    const prompt = (formField(request.body, 'prompt') ?? '').trim().slice(0, 2000) || DEFAULT_TEST_PROMPT;
+    const test = await testAiConfig(row, {
+      prompt,
+      environment: options.aiEnvironment,
+      cipher: options.cipher,
+      appUrl: options.appUrl,
+      redact: options.redact,
+    });
+    request.log.info(
+      { config: row.name, ok: test.ok, latencyMs: test.latencyMs, ...(test.ok ? {} : { kind: test.kind }) },
+      'AI configuration tested',
+    );
+    return editPage(request, reply, row, { test, prompt });
+  });
+
+  const action = (path: string, run: (row: AiConfigRow) => Promise<unknown>, done: string) =>
+    scope.post<{ Params: { id: string } }>(`/ai-configs/:id/${path}`, async (request, reply) => {
+      const row = await load(request.params.id);
+      await run(row);
+      request.log.info(
+        { config: row.name, user: sessionOf(request).username, action: path },
+        'AI configuration',
+      );
+      return reply.redirect(`/admin/ai-configs?done=${done}`, 303);
+    });
+  action('activate', (row) => activateAiConfig(deps.db, { id: row.id }), 'activated');
+  action('deactivate', (row) => deactivateAiConfig(deps.db, { id: row.id }), 'deactivated');
+  action('delete', (row) => deleteAiConfig(deps.db, { id: row.id }), 'deleted');
+}

@@ -1,0 +1,117 @@
+/** The conversation list: search by number or name, filter, one row per conversation, pagination. */
+import type { ConversationFilter, ConversationSummary, Page } from '../../db/admin-queries.js';
+import { html, type SafeHtml } from '../html.js';
+import type { AdminSession } from '../sessions.js';
+import { badge, contact, emptyState, formatNumber, pagination, time } from './components.js';
+import { layout } from './layout.js';
+
+const FILTER_LABELS: Record<ConversationFilter, string> = {
+  all: 'All',
+  active: 'Active',
+  inactive: 'Inactive',
+  paused: 'Paused (human handling)',
+};
+
+function preview(text: string | null): string {
+  if (text === null) return '';
+  return text.length > 90 ? `${text.slice(0, 90)}…` : text;
+}
+
+export function statusBadges(c: { isActive: boolean; botPaused: boolean }): SafeHtml {
+  return html`${c.botPaused ? badge('bot paused', 'warn') : ''}
+  ${c.isActive ? badge('active', 'good') : badge('inactive')}`;
+}
+
+function row(c: ConversationSummary): SafeHtml {
+  return html`<tr>
+    <td data-label="Contact">
+      <a class="row-link" href="/admin/conversations/${c.id}">${contact(c.profileName, c.userAddress)}</a>
+      ${c.channel !== 'twilio' ? badge(c.channel, 'info') : ''}
+    </td>
+    <td data-label="Status">${statusBadges(c)}</td>
+    <td data-label="Messages" class="num">${formatNumber(c.messageCount)}</td>
+    <td data-label="Last message" class="preview">
+      ${c.lastRole === 'assistant' ? html`<span class="muted">Bot: </span>` : ''}${preview(c.lastMessage)}
+    </td>
+    <td data-label="Last activity">${time(c.lastActivityAt)}</td>
+  </tr>`;
+}
+
+export function conversationListPage(input: {
+  session: AdminSession;
+  simulatorEnabled: boolean;
+  search: string;
+  filter: ConversationFilter;
+  result: Page<ConversationSummary>;
+}): SafeHtml {
+  const { result } = input;
+  const filtered = input.search !== '' || input.filter !== 'all';
+  return layout(
+    {
+      title: 'Conversations',
+      section: 'conversations',
+      session: input.session,
+      simulatorEnabled: input.simulatorEnabled,
+    },
+    html`<div class="page-head">
+        <h1>Conversations</h1>
+        <p class="muted">${formatNumber(result.total)} ${filtered ? 'matching' : 'in total'}</p>
+      </div>
+      <form class="filters" method="get" action="/admin/conversations" role="search">
+        <div class="field field-grow">
+          <label for="q">Number or name</label>
+          <input id="q" name="q" type="search" value="${input.search}" placeholder="+1415… or Ada" />
+        </div>
+        <div class="field">
+          <label for="filter">Show</label>
+          <select id="filter" name="filter">
+            ${(Object.keys(FILTER_LABELS) as ConversationFilter[]).map(
+              (key) =>
+                html`<option value="${key}" ${key === input.filter ? 'selected' : ''}>
+                  ${FILTER_LABELS[key]}
+                </option>`,
+            )}
+          </select>
+        </div>
+        <div class="field field-actions">
+          <button type="submit" class="button button-primary">Search</button>
+          ${filtered ? html`<a class="button button-secondary" href="/admin/conversations">Clear</a>` : ''}
+        </div>
+      </form>
+      ${
+        result.items.length === 0
+          ? emptyState(
+              filtered ? 'No conversation matches' : 'No conversations yet',
+              filtered
+                ? 'Try another number or name, or show all conversations.'
+                : 'They appear here as soon as someone writes to your WhatsApp number.',
+            )
+          : html`<div class="table-wrap">
+              <table class="table table-cards">
+                <caption class="visually-hidden">
+                  Conversations, most recent first
+                </caption>
+                <thead>
+                  <tr>
+                    <th scope="col">Contact</th>
+                    <th scope="col">Status</th>
+                    <th scope="col" class="num">Messages</th>
+                    <th scope="col">Last message</th>
+                    <th scope="col">Last activity</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  ${result.items.map(row)}
+                </tbody>
+              </table>
+            </div>`
+      }
+      ${pagination({
+        path: '/admin/conversations',
+        params: { q: input.search, filter: input.filter === 'all' ? undefined : input.filter },
+        page: result.page,
+        pageSize: result.pageSize,
+        total: result.total,
+      })}`,
+  );
+}

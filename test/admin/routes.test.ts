@@ -1,0 +1,388 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createAdminUser } from '../../src/db/admin-users.js';
+import { generateFieldKey } from '../../src/security/field-encryption.js';
+import { BUSINESS_NUMBER, eventually, startTestApp, type TestApp } from '../helpers/app.js';
+import { inboundParams } from '../helpers/twilio.js';
+import { adminClient, csrfOf, type AdminClient } from './client.js';
+
+const WEBHOOK = '/api/whatsapp/webhook/';
+const PASSWORD = 'correct horse battery';
+const OPENAI_KEY = 'sk-live-0123456789abcdefSECRET';
+
+let app: TestApp;
+let client: AdminClient;
+let sender = 0;
+const newSender = () => `whatsapp:+1415666${String(1000 + sender++).padStart(4, '0')}`;
+
+async function conversationOf(address: string): Promise<string> {
+  const rows = await app.query<{ id: string }>('select id from conversations where user_address = $1', [
+    address,
+  ]);
+  return rows[0]!.id;
+}
+
+async function writeIn(from: string, body: string, profileName = 'Test User'): Promise<string> {
+  const response = await app.postSigned(
+    WEBHOOK,
+    inboundParams({ From: from, To: BUSINESS_NUMBER, Body: body, ProfileName: profileName }),
+  );
+  expect(response.status).toBe(200);
+  return eventually('the conversation row', async () => {
+    const rows = await app.query<{ id: string }>('select id from conversations where user_address = $1', [
+      from,
+    ]);
+    return rows[0]?.id;
+  });
+}
+
+beforeAll(async () => {
+  app = await startTestApp({ FIELD_ENCRYPTION_KEY: generateFieldKey(), OPENAI_API_KEY: OPENAI_KEY });
+  await createAdminUser(app.running.composed.database.db, { username: 'ada', password: PASSWORD });
+  await createAdminUser(app.running.composed.database.db, { username: 'limited', password: PASSWORD });
+});
+afterAll(async () => {
+  await app.stop();
+});
+beforeEach(async () => {
+  app.llm.reset();
+  client = adminClient(app.url);
+  const response = await client.login('ada', PASSWORD);
+  expect(response.status).toBe(303);
+});
+
+describe('admin sign-in', () => {
+  it('signs in with the right password: a signed, httpOnly, SameSite=Lax session cookie stored hashed in PostgreSQL', async () => {
+    const fresh = adminClient(app.url);
+    const response = await fresh.login('ada', PASSWORD);
+    expect(response.status).toBe(303);
+    expect(response.location).toBe('/admin/');
+    const line = response.setCookies.find((c) => c.startsWith('chatbot_admin='))!;
+    expect(line).toMatch(/HttpOnly/i);
+    expect(line).toMatch(/SameSite=Lax/i);
+    expect(line).toMatch(/Path=\/admin/);
+    expect(line).not.toMatch(/Secure/i); // the test app's public URL is http
+    const value = decodeURIComponent(fresh.cookies.get('chatbot_admin')!);
+    const token = value.slice(0, value.lastIndexOf('.'));
+    const rows = await app.query<{ id: string }>('select id from admin_sessions');
+    expect(rows.length).toBeGreaterThan(0);
+    expect(rows.map((r) => r.id)).not.toContain(token);
+
+    const dashboard = await fresh.get('/admin/');
+    expect(dashboard.status).toBe(200);
+    expect(dashboard.body).toContain('<h1>Dashboard</h1>');
+  });
+
+  it('refuses a wrong password without a session, and never echoes the password', async () => {
+    const fresh = adminClient(app.url);
+    const response = await fresh.login('ada', 'wrong password 123');
+    expect(response.status).toBe(401);
+    expect(response.body).toContain('Wrong username or password');
+    expect(response.body).not.toContain('wrong password 123');
+    expect(fresh.cookies.has('chatbot_admin')).toBe(false);
+    expect((await fresh.get('/admin/')).status).toBe(303);
+  });
+
+  it('refuses a login form without its CSRF token', async () => {
+    const fresh = adminClient(app.url);
+    await fresh.get('/admin/login');
+    const response = await fresh.post('/admin/login', { username: 'ada', password: PASSWORD });
+    expect(response.status).toBe(403);
+    expect(fresh.cookies.has('chatbot_admin')).toBe(false);
+  });
+
+  it('locks out an IP and username after 5 wrong passwords: then even the right password is refused', async () => {
+    const fresh = adminClient(app.url);
+    for (let i = 0; i < 5; i++)
+      expect((await fresh.login('limited', `wrong password ${i}`)).status).toBe(401);
+    const blocked = await fresh.login('limited', PASSWORD);
+    expect(blocked.status).toBe(429);
+    expect(blocked.body).toContain('Too many failed sign-in attempts');
+    expect(fresh.cookies.has('chatbot_admin')).toBe(false);
+    // Another account from the same address is not locked out by it.
+    expect((await adminClient(app.url).login('ada', PASSWORD)).status).toBe(303);
+  });
+
+  it('ignores a session cookie whose signature was altered', async () => {
+    const value = decodeURIComponent(client.cookies.get('chatbot_admin')!);
+    client.cookies.set('chatbot_admin', encodeURIComponent(`${value.slice(0, -2)}xx`));
+    const response = await client.get('/admin/');
+    expect(response.status).toBe(303);
+    expect(response.location).toMatch(/^\/admin\/login/);
+  });
+
+  it('logs out: the session row is deleted and the old cookie no longer opens a page', async () => {
+    const cookie = client.cookies.get('chatbot_admin')!;
+    await client.get('/admin/');
+    const response = await client.post('/admin/logout', { _csrf: client.csrf() });
+    expect(response.status).toBe(303);
+    expect(response.location).toBe('/admin/login?bye=1');
+    const replay = adminClient(app.url);
+    replay.cookies.set('chatbot_admin', cookie);
+    expect((await replay.get('/admin/')).status).toBe(303);
+  });
+});
+
+describe('admin pages', () => {
+  it('require a session: every page redirects to the login, every action is refused', async () => {
+    const id = await writeIn(newSender(), 'hello');
+    const anonymous = adminClient(app.url);
+    for (const path of [
+      '/admin/',
+      '/admin/conversations',
+      `/admin/conversations/${id}`,
+      '/admin/ai-configs',
+      '/admin/ai-configs/new',
+      '/admin/webhook-logs',
+    ]) {
+      const response = await anonymous.get(path);
+      expect(response.status, path).toBe(303);
+      expect(response.location, path).toBe(`/admin/login?next=${encodeURIComponent(path)}`);
+    }
+    for (const path of [`/admin/conversations/${id}/pause`, '/admin/ai-configs', '/admin/logout']) {
+      const response = await anonymous.post(path, { _csrf: 'x', name: 'x' });
+      expect(response.status, path).toBe(303);
+      expect(response.location, path).toBe('/admin/login');
+    }
+    const [row] = await app.query<{ bot_paused: boolean }>(
+      'select bot_paused from conversations where id = $1',
+      [id],
+    );
+    expect(row!.bot_paused).toBe(false);
+  });
+
+  it('refuses a POST without the session CSRF token, and accepts it with the token', async () => {
+    const id = await writeIn(newSender(), 'hello');
+    const page = await client.get(`/admin/conversations/${id}`);
+    expect((await client.post(`/admin/conversations/${id}/pause`, {})).status).toBe(403);
+    expect((await client.post(`/admin/conversations/${id}/pause`, { _csrf: 'forged' })).status).toBe(403);
+    const paused = () =>
+      app.query<{ bot_paused: boolean }>('select bot_paused from conversations where id = $1', [id]);
+    expect((await paused())[0]!.bot_paused).toBe(false);
+    const ok = await client.post(`/admin/conversations/${id}/pause`, { _csrf: csrfOf(page.body)! });
+    expect(ok.status).toBe(303);
+    expect((await paused())[0]!.bot_paused).toBe(true);
+  });
+
+  it('escapes a hostile message body and profile name on the list and the thread pages', async () => {
+    const from = newSender();
+    const hostile = '<script>alert(1)</script><img src=x onerror="alert(2)">';
+    const id = await writeIn(from, hostile, '"><b onmouseover=alert(3)>Mallory</b>');
+    for (const path of [`/admin/conversations/${id}`, '/admin/conversations']) {
+      const page = await client.get(path);
+      expect(page.status).toBe(200);
+      expect(page.body).not.toContain('<script>alert(1)');
+      expect(page.body).not.toContain('<img src=x');
+      expect(page.body).not.toContain('<b onmouseover');
+      expect(page.body).toContain('&lt;b onmouseover=alert(3)&gt;Mallory&lt;/b&gt;');
+    }
+    const thread = await client.get(`/admin/conversations/${id}`);
+    expect(thread.body).toContain(
+      '&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x onerror=&quot;alert(2)&quot;&gt;',
+    );
+    expect(thread.headers.get('content-security-policy')).toContain("script-src 'self'");
+    expect(thread.headers.get('cache-control')).toBe('no-store');
+  });
+
+  it('shows the thread with the model, tokens and delivery status of each reply', async () => {
+    const from = newSender();
+    app.llm.respond(() => ({ text: 'Hi, I am the model', usage: { input: 17, output: 5 } }));
+    const id = await writeIn(from, 'Hello bot');
+    await eventually('the reply to be sent', async () => {
+      const rows = await app.query('select 1 from deliveries where conversation_id = $1 and status <> $2', [
+        id,
+        'pending',
+      ]);
+      return rows.length > 0 ? true : undefined;
+    });
+    const page = await client.get(`/admin/conversations/${id}`);
+    expect(page.body).toContain('Hi, I am the model');
+    expect(page.body).toContain('gpt-test');
+    expect(page.body).toContain('17 in · 5 out tokens');
+    const [delivery] = await app.query<{ status: string }>(
+      'select status from deliveries where conversation_id = $1',
+      [id],
+    );
+    expect(page.body).toContain(`<ul class="deliveries" aria-label="Delivery">`);
+    expect(page.body).toMatch(new RegExp(`class="badge badge-\\w+">${delivery!.status}</span>`));
+  });
+
+  it('resets the context: the next model request no longer carries the earlier turns', async () => {
+    const from = newSender();
+    app.llm.respond(() => ({ text: 'noted' }));
+    const id = await writeIn(from, 'My name is Ada');
+    await eventually('the first reply', () =>
+      Promise.resolve(app.twilio.sent.some((m) => m.to === from) || undefined),
+    );
+    const page = await client.get(`/admin/conversations/${id}`);
+    const response = await client.post(`/admin/conversations/${id}/reset-context`, {
+      _csrf: csrfOf(page.body)!,
+    });
+    expect(response.location).toBe(`/admin/conversations/${id}?done=reset`);
+    app.llm.reset();
+    app.llm.respond(() => ({ text: 'who?' }));
+    await writeIn(from, 'What is my name?');
+    const request = await eventually('the second model request', () => Promise.resolve(app.llm.requests[0]));
+    expect(request.messages.filter((m) => m.role !== 'system')).toEqual([
+      { role: 'user', content: 'What is my name?' },
+    ]);
+  });
+
+  it('searches conversations by name and number and paginates 25 per page', async () => {
+    await app.query(
+      `insert into conversations (channel, user_address, profile_name)
+       select 'twilio', 'whatsapp:+1999000' || lpad(n::text, 4, '0'), 'Pager ' || n from generate_series(1, 30) n`,
+    );
+    const first = await client.get('/admin/conversations?q=Pager');
+    expect(first.body).toContain('30 matching');
+    expect(first.body).toContain('1–25 of 30');
+    expect(first.body.match(/<tr>/g)!.length).toBe(26); // header + 25
+    expect(first.body).toContain('href="/admin/conversations?q=Pager&amp;page=2"');
+    const second = await client.get('/admin/conversations?q=Pager&page=2');
+    expect(second.body).toContain('26–30 of 30');
+    const byNumber = await client.get('/admin/conversations?q=%2B19990000007');
+    expect(byNumber.body).toContain('Pager 7');
+    expect(byNumber.body).toContain('1 matching');
+    const none = await client.get('/admin/conversations?q=nobody-like-this');
+    expect(none.body).toContain('No conversation matches');
+  });
+
+  it('shows the dashboard figures for today', async () => {
+    const page = await client.get('/admin/');
+    expect(page.status).toBe(200);
+    for (const label of [
+      'Messages received',
+      'Active conversations',
+      'Queue',
+      'LLM latency (avg)',
+      'Tokens',
+      'Failed deliveries',
+      'AI fallbacks',
+    ]) {
+      expect(page.body).toContain(label);
+    }
+    const [count] = await app.query<{ n: number }>(
+      `select count(*)::int as n from messages where role = 'user' and created_at >= date_trunc('day', now() at time zone 'UTC') at time zone 'UTC'`,
+    );
+    expect(page.body).toMatch(
+      new RegExp(`Messages received</p>\\s*<p class="stat-value">${count!.n.toLocaleString('en-US')}</p>`),
+    );
+  });
+});
+
+describe('AI configurations page', () => {
+  it('creates a configuration whose key is shown only masked, tests it live, and reports a failure by kind', async () => {
+    const form = await client.get('/admin/ai-configs/new');
+    const key = 'sk-admin-test-key-abcdef123456';
+    const created = await client.post('/admin/ai-configs', {
+      _csrf: csrfOf(form.body)!,
+      name: 'Fake OpenAI',
+      provider: 'openai-compatible',
+      model: 'model-from-admin',
+      apiKey: key,
+      baseUrl: app.llm.openaiBaseUrl,
+      systemPrompt: '',
+      temperature: '0.3',
+      maxTokens: '',
+    });
+    expect(created.status).toBe(303);
+    const list = await client.get('/admin/ai-configs');
+    expect(list.body).toContain('Fake OpenAI');
+    expect(list.body).not.toContain(key);
+    expect(list.body).toContain('sk-adm…3456');
+    const id = /href="\/admin\/ai-configs\/([0-9a-f-]{36})"/.exec(list.body)![1]!;
+    const edit = await client.get(`/admin/ai-configs/${id}`);
+    expect(edit.body).not.toContain(key);
+
+    app.llm.respondOnce({ text: 'Yes, working.' });
+    const ok = await client.post(`/admin/ai-configs/${id}/test`, {
+      _csrf: csrfOf(edit.body)!,
+      prompt: 'ping',
+    });
+    expect(ok.body).toContain('Yes, working.');
+    expect(ok.body).toMatch(/model-from-admin<\/strong> answered in/);
+    expect(app.llm.requests.at(-1)).toMatchObject({ model: 'model-from-admin' });
+    expect(app.llm.requests.at(-1)!.headers.authorization).toBe(`Bearer ${key}`);
+
+    app.llm.respondOnce({ status: 401 });
+    const failed = await client.post(`/admin/ai-configs/${id}/test`, {
+      _csrf: csrfOf(edit.body)!,
+      prompt: 'ping',
+    });
+    expect(failed.body).toContain('ai_auth');
+    expect(failed.body).toContain('The provider refused the API key.');
+    expect(failed.body).not.toContain(key);
+  });
+
+  it('shows the problems of an invalid configuration and keeps what was typed', async () => {
+    const form = await client.get('/admin/ai-configs/new');
+    const response = await client.post('/admin/ai-configs', {
+      _csrf: csrfOf(form.body)!,
+      name: 'Broken <b>',
+      provider: 'openai',
+      model: '',
+      apiKey: '',
+      baseUrl: 'not a url',
+      temperature: '9',
+      maxTokens: '',
+      systemPrompt: '',
+    });
+    expect(response.status).toBe(400);
+    expect(response.body).toContain('Please fix:');
+    expect(response.body).toContain('temperature: must be a number from 0 to 2');
+    expect(response.body).toContain('api key: required for the openai provider');
+    expect(response.body).toContain('value="Broken &lt;b&gt;"');
+  });
+});
+
+describe('webhook logs page', () => {
+  it('filters by outcome and shows a payload with secrets redacted', async () => {
+    await app.query(
+      `insert into webhook_logs (channel, kind, method, path, headers, body, response_status, processing_time_ms, error)
+       values ('twilio', 'inbound', 'POST', '/api/whatsapp/webhook/', $1, $2, 403, 1.5, 'bad signature')`,
+      [
+        JSON.stringify({
+          authorization: 'Bearer abcdefgh12345678',
+          'x-custom-token': 'tok_123456789',
+          host: 'bot.example.com',
+        }),
+        JSON.stringify({
+          Body: `my key is ${OPENAI_KEY}`,
+          ApiKey: 'k-999999',
+          From: 'whatsapp:+14155550100',
+        }),
+      ],
+    );
+    const refused = await client.get('/admin/webhook-logs?status=client-error');
+    expect(refused.body).toContain('bad signature');
+    const ok = await client.get('/admin/webhook-logs?status=ok');
+    expect(ok.body).not.toContain('bad signature');
+    const id = /href="\/admin\/webhook-logs\/([0-9a-f-]{36})"/.exec(refused.body)![1]!;
+    const detail = await client.get(`/admin/webhook-logs/${id}`);
+    expect(detail.status).toBe(200);
+    expect(detail.body).toContain('bot.example.com');
+    expect(detail.body).toContain('whatsapp:+14155550100');
+    for (const secret of ['abcdefgh12345678', 'tok_123456789', OPENAI_KEY, 'k-999999'])
+      expect(detail.body).not.toContain(secret);
+    expect(detail.body).toContain('[redacted]');
+  });
+
+  it('answers 404 pages for unknown ids and unknown admin paths', async () => {
+    expect((await client.get('/admin/webhook-logs/not-a-uuid')).status).toBe(404);
+    expect((await client.get('/admin/conversations/00000000-0000-4000-8000-000000000000')).status).toBe(404);
+    expect((await client.get('/admin/nothing-here')).status).toBe(404);
+  });
+});
+
+describe('admin behind https', () => {
+  it('marks the session cookie Secure when PUBLIC_BASE_URL is https', async () => {
+    const secure = await startTestApp({ PUBLIC_BASE_URL: 'https://bot.example.com' }, ['web']);
+    try {
+      await createAdminUser(secure.running.composed.database.db, { username: 'ada', password: PASSWORD });
+      const response = await adminClient(secure.url).login('ada', PASSWORD);
+      expect(response.status).toBe(303);
+      expect(response.setCookies.find((c) => c.startsWith('chatbot_admin='))).toMatch(/;\s*Secure/i);
+    } finally {
+      await secure.stop();
+    }
+  });
+});
