@@ -1,7 +1,13 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/load.js';
 import { loadDotEnv } from '../main/env.js';
+import { registerAiConfig } from './ai-config.js';
+import { registerCreateSuperuser } from './createsuperuser.js';
+import { exitCodeFor, messageFor } from './errors.js';
+import { registerGenerateKey } from './generate-key.js';
 import { migrateCommand } from './migrate.js';
+import { registerTestWhatsapp } from './test-whatsapp.js';
+import { registerValidateConfig } from './validate-config.js';
 
 /** `chatbot <command>`: the operator's tool. Exit codes: 0 ok, 1 failure, 2 bad usage or configuration. */
 const program = new Command()
@@ -17,6 +23,12 @@ program
     await migrateCommand();
   });
 
+registerCreateSuperuser(program);
+registerValidateConfig(program);
+registerTestWhatsapp(program);
+registerAiConfig(program);
+registerGenerateKey(program);
+
 loadDotEnv();
 try {
   await program.parseAsync(process.argv);
@@ -27,7 +39,7 @@ try {
     console.error(error.message);
     process.exitCode = 2;
   } else {
-    console.error(`✗ ${error instanceof Error ? error.message : String(error)}`);
-    process.exitCode = 1;
+    console.error(`✗ ${messageFor(error)}`);
+    process.exitCode = exitCodeFor(error);
   }
 }

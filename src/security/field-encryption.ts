@@ -76,11 +76,12 @@ export function keyIdOf(key: Buffer): string {
 export interface FieldCipher {
   /** Id of the key new values are encrypted with. */
   readonly keyId: string;
-  encrypt(plaintext: string): string;
+  // Function properties rather than methods: they close over their keys, so they may be passed around unbound.
+  encrypt: (plaintext: string) => string;
   /** Throws DecryptionError when the value was altered or encrypted with a key this cipher does not hold. */
-  decrypt(stored: string): string;
+  decrypt: (stored: string) => string;
   /** Id of the key that encrypted `stored`, or null when it is not in our format. */
-  keyIdOf(stored: string): string | null;
+  keyIdOf: (stored: string) => string | null;
 }
 
 /**

@@ -1,0 +1,227 @@
+/**
+ * `chatbot ai-config …`: AI configurations stored in the database. The active one overrides the environment's
+ * AI settings in running workers within AI_CONFIG_REFRESH_SECONDS, without a restart.
+ */
+import { Command, Option } from 'commander';
+import {
+  activateAiConfig,
+  AI_CONFIG_PROVIDERS,
+  createAiConfig,
+  deactivateAiConfig,
+  deactivateAiConfigs,
+  deleteAiConfig,
+  listAiConfigs,
+  toAiConfigView,
+  updateAiConfig,
+  type AiConfigPatch,
+} from '../db/ai-configs.js';
+import { registerAiConfigRotateKey } from './ai-config-rotate-key.js';
+import { registerAiConfigTest } from './ai-config-test.js';
+import { printTable, summary, viewJson } from './ai-config-output.js';
+import { cipherFor, cliConfig, line, printJson, readStdin, withDatabase } from './context.js';
+import { CliError, usageError } from './errors.js';
+import { httpUrl, nonEmpty, numberIn, positiveInt } from './parse.js';
+
+interface FieldOptions {
+  provider?: string;
+  apiKey?: string;
+  apiKeyStdin?: boolean;
+  model?: string;
+  baseUrl?: string;
+  systemPrompt?: string;
+  temperature?: number;
+  maxTokens?: number;
+  activate?: boolean;
+  json?: boolean;
+}
+
+const provider = () =>
+  new Option('--provider <provider>', 'who serves the model').choices(AI_CONFIG_PROVIDERS);
+
+/** Options shared by create and update; for update an empty value clears a text field. */
+function fieldOptions(command: Command, clearing: boolean): Command {
+  const url = clearing ? (v: string) => (v === '' ? v : httpUrl(v)) : httpUrl;
+  return command
+    .option('--api-key <key>', 'the provider API key (stored encrypted; shown masked from now on)')
+    .option('--api-key-stdin', 'read the API key from stdin instead (keeps it out of shell history)')
+    .addOption(
+      new Option('--model <model>', 'the model, e.g. openai/gpt-4o-mini (OpenRouter) or claude-sonnet-4-6')
+        .argParser(nonEmpty)
+        .makeOptionMandatory(!clearing),
+    )
+    .option(
+      '--base-url <url>',
+      `endpoint of an OpenAI-compatible server${clearing ? ' ("" for the default)' : ''}`,
+      url,
+    )
+    .option(
+      '--system-prompt <text>',
+      `the model's instructions${clearing ? ' ("" for the environment\'s)' : ''}`,
+    )
+    .option('--temperature <number>', 'sampling temperature, 0 to 2', numberIn(0, 2))
+    .option('--max-tokens <n>', 'longest answer in tokens', positiveInt)
+    .option('--activate', 'make it the active configuration (in the same transaction)')
+    .option('--json', 'print the result as JSON');
+}
+
+async function apiKeyFrom(options: FieldOptions): Promise<string | undefined> {
+  if (options.apiKey !== undefined && options.apiKeyStdin)
+    throw usageError('use --api-key or --api-key-stdin, not both');
+  if (!options.apiKeyStdin) return options.apiKey;
+  const key = (await readStdin()).trim();
+  if (key === '') throw usageError('--api-key-stdin: nothing was piped in');
+  return key;
+}
+
+export function registerAiConfig(program: Command): void {
+  const group = program
+    .command('ai-config')
+    .description('manage AI configurations stored in the database (the active one overrides the environment)')
+    .addHelpText(
+      'after',
+      '\nExamples:\n' +
+        '  chatbot ai-config create --name main --provider openrouter --api-key sk-or-… --model openai/gpt-4o-mini --activate\n' +
+        '  chatbot ai-config list --json\n' +
+        '  chatbot ai-config test --name main\n' +
+        '  chatbot ai-config update --name main --model anthropic/claude-sonnet-4-6\n' +
+        '  chatbot ai-config delete --name main\n' +
+        '  chatbot ai-config rotate-key',
+    );
+
+  group
+    .command('list')
+    .description('list the configurations (API keys masked)')
+    .option('--json', 'print JSON')
+    .action(async (options: { json?: boolean }) => {
+      const config = cliConfig();
+      const cipher = cipherFor(config);
+      const views = await withDatabase(config, async ({ db }) =>
+        (await listAiConfigs(db)).map((row) => toAiConfigView(row, cipher)),
+      );
+      if (options.json) return printJson(views.map(viewJson));
+      if (views.length === 0) {
+        line.info(
+          `no AI configurations: the environment settings are in use (${config.ai.provider} ${config.ai.model})`,
+        );
+        return;
+      }
+      printTable(views);
+    });
+
+  fieldOptions(
+    group
+      .command('create')
+      .description('store a new configuration')
+      .requiredOption('--name <name>', 'a unique name, e.g. main or claude-backup')
+      .addOption(provider().makeOptionMandatory()),
+    false,
+  ).action(async (options: FieldOptions & { name: string; provider: string; model: string }) => {
+    const apiKey = await apiKeyFrom(options);
+    const config = cliConfig();
+    const cipher = cipherFor(config);
+    const view = await withDatabase(config, async ({ db }) => {
+      const row = await createAiConfig(
+        db,
+        cipher,
+        {
+          name: options.name,
+          provider: options.provider,
+          apiKey,
+          model: options.model,
+          baseUrl: options.baseUrl,
+          systemPrompt: options.systemPrompt,
+          temperature: options.temperature,
+          maxTokens: options.maxTokens,
+        },
+        { activate: options.activate === true },
+      );
+      return toAiConfigView(row, cipher);
+    });
+    if (options.json) return printJson(viewJson(view));
+    line.ok(`created ${summary(view)}`);
+    if (!view.isActive)
+      line.info(`activate it with: chatbot ai-config update --name ${quote(view.name)} --activate`);
+  });
+
+  fieldOptions(
+    group
+      .command('update')
+      .description('change a configuration; only the options given change')
+      .requiredOption('--name <name>', 'the configuration to change')
+      .option('--rename <new-name>', 'give it a new name')
+      .addOption(provider())
+      .option('--deactivate', 'stop using it (workers go back to the environment settings)'),
+    true,
+  ).action(async (options: FieldOptions & { name: string; rename?: string; deactivate?: boolean }) => {
+    if (options.activate && options.deactivate) throw usageError('use --activate or --deactivate, not both');
+    const patch: AiConfigPatch = {
+      ...(options.rename === undefined ? {} : { name: options.rename }),
+      ...(options.provider === undefined ? {} : { provider: options.provider }),
+      ...(options.model === undefined ? {} : { model: options.model }),
+      ...(options.baseUrl === undefined ? {} : { baseUrl: options.baseUrl === '' ? null : options.baseUrl }),
+      ...(options.systemPrompt === undefined
+        ? {}
+        : { systemPrompt: options.systemPrompt === '' ? null : options.systemPrompt }),
+      ...(options.temperature === undefined ? {} : { temperature: options.temperature }),
+      ...(options.maxTokens === undefined ? {} : { maxTokens: options.maxTokens }),
+    };
+    const apiKey = await apiKeyFrom(options);
+    if (apiKey !== undefined) patch.apiKey = apiKey;
+    const config = cliConfig();
+    const cipher = cipherFor(config);
+    const view = await withDatabase(config, async ({ db }) => {
+      const ref = { name: options.name };
+      let row = await updateAiConfig(db, cipher, ref, patch, { activate: options.activate === true });
+      if (options.deactivate) {
+        await deactivateAiConfig(db, { id: row.id });
+        row = { ...row, isActive: false };
+      }
+      return toAiConfigView(row, cipher);
+    });
+    if (options.json) return printJson(viewJson(view));
+    line.ok(`updated ${summary(view)}`);
+    if (view.isActive) line.info('running workers switch to it within seconds');
+  });
+
+  group
+    .command('activate')
+    .description('make a configuration the active one (same as update --activate)')
+    .requiredOption('--name <name>', 'the configuration to activate')
+    .action(async (options: { name: string }) => {
+      const config = cliConfig();
+      const view = await withDatabase(config, async ({ db }) =>
+        toAiConfigView(await activateAiConfig(db, { name: options.name }), cipherFor(config)),
+      );
+      line.ok(`activated ${summary(view)}; running workers switch to it within seconds`);
+    });
+
+  group
+    .command('deactivate')
+    .description('stop using the active configuration: workers go back to the environment settings')
+    .action(async () => {
+      const config = cliConfig();
+      const previous = await withDatabase(config, ({ db }) => deactivateAiConfigs(db));
+      if (previous) line.ok(`deactivated "${previous.name}"; the environment settings answer again`);
+      else line.info('no configuration was active');
+    });
+
+  group
+    .command('delete')
+    .description(
+      'delete a configuration (deleting the active one returns workers to the environment settings)',
+    )
+    .requiredOption('--name <name>', 'the configuration to delete')
+    .action(async (options: { name: string }) => {
+      const config = cliConfig();
+      const deleted = await withDatabase(config, ({ db }) => deleteAiConfig(db, { name: options.name }));
+      if (!deleted) throw new CliError(`no AI configuration named "${options.name}"`);
+      line.ok(`deleted "${options.name}"`);
+    });
+
+  registerAiConfigTest(group);
+  registerAiConfigRotateKey(group);
+}
+
+function quote(name: string): string {
+  return /^[\w.-]+$/.test(name) ? name : `"${name}"`;
+}
