@@ -14,13 +14,6 @@ let client: AdminClient;
 let sender = 0;
 const newSender = () => `whatsapp:+1415666${String(1000 + sender++).padStart(4, '0')}`;
 
-async function conversationOf(address: string): Promise<string> {
-  const rows = await app.query<{ id: string }>('select id from conversations where user_address = $1', [
-    address,
-  ]);
-  return rows[0]!.id;
-}
-
 async function writeIn(from: string, body: string, profileName = 'Test User'): Promise<string> {
   const response = await app.postSigned(
     WEBHOOK,
