@@ -63,7 +63,8 @@ function shorten(text: string): string {
 }
 
 export interface RedactedError {
-  type: string;
+  /** The error's class name (pino's err serializer prints it as `type`). */
+  name: string;
   message: string;
   stack?: string;
   kind?: string;
@@ -71,16 +72,20 @@ export interface RedactedError {
   cause?: RedactedError;
 }
 
-/** An error as a plain object for a log line, its message, stack and causes redacted. */
+/**
+ * An error as a plain object for a log line, its message, stack and causes redacted. Without a prototype, so
+ * pino's err serializer names it by `name` rather than as an `Object`.
+ */
 export function redactError(error: unknown, redact: Redact, depth = 0): RedactedError {
-  if (!(error instanceof Error)) return { type: typeof error, message: redact(String(error)) };
+  const plain = (fields: RedactedError) => Object.assign(Object.create(null) as RedactedError, fields);
+  if (!(error instanceof Error)) return plain({ name: typeof error, message: redact(String(error)) });
   const { kind, code } = error as { kind?: unknown; code?: unknown };
-  return {
-    type: error.name,
+  return plain({
+    name: error.name,
     message: redact(error.message),
     ...(error.stack ? { stack: redact(error.stack) } : {}),
     ...(typeof kind === 'string' ? { kind } : {}),
     ...(typeof code === 'string' || typeof code === 'number' ? { code: String(code) } : {}),
     ...(error.cause !== undefined && depth < 3 ? { cause: redactError(error.cause, redact, depth + 1) } : {}),
-  };
+  });
 }

@@ -1,7 +1,6 @@
 /** A logger configured like the app's (same redaction) whose every line the test can read back. */
 import { Writable } from 'node:stream';
-import { pino } from 'pino';
-import { REDACTED_PATHS, type Logger } from '../../src/log.js';
+import { createLogger, type Logger } from '../../src/log.js';
 
 export interface CapturedLog {
   log: Logger;
@@ -19,7 +18,7 @@ export function captureLog(level = 'trace'): CapturedLog {
       callback();
     },
   });
-  const log = pino({ level, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } }, stream);
+  const log = createLogger({ level, destination: stream });
   return {
     log,
     lines: () =>
