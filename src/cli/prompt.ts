@@ -14,7 +14,6 @@ export async function ask(question: string): Promise<string> {
 /** Read a line with the terminal in raw mode, printing nothing for what is typed. */
 export function askHidden(question: string): Promise<string> {
   const stdin = process.stdin;
-  process.stdout.write(question);
   return new Promise((resolve, reject) => {
     let chars: string[] = [];
     const finish = () => {
@@ -39,7 +38,9 @@ export function askHidden(question: string): Promise<string> {
         else chars.push(char);
       }
     };
+    // Raw mode (no echo) before the prompt appears, so an answer typed at once is not echoed either.
     stdin.setRawMode(true);
+    process.stdout.write(question);
     stdin.setEncoding('utf8');
     stdin.on('data', onData);
     stdin.resume();

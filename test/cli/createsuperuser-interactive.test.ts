@@ -1,0 +1,77 @@
+/**
+ * The interactive path needs a terminal: util-linux `script` runs the command on a pseudo-terminal, and the test
+ * answers each prompt as it appears, as a person would.
+ */
+import { spawn } from 'node:child_process';
+import { eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verifyPassword } from '../../src/db/admin-users.js';
+import { adminUsers } from '../../src/db/schema.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+
+let testDb: TestDatabase;
+beforeAll(async () => {
+  testDb = await createTestDatabase();
+});
+afterAll(async () => {
+  await testDb.close();
+});
+
+/** Run `chatbot createsuperuser` on a pty, typing each answer after its prompt appears. */
+function interactive(
+  answers: Array<[prompt: string, answer: string]>,
+): Promise<{ code: number | null; output: string }> {
+  const env = {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? '',
+    ENV_FILE: '/nonexistent',
+    DATABASE_URL: testDb.url,
+  };
+  const child = spawn('script', ['-qec', `${process.execPath} bin/chatbot.js createsuperuser`, '/dev/null'], {
+    env,
+  });
+  let output = '';
+  let next = 0;
+  let searchFrom = 0;
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    output += chunk;
+    const step = answers[next];
+    const at = step ? output.indexOf(step[0], searchFrom) : -1;
+    if (!step || at === -1) return;
+    searchFrom = at + step[0].length;
+    next += 1;
+    child.stdin.write(`${step[1]}\r`);
+  });
+  return new Promise((resolve) => child.on('close', (code) => resolve({ code, output })));
+}
+
+const hashOf = async (username: string) =>
+  (await testDb.database.db.select().from(adminUsers).where(eq(adminUsers.username, username)))[0]
+    ?.passwordHash;
+
+describe('chatbot createsuperuser at a terminal', { timeout: 120_000 }, () => {
+  it('asks for the username and the password twice, without echoing the password', async () => {
+    const { code, output } = await interactive([
+      ['Username: ', 'operator'],
+      ['Password: ', 'typed-secret-1'],
+      ['Password (again): ', 'typed-secret-1'],
+    ]);
+    expect(code).toBe(0);
+    expect(output).toContain('✓ admin user "operator" created');
+    expect(output).not.toContain('typed-secret-1');
+    expect(await verifyPassword((await hashOf('operator'))!, 'typed-secret-1')).toBe(true);
+  });
+
+  it('asks again when the confirmation does not match', async () => {
+    const { code, output } = await interactive([
+      ['Username: ', 'careful'],
+      ['Password: ', 'first-attempt-1'],
+      ['Password (again): ', 'first-attempt-2'],
+      ['Password: ', 'second-attempt'],
+      ['Password (again): ', 'second-attempt'],
+    ]);
+    expect(code).toBe(0);
+    expect(output).toContain('the passwords do not match');
+    expect(await verifyPassword((await hashOf('careful'))!, 'second-attempt')).toBe(true);
+  });
+});
