@@ -238,7 +238,7 @@ export function aiConfigFormPage(
       </div>
       ${input.saved ? notice('Saved. Workers use the change within seconds if this configuration is active.') : ''}
       ${problems(input.error)}
-      <div class="grid-2">
+      <div class="${c ? 'grid-2' : 'narrow'}">
         <section class="card" aria-labelledby="settings-title">
           <h2 id="settings-title">Settings</h2>
           <form

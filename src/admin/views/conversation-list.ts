@@ -31,7 +31,9 @@ function row(c: ConversationSummary): SafeHtml {
     <td data-label="Status">${statusBadges(c)}</td>
     <td data-label="Messages" class="num">${formatNumber(c.messageCount)}</td>
     <td data-label="Last message" class="preview">
-      ${c.lastRole === 'assistant' ? html`<span class="muted">Bot: </span>` : ''}${preview(c.lastMessage)}
+      <span
+        >${c.lastRole === 'assistant' ? html`<span class="muted">Bot: </span>` : ''}${preview(c.lastMessage)}</span
+      >
     </td>
     <td data-label="Last activity">${time(c.lastActivityAt)}</td>
   </tr>`;

@@ -40,7 +40,7 @@ export function dashboardPage(input: {
       <section aria-labelledby="traffic">
         <h2 id="traffic" class="section-title">Traffic</h2>
         <div class="stats">
-          ${stat('Messages received', formatNumber(f.inboundToday), html`${formatNumber(f.repliesToday)} replies sent`)}
+          ${stat('Messages received', formatNumber(f.inboundToday), html`${formatNumber(f.repliesToday)} ${f.repliesToday === 1 ? 'reply' : 'replies'} sent`)}
           ${stat(
             'Active conversations',
             formatNumber(f.activeConversations),
