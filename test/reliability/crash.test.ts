@@ -1,0 +1,163 @@
+/**
+ * Crash safety with real processes: the web and worker roles run as separate child processes on the real
+ * PostgreSQL and Redis; a worker is SIGKILLed at a chosen point of its job, a fresh worker process is started,
+ * and the user must get exactly one reply (none lost, none twice).
+ */
+import pg from 'pg';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { eventually } from '../helpers/app.js';
+import { createProcessDeployment, type AppProcess, type ProcessDeployment } from '../helpers/processes.js';
+import { inboundParams } from '../helpers/twilio.js';
+import { startSendGate, type SendGate } from './send-gate.js';
+import { conversationState, expectExactlyOneReply, FAST_RECOVERY, newSender, WEBHOOK } from './support.js';
+
+let deployment: ProcessDeployment;
+let gate: SendGate;
+/** The live worker; each test kills it and leaves its replacement for the next test. */
+let worker: AppProcess | undefined;
+
+beforeAll(async () => {
+  deployment = await createProcessDeployment(FAST_RECOVERY);
+  gate = await startSendGate(deployment.twilio.url);
+  [, worker] = await Promise.all([deployment.start('web'), startWorker()]);
+}, 60_000);
+afterAll(async () => {
+  await deployment.close();
+  await gate.close();
+});
+beforeEach(async (context) => {
+  deployment.twilio.reset();
+  deployment.llm.reset();
+  context.onTestFailed(() => deployment.printOutput());
+  if (!worker || worker.exit) worker = await startWorker();
+});
+
+/** A worker process whose sends go through the gate. */
+async function startWorker(): Promise<AppProcess> {
+  const started = deployment.spawn('worker', { TWILIO_API_BASE_URL: gate.url });
+  await started.ready();
+  return started;
+}
+
+/** SIGKILL the live worker and start its replacement. */
+async function replaceWorker(): Promise<AppProcess> {
+  const dead = worker!;
+  expect(await dead.kill()).toEqual({ code: null, signal: 'SIGKILL' });
+  worker = await startWorker();
+  return worker;
+}
+
+async function postMessage(from: string, body: string): Promise<void> {
+  const response = await deployment.postSigned(WEBHOOK, inboundParams({ From: from, Body: body }));
+  expect(response.status).toBe(200);
+}
+
+describe('a worker killed with SIGKILL in the middle of a job', { timeout: 90_000 }, () => {
+  it('during the LLM call: a new worker process runs the job again and the user gets exactly one reply', async () => {
+    const from = newSender();
+    deployment.llm.respondOnce({ delayMs: 120_000, text: 'the answer the dead worker never got' });
+    deployment.llm.respond(() => ({ text: 'the one answer' }));
+    await postMessage(from, 'hello');
+    await eventually(
+      'the LLM call',
+      () => Promise.resolve(deployment.llm.requests.length > 0 || undefined),
+      30_000,
+    );
+
+    await replaceWorker();
+
+    await expectExactlyOneReply(deployment, from, 'the one answer');
+    expect(deployment.llm.requests).toHaveLength(2);
+  });
+
+  it('after Twilio took the message but before the worker learned its SID: the new worker finds it at Twilio and does not resend', async () => {
+    const from = newSender();
+    deployment.llm.respond(() => ({ text: 'sent once, confirmed later' }));
+    gate.plan('accept-then-hang');
+    await postMessage(from, 'hello');
+    await deployment.twilio.waitForSent(1, 30_000);
+    const [during] = (await conversationState(deployment, from)).deliveries;
+    expect(during).toMatchObject({ status: 'sending', sid: null });
+
+    const second = await replaceWorker();
+
+    await expectExactlyOneReply(deployment, from, 'sent once, confirmed later');
+    // The fake lists a message it accepted as queued; that is what the lookup recorded.
+    expect((await conversationState(deployment, from)).deliveries[0]!.status).toBe('queued');
+    expect(second.logs.some((line) => line.msg === 'part had been sent before a crash; not resent')).toBe(
+      true,
+    );
+    expect(deployment.llm.requests).toHaveLength(1);
+  });
+
+  it('while its send request had not reached Twilio: the new worker finds nothing at Twilio and sends it once', async () => {
+    const from = newSender();
+    deployment.llm.respond(() => ({ text: 'the send that was lost on the way' }));
+    gate.plan('hang');
+    const sendsBefore = gate.sends;
+    await postMessage(from, 'hello');
+    await eventually(
+      'the send request',
+      () => Promise.resolve(gate.sends > sendsBefore || undefined),
+      30_000,
+    );
+    expect(deployment.twilio.sent).toHaveLength(0);
+
+    await replaceWorker();
+
+    await expectExactlyOneReply(deployment, from, 'the send that was lost on the way');
+    expect(deployment.llm.requests).toHaveLength(1);
+  });
+
+  it('between storing the reply and sending it: the new worker sends the stored reply once, without asking the LLM again', async () => {
+    const from = newSender();
+    deployment.llm.respond(() => ({ text: 'stored before the crash' }));
+    // Fault injection in the database: marking a part 'sending' waits on an advisory lock the test holds, so
+    // the worker is stopped right after the reply was committed and before the send began.
+    const blocker = new pg.Client({ connectionString: deployment.database.url });
+    await blocker.connect();
+    try {
+      await blocker.query(`
+        create function test_hold_send() returns trigger language plpgsql as $$
+        begin perform pg_advisory_xact_lock_shared(4242); return new; end $$;
+        create trigger test_hold_send before update on deliveries
+          for each row when (new.status = 'sending') execute function test_hold_send()`);
+      await blocker.query('select pg_advisory_lock(4242)');
+      await postMessage(from, 'hello');
+      await eventually(
+        'the worker to wait before its send',
+        async () => {
+          const [row] = await deployment.query<{ waiting: number }>(
+            `select count(*)::int as waiting from pg_stat_activity
+             where datname = current_database() and wait_event = 'advisory'`,
+          );
+          return row!.waiting > 0 || undefined;
+        },
+        30_000,
+      );
+
+      expect(await worker!.kill()).toEqual({ code: null, signal: 'SIGKILL' });
+      // The dead worker's statement dies with it (PostgreSQL would otherwise finish it once the lock is free).
+      await deployment.query(
+        `select pg_terminate_backend(pid) from pg_stat_activity
+         where datname = current_database() and wait_event = 'advisory'`,
+      );
+      const crashed = await conversationState(deployment, from);
+      expect(crashed).toEqual({
+        inbound: ['answered'],
+        assistantReplies: ['stored before the crash'],
+        deliveries: [{ status: 'pending', sid: null, body: 'stored before the crash' }],
+      });
+      expect(deployment.twilio.sent).toHaveLength(0);
+      await blocker.query('drop trigger test_hold_send on deliveries; drop function test_hold_send()');
+      await blocker.query('select pg_advisory_unlock(4242)');
+    } finally {
+      await blocker.end();
+    }
+
+    worker = await startWorker();
+
+    await expectExactlyOneReply(deployment, from, 'stored before the crash');
+    expect(deployment.llm.requests).toHaveLength(1);
+  });
+});
