@@ -65,6 +65,11 @@ function describeSettings(config: Config): void {
   const key = fieldCipherFrom(config.fieldEncryption);
   if (key) line.ok(`FIELD_ENCRYPTION_KEY: set (key id ${key.keyId})`);
   else line.info('FIELD_ENCRYPTION_KEY: not set (needed only to store AI configurations with API keys)');
+  if (config.fieldEncryption.previousKey) {
+    line.info(
+      'FIELD_ENCRYPTION_KEY_PREVIOUS: set (a rotation is under way: run `chatbot ai-config rotate-key`, then remove it)',
+    );
+  }
 }
 
 // The SDKs (twilio, openai, anthropic, ioredis) are imported by the checks that use them, so --help and
