@@ -131,7 +131,7 @@ export function conversationPage(input: {
         </div>
       </div>
       ${notice(DONE_NOTICES[input.done])}
-      ${c.botPaused ? notice('The bot is paused for human handling: incoming messages are not answered.', 'info') : ''}
+      ${c.botPaused && input.done !== 'paused' ? notice('The bot is paused for human handling: incoming messages are not answered.', 'info') : ''}
       <div class="card">
         ${facts([
           ['Channel', c.channel],
