@@ -188,6 +188,9 @@ function build(env: Env, problems: string[], warnings: string[]): Config {
       attempts: env.JOB_ATTEMPTS,
       backoffMs: env.JOB_BACKOFF_MS,
       shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_SECONDS * 1000,
+      lockDurationMs: env.QUEUE_LOCK_DURATION_MS,
+      stalledIntervalMs: env.QUEUE_STALLED_INTERVAL_MS,
+      conversationLockTtlMs: env.CONVERSATION_LOCK_TTL_MS,
     },
     scheduler: {
       strandedAfterMs: env.STRANDED_AFTER_SECONDS * 1000,
@@ -200,9 +203,6 @@ function build(env: Env, problems: string[], warnings: string[]): Config {
   };
 }
 
-      lockDurationMs: env.QUEUE_LOCK_DURATION_MS,
-      stalledIntervalMs: env.QUEUE_STALLED_INTERVAL_MS,
-      conversationLockTtlMs: env.CONVERSATION_LOCK_TTL_MS,
 function emailAlertSettings(env: Env, problems: string[]): EmailAlertSettings | null {
   const to = (env.ALERT_EMAIL_TO ?? '')
     .split(',')

@@ -174,6 +174,12 @@ export const envSchema = z.object({
   JOB_ATTEMPTS: int(1, 50).default(5),
   JOB_BACKOFF_MS: int(1, 600_000).default(2000),
   SHUTDOWN_TIMEOUT_SECONDS: int(1, 600).default(25),
+  /** A worker holds each running job this long, renewed at half of it; a crashed worker's job reruns after it. */
+  QUEUE_LOCK_DURATION_MS: int(1000, 600_000).default(30_000),
+  /** How often workers look for jobs whose worker died (their lock expired) and put them back in the queue. */
+  QUEUE_STALLED_INTERVAL_MS: int(500, 600_000).default(30_000),
+  /** A worker owns a conversation this long without renewing (renewed every third); a crashed one's expires. */
+  CONVERSATION_LOCK_TTL_MS: int(1000, 600_000).default(30_000),
 
   // Scheduler
   STRANDED_AFTER_SECONDS: int(5).default(60),
@@ -183,12 +189,6 @@ export const envSchema = z.object({
   // Logs
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LOG_DIR: optionalText,
-  /** A worker holds each running job this long, renewed at half of it; a crashed worker's job reruns after it. */
-  QUEUE_LOCK_DURATION_MS: int(1000, 600_000).default(30_000),
-  /** How often workers look for jobs whose worker died (their lock expired) and put them back in the queue. */
-  QUEUE_STALLED_INTERVAL_MS: int(500, 600_000).default(30_000),
-  /** A worker owns a conversation this long without renewing (renewed every third); a crashed one's expires. */
-  CONVERSATION_LOCK_TTL_MS: int(1000, 600_000).default(30_000),
   /** Per-area levels over LOG_LEVEL, e.g. "http=warn,ai=debug" (areas: http, whatsapp, pipeline, ai, queue, db, redis). */
   LOG_LEVELS: z
     .string()
