@@ -8,7 +8,12 @@
  * and logs it as CRITICAL; Twilio's redelivery after the restore is answered once.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createProcessDeployment, type AppProcess, type ProcessDeployment } from '../helpers/processes.js';
+import {
+  createProcessDeployment,
+  type AppProcess,
+  type LogLine,
+  type ProcessDeployment,
+} from '../helpers/processes.js';
 import { TEST_DATABASE_ADMIN_URL, TEST_REDIS_URL } from '../helpers/services.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
 import { inboundParams } from '../helpers/twilio.js';
@@ -78,7 +83,7 @@ async function timedPost(params: Record<string, string>) {
 }
 
 /** A line logged at or after `since` (ms since the epoch; the children share the test's clock). */
-const loggedSince = (since: number) => (line: { time?: unknown }) => Number(line.time) >= since;
+const loggedSince = (since: number) => (line: LogLine) => Number(line.time) >= since;
 
 describe('outages', { timeout: 90_000 }, () => {
   it('Redis down: webhooks are stored and acknowledged; after Redis returns the scheduler re-enqueues them and each user gets one reply', async () => {
