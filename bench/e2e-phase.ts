@@ -234,6 +234,7 @@ export async function throughputRun(
     'bench process (fakes)': () => [process.pid],
   });
   ingestMeter.start();
+  let ingestCpu: Record<string, CpuShare> = {};
   const load = await runLoadProcess(
     {
       url: pipeline.webUrl,
@@ -248,9 +249,12 @@ export async function throughputRun(
         signedUrl: pipeline.webUrl,
       },
     },
-    { onWindow: (child) => (loadPid = child.pid) },
+    {
+      onWindow: (child) => (loadPid = child.pid),
+      // Read while the load generator still exists: once it has exited its CPU can no longer be read.
+      onDone: () => (ingestCpu = ingestMeter.stop()),
+    },
   );
-  const ingestCpu = ingestMeter.stop();
   // Drain: the worker's CPU per message and its rate.
   const meter = cpuMeter({
     worker: () => [worker.pid],
