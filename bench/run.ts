@@ -170,7 +170,10 @@ async function main(): Promise<void> {
       webProfile,
     });
     console.log(`\n${body}\n`);
-    writeFileSync(options.out, document(body));
+    // Formatted as the repository's Prettier config says, so `npm run format:check` passes on the result.
+    const prettier = await import('prettier');
+    const config = (await prettier.resolveConfig(options.out)) ?? {};
+    writeFileSync(options.out, await prettier.format(document(body), { ...config, parser: 'markdown' }));
     console.error(`written to ${options.out}`);
   } finally {
     await cleanup();
