@@ -8,7 +8,9 @@ export async function migrateCommand(): Promise<void> {
   try {
     const { applied } = await runMigrations(database);
     const where = config.database.kind === 'postgres' ? 'PostgreSQL' : `PGlite at ${config.database.dataDir}`;
-    console.log(applied === 0 ? `✓ ${where}: already up to date` : `✓ ${where}: applied ${applied} migration(s)`);
+    console.log(
+      applied === 0 ? `✓ ${where}: already up to date` : `✓ ${where}: applied ${applied} migration(s)`,
+    );
   } finally {
     await database.close();
   }

@@ -212,9 +212,11 @@ function emailAlertSettings(env: Env, problems: string[]): EmailAlertSettings | 
     if (to.length > 0) problems.push('ALERT_EMAIL_TO: set SMTP_HOST too, or alerts cannot be emailed');
     return null;
   }
-  if (to.length === 0) problems.push('ALERT_EMAIL_TO: required when SMTP_HOST is set (where alerts are emailed)');
+  if (to.length === 0)
+    problems.push('ALERT_EMAIL_TO: required when SMTP_HOST is set (where alerts are emailed)');
   const from = env.ALERT_EMAIL_FROM ?? (env.SMTP_USER?.includes('@') ? env.SMTP_USER : undefined);
-  if (!from) problems.push('ALERT_EMAIL_FROM: required when SMTP_HOST is set and SMTP_USER is not an address');
+  if (!from)
+    problems.push('ALERT_EMAIL_FROM: required when SMTP_HOST is set and SMTP_USER is not an address');
   for (const address of from ? [from, ...to] : to) {
     if (!/^[^\s@<>]+@[^\s@<>]+$/.test(address.replace(/^.*<(.+)>$/, '$1'))) {
       problems.push(`ALERT_EMAIL_FROM/ALERT_EMAIL_TO: "${address}" is not an email address`);

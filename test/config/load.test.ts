@@ -117,7 +117,11 @@ describe('config', () => {
   });
 
   it('refuses to skip signature verification in production and warns loudly elsewhere', () => {
-    const production = validate({ ...TWILIO, NODE_ENV: 'production', SKIP_WEBHOOK_SIGNATURE_VERIFICATION: 'true' });
+    const production = validate({
+      ...TWILIO,
+      NODE_ENV: 'production',
+      SKIP_WEBHOOK_SIGNATURE_VERIFICATION: 'true',
+    });
     expect(production.ok).toBe(false);
     const development = validate({ ...TWILIO, SKIP_WEBHOOK_SIGNATURE_VERIFICATION: 'true' });
     expect(development.ok).toBe(true);
@@ -133,6 +137,8 @@ describe('config', () => {
   });
 
   it('strips the trailing slash of PUBLIC_BASE_URL', () => {
-    expect(loadConfig({ PUBLIC_BASE_URL: 'https://bot.example.com/' }).http.publicBaseUrl).toBe('https://bot.example.com');
+    expect(loadConfig({ PUBLIC_BASE_URL: 'https://bot.example.com/' }).http.publicBaseUrl).toBe(
+      'https://bot.example.com',
+    );
   });
 });
