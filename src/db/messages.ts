@@ -7,6 +7,7 @@ import { AppError } from '../domain/errors.js';
 import type { InboundMessage, Role, TokenUsage, Turn } from '../domain/types.js';
 import type { Db } from './connect.js';
 import { rowsOf } from './rows.js';
+import { storableJson, storableText } from './storable.js';
 import { deliveries, messages } from './schema.js';
 import { webhookLogRow, type WebhookLogInput } from './webhook-logs.js';
 
@@ -44,7 +45,7 @@ export async function acceptInbound(
   const result = await db.execute(sql`
     with conversation as (
       insert into conversations (channel, user_address, business_address, profile_name)
-      values (${message.channel}, ${message.from}, ${message.to || null}, ${message.profileName})
+      values (${message.channel}, ${message.from}, ${message.to || null}, ${message.profileName === null ? null : storableText(message.profileName)})
       on conflict (channel, user_address) do update set
         last_activity_at = now(),
         updated_at = now(),
@@ -54,7 +55,7 @@ export async function acceptInbound(
       returning id
     ), inserted as (
       insert into messages (conversation_id, role, content, metadata, provider_message_id, processing_status)
-      select id, 'user', ${message.body}, ${JSON.stringify(message.metadata)}::jsonb, ${message.providerMessageId}, ${processingStatus}
+      select id, 'user', ${storableText(message.body)}, ${JSON.stringify(storableJson(message.metadata))}::jsonb, ${message.providerMessageId}, ${processingStatus}
       from conversation
       on conflict (provider_message_id) do nothing
       returning id

@@ -1,9 +1,11 @@
 import { lt, sql } from 'drizzle-orm';
 import type { ChannelName } from '../domain/types.js';
 import type { Db } from './connect.js';
+import { storableJson, storableText } from './storable.js';
 import { webhookLogs } from './schema.js';
 
-/** One webhook call as the operator sees it in the admin. Callers redact secrets; this stores what it is given. */
+/** One webhook call as the operator sees it in the admin. Callers redact secrets; this stores what it is given
+ * (minus what PostgreSQL cannot hold, see storable.ts). */
 export interface WebhookLogInput {
   channel: ChannelName;
   kind: 'inbound' | 'status';
@@ -23,12 +25,12 @@ export function webhookLogRow(entry: WebhookLogInput): typeof webhookLogs.$infer
     channel: entry.channel,
     kind: entry.kind,
     method: entry.method,
-    path: entry.path,
-    headers: entry.headers,
-    body: entry.body,
+    path: storableText(entry.path),
+    headers: storableJson(entry.headers),
+    body: storableJson(entry.body),
     responseStatus: entry.responseStatus,
     processingTimeMs: entry.processingTimeMs,
-    error: entry.error ?? null,
+    error: entry.error == null ? null : storableText(entry.error),
     providerMessageId: entry.providerMessageId ?? null,
   };
 }

@@ -1,4 +1,5 @@
 import { acceptInbound as storeInbound, saveReply } from '../db/messages.js';
+import { isRefusedData } from '../db/sqlstate.js';
 import type { WebhookLogInput } from '../db/webhook-logs.js';
 import { AppError } from '../domain/errors.js';
 import { codePointLength, truncate } from '../domain/sanitize.js';
@@ -86,6 +87,11 @@ async function persist(
   try {
     return await storeInbound(deps.db, message, webhookLog, status);
   } catch (error) {
+    if (isRefusedData(error)) {
+      throw new AppError('internal', 'the database refused the inbound message as it was given', {
+        cause: error,
+      });
+    }
     throw new AppError('database_unavailable', 'could not store the inbound message', { cause: error });
   }
 }

@@ -146,6 +146,33 @@ describe('acceptInbound', () => {
     });
   });
 
+  it('stores what PostgreSQL cannot hold (U+0000, a lone surrogate) without it, message and log alike', async () => {
+    const message = inbound({
+      body: 'a\u0000b',
+      profileName: 'Ad\u0000a',
+      metadata: { 'key\u0000': ['x\u0000y', { deep: '\ud800z' }] },
+    });
+    const accepted = await acceptInbound(db, message, {
+      channel: 'twilio',
+      kind: 'inbound',
+      method: 'POST',
+      path: '/api/whatsapp/webhook/',
+      headers: {},
+      body: { MessageSid: message.providerMessageId, 'Extra\u0000': '\u0000', Lone: '\udc00' },
+      responseStatus: 200,
+      processingTimeMs: 1,
+    });
+    const [stored] = await db.select().from(messages).where(eq(messages.id, accepted.messageId));
+    expect(stored).toMatchObject({ content: 'ab', metadata: { key: ['xy', { deep: '\ufffdz' }] } });
+    const conversation = await getConversation(db, accepted.conversationId);
+    expect(conversation?.profileName).toBe('Ada');
+    const [log] = await db
+      .select()
+      .from(webhookLogs)
+      .where(eq(webhookLogs.providerMessageId, message.providerMessageId));
+    expect(log?.body).toEqual({ MessageSid: message.providerMessageId, Extra: '', Lone: '\ufffd' });
+  });
+
   it('keeps the known profile name when a message comes without one, and reactivates the conversation', async () => {
     const from = sender();
     const first = await acceptInbound(db, inbound({ from, profileName: 'Grace' }));

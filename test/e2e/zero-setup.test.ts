@@ -1,20 +1,18 @@
 /**
  * `npm start` on a machine with nothing set up: no DATABASE_URL, no REDIS_URL, no Twilio, no AI key, no .env.
- * The real entry point runs in a child process (through tsx, as `npm start` runs it) on PGlite and the
- * in-process queue, and a message typed into the simulator gets the offline model's answer. It starts twice on
+ * The real `npm start` runs in a child process on PGlite and the in-process queue, and a message typed into the simulator gets the offline model's answer. It starts twice on
  * the same data directory: the first start creates the database, the second finds the conversation again.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '../helpers/tcp-proxy.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
-const TSX = join(REPO, 'node_modules', '.bin', 'tsx');
 const PHONE = '+14155550177';
 const READY_TIMEOUT_MS = 90_000;
 
@@ -37,13 +35,14 @@ async function startApp(dataDir: string, envFile: string): Promise<Started> {
   // Only what any shell has, plus where to listen and where the embedded database lives.
   const env = {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: dirname(dataDir),
     PORT: String(port),
     HOST: '127.0.0.1',
     PGLITE_DATA_DIR: dataDir,
     ENV_FILE: envFile,
   };
   // Its own process group, so whatever is left after a failed test can be killed at once.
-  const child = spawn(TSX, ['src/main/start.ts'], {
+  const child = spawn('npm', ['start'], {
     cwd: REPO,
     env,
     detached: true,
@@ -61,26 +60,33 @@ async function startApp(dataDir: string, envFile: string): Promise<Started> {
       (r) => r.status,
       () => 0,
     );
-    if (status === 200) break;
+    // Ready means both: the health check answers and the start banner (which names the adapters) is out.
+    if (status === 200 && output.includes('whatsapp-ai-chatbot ready')) break;
     if (Date.now() > deadline) throw new Error(`not healthy within ${READY_TIMEOUT_MS} ms:\n${output}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   return { child, url, output: () => output, readyMs: Math.round(performance.now() - started) };
 }
 
-/** The server: tsx runs it as a child of its own small wrapper process. */
-function serverPid(wrapperPid: number): number {
-  const children = readFileSync(`/proc/${wrapperPid}/task/${wrapperPid}/children`, 'utf8')
-    .trim()
-    .split(/\s+/);
-  const server = children.map(Number).find((pid) => existsSync(`/proc/${pid}/status`));
-  if (server === undefined) throw new Error(`tsx (pid ${wrapperPid}) has no child process`);
-  return server;
+/** The server: the node process that npm (through a shell, or not) runs for `start`. */
+function serverPid(npmPid: number): number {
+  const pending = [npmPid];
+  while (pending.length > 0) {
+    const pid = pending.shift()!;
+    if (!existsSync(`/proc/${pid}/cmdline`)) continue;
+    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    if (basename(argv[0] ?? '') === 'node' && argv.includes('src/main/start.ts')) return pid;
+    for (const task of readdirSync(`/proc/${pid}/task`)) {
+      const children = readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim();
+      if (children !== '') pending.push(...children.split(/\s+/).map(Number));
+    }
+  }
+  throw new Error(`npm start (pid ${npmPid}) has no server process`);
 }
 
 /** Resident memory of the server process, in MB. */
-function serverRssMb(wrapperPid: number): number {
-  const status = readFileSync(`/proc/${serverPid(wrapperPid)}/status`, 'utf8');
+function serverRssMb(npmPid: number): number {
+  const status = readFileSync(`/proc/${serverPid(npmPid)}/status`, 'utf8');
   const kb = Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? Number.NaN);
   return Math.round(kb / 1024);
 }
@@ -91,9 +97,8 @@ async function thread(url: string): Promise<ThreadMessage[]> {
 }
 
 /**
- * SIGTERM to the server itself, as a process manager that signals the app would. Not to tsx's wrapper: it relays
- * a signal with 30 ms windows for the child to acknowledge and SIGKILLs it (exit 143) when a loaded machine is
- * slower than that, which would make this test flaky without telling anything about our shutdown.
+ * SIGTERM to the server itself, as a process manager that signals the app would (in a container the server is
+ * the main process). npm then exits with the server's code.
  */
 async function stop(child: ChildProcess): Promise<{ code: number | null; signal: string | null }> {
   const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) =>

@@ -71,7 +71,7 @@ function media(params: FormParams): { numMedia: number; items: Media[] } {
     if (!url) continue;
     const type = single(params, `MediaContentType${i}`) ?? '';
     items.push({
-      url: truncate(url, 2048),
+      url: truncate(stripControlChars(url), 2048),
       contentType: /^[\w.+-]+\/[\w.+-]+$/.test(type) ? type : 'unknown',
     });
   }
