@@ -44,5 +44,7 @@ export function appEnv(input: AppEnvInput): Record<string, string> {
     IP_RATE_LIMIT_MAX: '1000000000',
     WORKER_CONCURRENCY: String(input.workerConcurrency ?? 200),
     LOG_LEVEL: 'warn',
+    // For experiments: settings over the ones above, e.g. BENCH_APP_ENV='{"METRICS_ENABLED":"false"}'.
+    ...(process.env.BENCH_APP_ENV ? (JSON.parse(process.env.BENCH_APP_ENV) as Record<string, string>) : {}),
   };
 }

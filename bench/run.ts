@@ -29,16 +29,22 @@ import { profileOurWeb, webhookPhase } from './webhook-phase.js';
 interface Options {
   quick: boolean;
   out: string;
+  /** One phase only, printed and not written: for working on one figure. */
+  only: 'webhook' | 'e2e' | undefined;
 }
 
 function parseArgs(argv: string[]): Options {
-  const options: Options = { quick: false, out: join(ROOT, 'docs', 'benchmarks.md') };
+  const options: Options = { quick: false, out: join(ROOT, 'docs', 'benchmarks.md'), only: undefined };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--quick') options.quick = true;
     else if (arg === '--out' && argv[i + 1]) options.out = argv[++i] ?? options.out;
+    else if (arg === '--only' && (argv[i + 1] === 'webhook' || argv[i + 1] === 'e2e'))
+      options.only = argv[++i] as Options['only'];
     else if (arg === '--help' || arg === '-h') {
-      console.log('usage: npm run bench [-- --quick] [-- --out FILE]   (default FILE: docs/benchmarks.md)');
+      console.log(
+        'usage: npm run bench [-- --quick] [-- --out FILE] [-- --only webhook|e2e]   (default FILE: docs/benchmarks.md)',
+      );
       process.exit(0);
     } else throw new Error(`unknown argument ${arg ?? ''} (try --help)`);
   }
@@ -155,6 +161,12 @@ async function main(): Promise<void> {
     context.log(
       `database ${database.name}, Redis prefix ${redisPrefix}, ${os.cpus().length} cores, load average ${load}`,
     );
+    if (options.only) {
+      const results = options.only === 'webhook' ? await webhookPhase(context) : await e2ePhase(context);
+      const profile = options.only === 'webhook' ? await profileOurWeb(context) : undefined;
+      console.log(JSON.stringify({ results, profile }, null, 2));
+      return;
+    }
     const webhook = await webhookPhase(context);
     const webTargets = webhookTargets(webhook);
     const webProfile = webTargets.some((t) => !t.met) ? await profileOurWeb(context) : undefined;

@@ -39,9 +39,18 @@ export interface QueueStats {
   failed: number;
 }
 
+export interface EnqueueOptions {
+  delayMs?: number;
+  /**
+   * The message was stored a moment ago, so no job of its id can exist yet, finished or not: the adapter may
+   * skip looking for one (a Redis round trip on every webhook).
+   */
+  fresh?: boolean;
+}
+
 export interface JobQueue {
   /** Add a job; a job with the same messageId that is still waiting, delayed or active is not added twice. */
-  enqueue(job: ConversationJob, options?: { delayMs?: number }): Promise<void>;
+  enqueue(job: ConversationJob, options?: EnqueueOptions): Promise<void>;
   /** Start consuming with at most `concurrency` handlers in flight. Call once per process. */
   consume(handler: JobHandler, options: { concurrency: number }): Promise<void>;
   stats(): Promise<QueueStats>;

@@ -69,7 +69,6 @@ export async function startRoles(roles: Role[], config: Config, log: Logger): Pr
       });
       await registerSecurityHeaders(app, { publicBaseUrl: config.http.publicBaseUrl });
       registerIpRateLimit(app, {
-        limiter: composed.deps.limiter,
         max: config.http.ipRateLimit.max,
         windowSeconds: config.http.ipRateLimit.windowSeconds,
         log: log.child({ area: 'http' }),

@@ -143,7 +143,7 @@ async function enqueue(
   try {
     await deps.queue.enqueue(
       { conversationId: stored.conversationId, messageId: stored.messageId, requestId },
-      { delayMs },
+      { delayMs, fresh: true },
     );
     return true;
   } catch (error) {

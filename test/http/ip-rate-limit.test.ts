@@ -1,34 +1,20 @@
-import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import type { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
-import { registerIpRateLimit } from '../../src/http/ip-rate-limit.js';
+import { FixedWindowCounter, registerIpRateLimit } from '../../src/http/ip-rate-limit.js';
 import { createServer } from '../../src/http/server.js';
-import { createMemoryRateLimiter } from '../../src/infra/memory/rate-limiter.js';
-import { createRedis, waitForRedis } from '../../src/infra/redis/connect.js';
-import { createRedisRateLimiter } from '../../src/infra/redis/rate-limiter.js';
-import type { RateLimiter } from '../../src/ports.js';
 import { captureLog, type CapturedLog } from '../errors/capture-log.js';
-import { TEST_REDIS_URL } from '../helpers/services.js';
-import { freePort } from '../helpers/tcp-proxy.js';
 
 const apps: FastifyInstance[] = [];
-const clients: Redis[] = [];
 afterEach(async () => {
   await Promise.all(apps.splice(0).map((app) => app.close()));
-  for (const redis of clients.splice(0)) redis.disconnect();
 });
 
-async function redisLimiter(prefix: string, url = TEST_REDIS_URL, connected = true): Promise<RateLimiter> {
-  const redis = createRedis(url, { purpose: 'commands' });
-  clients.push(redis);
-  if (connected) await waitForRedis(redis, 5000);
-  return createRedisRateLimiter(redis, { prefix });
-}
+/** The limiter's clock, moved by the tests. */
+let clock = 0;
 
-async function build(limiter: RateLimiter, capture: CapturedLog, max = 3, trustProxy = true) {
+async function build(capture: CapturedLog, max = 3, trustProxy = true) {
   const app = createServer({ log: capture.log, bodyLimitBytes: 1024, trustProxy });
-  registerIpRateLimit(app, { limiter, max, windowSeconds: 60, log: capture.log });
+  registerIpRateLimit(app, { max, windowSeconds: 60, log: capture.log, now: () => clock });
   app.post('/api/whatsapp/webhook/', () => ({ ok: true }));
   app.get('/simulator/api/conversations', () => []);
   app.get('/health/', () => ({ status: 'healthy' }));
@@ -43,7 +29,8 @@ const from = (ip: string) => ({ 'x-forwarded-for': ip });
 describe('per-IP rate limit', () => {
   it('answers 429 with Retry-After once an IP is over the limit, and logs it once per window', async () => {
     const capture = captureLog();
-    const app = await build(await redisLimiter(`test-${randomUUID()}`), capture);
+    clock = 1_000_000_000_000;
+    const app = await build(capture);
     const statuses: number[] = [];
     const headers: Array<Record<string, unknown>> = [];
     const bodies: unknown[] = [];
@@ -68,7 +55,7 @@ describe('per-IP rate limit', () => {
   });
 
   it('counts each client IP on its own', async () => {
-    const app = await build(await redisLimiter(`test-${randomUUID()}`), captureLog(), 2);
+    const app = await build(captureLog(), 2);
     const hit = (ip: string) =>
       app
         .inject({ method: 'GET', url: '/simulator/api/conversations', headers: from(ip) })
@@ -79,17 +66,24 @@ describe('per-IP rate limit', () => {
     expect([await hit('198.51.100.2'), await hit('198.51.100.2')]).toEqual([200, 200]);
   });
 
-  it('is one count across processes sharing Redis, even under concurrent requests', async () => {
-    const prefix = `test-${randomUUID()}`;
-    const first = await build(await redisLimiter(prefix), captureLog(), 10);
-    const second = await build(await redisLimiter(prefix), captureLog(), 10);
+  it('frees the budget when the window turns, with Retry-After pointing at it', async () => {
+    clock = 1_000_000_040_000; // 20 s into a 60 s window (windows are aligned to the epoch)
+    const app = await build(captureLog(), 2);
+    const post = () =>
+      app.inject({ method: 'POST', url: '/api/whatsapp/webhook/', headers: from('198.51.100.7') });
+    expect([(await post()).statusCode, (await post()).statusCode]).toEqual([200, 200]);
+    const refused = await post();
+    expect(refused.statusCode).toBe(429);
+    expect(refused.headers['retry-after']).toBe('40');
+    clock += 40_000;
+    expect((await post()).statusCode).toBe(200);
+  });
+
+  it('answers concurrent requests from one address with exactly the limit', async () => {
+    const app = await build(captureLog(), 10);
     const responses = await Promise.all(
-      Array.from({ length: 30 }, (_, i) =>
-        (i % 2 ? first : second).inject({
-          method: 'POST',
-          url: '/api/whatsapp/webhook/',
-          headers: from('198.51.100.7'),
-        }),
+      Array.from({ length: 30 }, () =>
+        app.inject({ method: 'POST', url: '/api/whatsapp/webhook/', headers: from('198.51.100.8') }),
       ),
     );
     expect(responses.filter((r) => r.statusCode === 200)).toHaveLength(10);
@@ -97,7 +91,7 @@ describe('per-IP rate limit', () => {
   });
 
   it('never limits /health/ or /metrics', async () => {
-    const app = await build(createMemoryRateLimiter(), captureLog(), 1);
+    const app = await build(captureLog(), 1);
     for (let i = 0; i < 5; i++) {
       expect(
         (await app.inject({ method: 'GET', url: '/health/', headers: from('198.51.100.3') })).statusCode,
@@ -127,7 +121,7 @@ describe('per-IP rate limit', () => {
   });
 
   it('without TRUST_PROXY a forged X-Forwarded-For does not give a client a fresh budget', async () => {
-    const app = await build(createMemoryRateLimiter(), captureLog(), 2, false);
+    const app = await build(captureLog(), 2, false);
     const statuses = [];
     for (const ip of ['198.51.100.10', '198.51.100.11', '198.51.100.12']) {
       statuses.push(
@@ -137,27 +131,20 @@ describe('per-IP rate limit', () => {
     expect(statuses).toEqual([200, 200, 429]);
   });
 
-  it('lets requests through, with one warning, when the limiter’s Redis is unreachable', async () => {
-    const capture = captureLog();
-    const deadRedis = `redis://127.0.0.1:${await freePort()}`;
-    const app = await build(await redisLimiter('unreachable', deadRedis, false), capture, 1);
-    for (let i = 0; i < 5; i++) {
-      const response = await app.inject({
-        method: 'POST',
-        url: '/api/whatsapp/webhook/',
-        headers: from('198.51.100.4'),
-      });
-      expect(response.statusCode).toBe(200);
-    }
-    const warnings = capture.lines().filter((l) => l.msg?.startsWith('IP rate limiter unavailable'));
-    expect(warnings).toHaveLength(1);
-    expect(warnings[0]!.level).toBe(40);
-  });
-
   it('is off with a limit of 0', async () => {
-    const app = await build(createMemoryRateLimiter(), captureLog(), 0);
+    const app = await build(captureLog(), 0);
     for (let i = 0; i < 20; i++) {
       expect((await app.inject({ method: 'POST', url: '/api/whatsapp/webhook/' })).statusCode).toBe(200);
     }
+  });
+});
+
+describe('FixedWindowCounter', () => {
+  it('counts per key within a window and starts again at the next one', () => {
+    const counter = new FixedWindowCounter(1000);
+    expect(counter.hit('a', 5000)).toEqual({ count: 1, resetMs: 1000 });
+    expect(counter.hit('a', 5999)).toEqual({ count: 2, resetMs: 1 });
+    expect(counter.hit('b', 5999).count).toBe(1);
+    expect(counter.hit('a', 6000)).toEqual({ count: 1, resetMs: 1000 });
   });
 });

@@ -4,7 +4,6 @@ import { AppError } from '../../src/domain/errors.js';
 import { registerIpRateLimit } from '../../src/http/ip-rate-limit.js';
 import { CONTENT_SECURITY_POLICY, HSTS, registerSecurityHeaders } from '../../src/http/security.js';
 import { createServer } from '../../src/http/server.js';
-import { createMemoryRateLimiter } from '../../src/infra/memory/rate-limiter.js';
 import { silentLogger } from '../../src/log.js';
 
 let app: FastifyInstance | undefined;
@@ -22,7 +21,6 @@ async function build(options: { publicBaseUrl?: string; trustProxy?: boolean; ip
   await registerSecurityHeaders(server, { publicBaseUrl: options.publicBaseUrl });
   if (options.ipLimit) {
     registerIpRateLimit(server, {
-      limiter: createMemoryRateLimiter(),
       max: options.ipLimit,
       windowSeconds: 60,
       log: silentLogger(),

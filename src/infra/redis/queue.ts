@@ -35,7 +35,7 @@ export interface RedisQueueOptions {
   backoffMs: number;
   /** How long close() waits for running handlers before it drops the connections (the jobs then stall and rerun). */
   shutdownTimeoutMs?: number;
-  /** Only for tests of crash recovery; production keeps the defaults above. */
+  /** QUEUE_LOCK_DURATION_MS and QUEUE_STALLED_INTERVAL_MS: how soon a dead worker's job runs again. */
   lockDurationMs?: number;
   stalledIntervalMs?: number;
   log?: Logger;
@@ -102,10 +102,13 @@ export function createRedisQueue(options: RedisQueueOptions): JobQueue {
     async enqueue(job, enqueueOptions) {
       const q = await queue();
       try {
-        const state = await q.getJobState(job.messageId);
-        if (state === 'waiting' || state === 'active' || state === 'delayed' || state === 'prioritized')
-          return;
-        if (state === 'completed' || state === 'failed') await q.remove(job.messageId);
+        // BullMQ's add is a no-op for an id it still holds; a finished one (a kept failed job) must go first.
+        if (!enqueueOptions?.fresh) {
+          const state = await q.getJobState(job.messageId);
+          if (state === 'waiting' || state === 'active' || state === 'delayed' || state === 'prioritized')
+            return;
+          if (state === 'completed' || state === 'failed') await q.remove(job.messageId);
+        }
         const { conversationId, messageId, requestId } = job;
         await q.add(
           JOB_NAME,
