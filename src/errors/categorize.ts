@@ -1,9 +1,9 @@
 /**
  * The original system's error taxonomy (chatbot_core/error_handler.py): a category says which part of the system
  * failed, a severity says how urgently a person must look. Both follow from the AppError kind, so the callers of
- * the reporter rarely have to choose; they may still override either when they know better. The severities
- * match the errors_total metric's (observability/errors.ts), except that a database outage is CRITICAL here:
- * nothing can be accepted while it lasts.
+ * the reporter rarely have to choose; they may still override either when they know better. This table is the
+ * single source of truth: the errors_total metric (observability/errors.ts) classifies through categorize() too,
+ * so a log line, an admin alert and the metric never disagree about one failure.
  */
 import { isAppError, type ErrorKind } from '../domain/errors.js';
 

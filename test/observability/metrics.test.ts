@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { AppError } from '../../src/domain/errors.js';
+import { AppError, type ErrorKind } from '../../src/domain/errors.js';
+import { categorize } from '../../src/errors/categorize.js';
 import { classifyError, ERROR_CATEGORIES, ERROR_SEVERITIES } from '../../src/observability/errors.js';
 import { createMetrics } from '../../src/observability/metrics.js';
 import { parseExposition, valueOf } from './scrape.js';
@@ -67,11 +68,42 @@ describe('error classes', () => {
       { category: 'AI', severity: 'MEDIUM' },
       { category: 'AI', severity: 'CRITICAL' },
       { category: 'WHATSAPP', severity: 'LOW' },
-      { category: 'DATABASE', severity: 'HIGH' },
+      // PostgreSQL down: nothing is accepted until a person acts, as the error reporter logs it.
+      { category: 'DATABASE', severity: 'CRITICAL' },
     ]);
     for (const c of classes) {
       expect(ERROR_CATEGORIES).toContain(c.category);
       expect(ERROR_SEVERITIES).toContain(c.severity);
+    }
+  });
+
+  it('counts every AppError kind with the category and severity the error reporter logs it with', () => {
+    // Every kind, checked by the compiler: a kind added to ErrorKind must be listed here.
+    const every: Record<ErrorKind, true> = {
+      invalid_input: true,
+      bad_signature: true,
+      payload_too_large: true,
+      not_found: true,
+      unauthorized: true,
+      config: true,
+      ai_rate_limited: true,
+      ai_timeout: true,
+      ai_auth: true,
+      ai_bad_request: true,
+      ai_unavailable: true,
+      channel_rate_limited: true,
+      channel_unavailable: true,
+      channel_rejected: true,
+      channel_auth: true,
+      database_unavailable: true,
+      queue_unavailable: true,
+      internal: true,
+    };
+    for (const kind of Object.keys(every) as ErrorKind[]) {
+      const error = new AppError(kind, 'x');
+      const { category, severity } = categorize(error);
+      expect({ kind, ...classifyError(error) }).toEqual({ kind, category, severity });
+      expect({ kind, ...classifyError(error, 'AI') }).toEqual({ kind, category, severity });
     }
   });
 
