@@ -24,7 +24,8 @@ const DEFAULT_REQUEST_TIMEOUT_MS = 15_000;
 /**
  * The Fastify app with what every route shares: a body limit, request ids (taken from X-Request-Id when
  * present so one id can follow a message end to end), request timeouts, and the one error handler that maps
- * AppError kinds to statuses. Unknown errors become a generic 500 and one log line with the stack.
+ * AppError kinds to statuses. Unknown errors become a generic 500 and one log line with the stack; every other
+ * error one line too, except a bad_signature, which the route that checked the signature has logged already.
  */
 export function createServer(options: ServerOptions): FastifyInstance {
   const app = fastify({
@@ -69,7 +70,9 @@ export function createServer(options: ServerOptions): FastifyInstance {
       const status = HTTP_STATUS[error.kind];
       if (status >= 500 && options.onServerError) options.onServerError(error, request);
       else if (status >= 500) request.log.error({ err: error, kind: error.kind }, error.message);
-      else request.log.warn({ kind: error.kind }, error.message);
+      // A refused webhook signature was logged where it was checked, with what only that code knows (the URL
+      // the signature was verified against, whether one was sent): one line per forged request, not two.
+      else if (error.kind !== 'bad_signature') request.log.warn({ kind: error.kind }, error.message);
       return reply
         .status(status)
         .send({ error: error.kind, message: status >= 500 ? 'service unavailable' : error.message });

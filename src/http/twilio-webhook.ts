@@ -108,9 +108,17 @@ function checkedParams(
     typeof signature === 'string' &&
     verifyTwilioSignature({ authToken: options.twilio.authToken, url, params, signature });
   if (!valid) {
+    // The only line for a refused signature (the error handler does not log bad_signature again): the URL is
+    // the one the signature was checked against, the usual culprit when a proxy or PUBLIC_BASE_URL is wrong.
     deps.log.warn(
-      { ip: request.ip, url, hasSignature: typeof signature === 'string', requestId: request.id },
-      'webhook signature rejected',
+      {
+        kind: 'bad_signature',
+        ip: request.ip,
+        url,
+        hasSignature: typeof signature === 'string',
+        requestId: request.id,
+      },
+      'webhook signature rejected: invalid Twilio signature',
     );
     throw new AppError('bad_signature', 'invalid Twilio signature');
   }
