@@ -1,4 +1,4 @@
-// js-yaml comes with ESLint (a dev dependency) and ships no types; these tests only need load().
+// js-yaml (a devDependency) ships no types; these tests only need load(), so this line instead of @types/js-yaml.
 declare module 'js-yaml' {
   export function load(text: string): unknown;
 }
