@@ -18,23 +18,42 @@ export interface Conversation {
   lastActivityAt: Date;
 }
 
+const CONVERSATION_COLUMNS = {
+  id: conversations.id,
+  channel: conversations.channel,
+  userAddress: conversations.userAddress,
+  businessAddress: conversations.businessAddress,
+  profileName: conversations.profileName,
+  isActive: conversations.isActive,
+  botPaused: conversations.botPaused,
+  contextResetAt: conversations.contextResetAt,
+  lastActivityAt: conversations.lastActivityAt,
+};
+
 export async function getConversation(db: Db, id: string): Promise<Conversation | null> {
+  const rows = await db.select(CONVERSATION_COLUMNS).from(conversations).where(eq(conversations.id, id));
+  const row = rows[0];
+  // The CHECK constraint keeps `channel` to the ChannelName values.
+  return row ? { ...row, channel: row.channel as ChannelName } : null;
+}
+
+/**
+ * The conversation as the worker starts on it, and whether any reply part is still unsent (a crash or a
+ * transient send failure left it): one query, where asking separately would cost a round trip on every job.
+ */
+export async function conversationForWork(
+  db: Db,
+  id: string,
+): Promise<(Conversation & { hasUnsentParts: boolean }) | null> {
   const rows = await db
     .select({
-      id: conversations.id,
-      channel: conversations.channel,
-      userAddress: conversations.userAddress,
-      businessAddress: conversations.businessAddress,
-      profileName: conversations.profileName,
-      isActive: conversations.isActive,
-      botPaused: conversations.botPaused,
-      contextResetAt: conversations.contextResetAt,
-      lastActivityAt: conversations.lastActivityAt,
+      ...CONVERSATION_COLUMNS,
+      // Written out: drizzle leaves column names unqualified here, and "id" would mean the part's own id.
+      hasUnsentParts: sql<boolean>`exists (select 1 from deliveries as part where part.conversation_id = "conversations"."id" and part.status in ('pending', 'sending'))`,
     })
     .from(conversations)
     .where(eq(conversations.id, id));
   const row = rows[0];
-  // The CHECK constraint keeps `channel` to the ChannelName values.
   return row ? { ...row, channel: row.channel as ChannelName } : null;
 }
 

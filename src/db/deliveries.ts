@@ -4,7 +4,13 @@
  * each one is kept in delivery_events and a status only ever replaces a lower-ranked one.
  */
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
-import { bestStatus, isBetterStatus, isDeliveryStatus, isFailedStatus } from '../domain/delivery.js';
+import {
+  DELIVERY_STATUSES,
+  deliveryRank,
+  isBetterStatus,
+  isDeliveryStatus,
+  isFailedStatus,
+} from '../domain/delivery.js';
 import type { DeliveryStatus } from '../domain/types.js';
 import type { Db } from './connect.js';
 import { deliveries, deliveryEvents, messages } from './schema.js';
@@ -70,33 +76,36 @@ export async function recordSent(
   providerMessageId: string,
   status: DeliveryStatus,
 ): Promise<void> {
+  // The final status is computed in SQL (rank from domain/delivery.ts), so the transaction is the lock and one
+  // statement: this runs for every part sent.
   await db.transaction(async (tx) => {
     await lockSid(tx, providerMessageId);
-    const current = await tx
-      .select({ status: deliveries.status })
-      .from(deliveries)
-      .where(eq(deliveries.id, id));
-    const events = await tx
-      .select({ status: deliveryEvents.status, errorCode: deliveryEvents.errorCode })
-      .from(deliveryEvents)
-      .where(eq(deliveryEvents.providerMessageId, providerMessageId));
-    const final = bestStatus(
-      status,
-      ...current.map((row) => asStatus(row.status)),
-      ...events.map((event) => asStatus(event.status)),
-    );
-    const errorCode = events.find((event) => event.status === final)?.errorCode ?? null;
-    await tx
-      .update(deliveries)
-      .set({
-        providerMessageId,
-        status: final,
-        sentAt: sql`coalesce(${deliveries.sentAt}, now())`,
-        ...(isFailedStatus(final) && errorCode !== null ? { errorCode } : {}),
-      })
-      .where(eq(deliveries.id, id));
+    await tx.execute(sql`
+      with candidates as (
+        select ${status}::text as status, 0 as turn
+        union all select status, 1 from ${deliveries} where id = ${id}
+        union all select status, 2 from ${deliveryEvents} where provider_message_id = ${providerMessageId}
+      ), best as (
+        select status from candidates order by ${RANK_SQL} desc, turn limit 1
+      )
+      update ${deliveries} set
+        provider_message_id = ${providerMessageId},
+        status = best.status,
+        sent_at = coalesce(${deliveries.sentAt}, now()),
+        error_code = case when best.status in ('failed', 'undelivered', 'canceled') then coalesce(
+          (select error_code from ${deliveryEvents}
+            where provider_message_id = ${providerMessageId} and status = best.status and error_code is not null
+            limit 1),
+          ${deliveries.errorCode}) else ${deliveries.errorCode} end
+      from best
+      where ${deliveries.id} = ${id}`);
   });
 }
+
+/** `candidates.status` ranked as deliveryRank() ranks it: the one order, written out for SQL. */
+const RANK_SQL = sql.raw(
+  `(case status ${DELIVERY_STATUSES.map((s) => `when '${s}' then ${deliveryRank(s)}`).join(' ')} else -1 end)`,
+);
 
 export interface SendFailure {
   /** The provider's error code, when it gave one. */

@@ -6,9 +6,10 @@ import { and, asc, desc, eq, gt, inArray, or, sql } from 'drizzle-orm';
 import { AppError } from '../domain/errors.js';
 import type { InboundMessage, Role, TokenUsage, Turn } from '../domain/types.js';
 import type { Db } from './connect.js';
+import type { Delivery } from './deliveries.js';
 import { rowsOf } from './rows.js';
 import { storableJson, storableText } from './storable.js';
-import { deliveries, messages } from './schema.js';
+import { messages } from './schema.js';
 import { webhookLogRow, type WebhookLogInput } from './webhook-logs.js';
 
 export {
@@ -183,69 +184,77 @@ export interface ReplyInput {
   errorKind: string | null;
 }
 
+export interface SavedReply {
+  replyId: string;
+  /** False when a retried job found the reply stored the first time. */
+  created: boolean;
+  /** The parts stored with a new reply, ready to send (empty when the reply existed already). */
+  parts: Delivery[];
+}
+
 /**
- * Store a reply, its delivery parts, and mark what it answers, in one transaction. Keyed by the last answered
- * message: a retried job gets the reply stored the first time (created: false) and never a second one.
+ * Store a reply, its delivery parts, and mark what it answers, in one statement (atomic, one round trip).
+ * Keyed by the last answered message: a retried job gets the reply stored the first time (created: false) and
+ * never a second one.
  */
-export async function saveReply(db: Db, reply: ReplyInput): Promise<{ replyId: string; created: boolean }> {
+export async function saveReply(db: Db, reply: ReplyInput): Promise<SavedReply> {
   const key = reply.answeredIds.at(-1);
   if (key === undefined) throw new AppError('invalid_input', 'a reply must answer at least one message');
-  return db.transaction(async (tx) => {
-    const inserted = await tx
-      .insert(messages)
-      .values({
+  const latencyMs = reply.latencyMs === null ? null : Math.round(reply.latencyMs);
+  const result = await db.execute(sql`
+    with reply as (
+      insert into messages
+        (conversation_id, role, content, reply_to_message_id, model, provider, input_tokens, output_tokens,
+         latency_ms, error_kind)
+      values (${reply.conversationId}, 'assistant', ${reply.content}, ${key}, ${reply.model}, ${reply.provider},
+        ${reply.usage?.inputTokens ?? null}, ${reply.usage?.outputTokens ?? null}, ${latencyMs}, ${reply.errorKind})
+      on conflict (reply_to_message_id) do nothing
+      returning id
+    ), parts as (
+      insert into deliveries (message_id, conversation_id, part_index, part_count, body, to_address, from_address)
+      select reply.id, ${reply.conversationId}, part.index - 1, ${reply.parts.length}, part.body, ${reply.to},
+        ${reply.from}
+      from reply, jsonb_array_elements_text(${JSON.stringify(reply.parts)}::jsonb) with ordinality
+        as part(body, index)
+      returning id, part_index
+    ), answered as (
+      update messages set processing_status = 'answered'
+      where id in (select value::uuid from jsonb_array_elements_text(${JSON.stringify(reply.answeredIds)}::jsonb))
+        and processing_status is distinct from 'answered'
+    )
+    select reply.id as reply_id,
+      coalesce((select jsonb_agg(jsonb_build_array(parts.id, parts.part_index)) from parts), '[]'::jsonb) as parts
+    from reply`);
+  const row = rowsOf<{ reply_id: string; parts: Array<[string, number]> | string }>(result)[0];
+  if (row) {
+    // node-postgres parses jsonb; PGlite may hand it over as text.
+    const stored =
+      typeof row.parts === 'string' ? (JSON.parse(row.parts) as Array<[string, number]>) : row.parts;
+    const parts = stored
+      .map(([id, partIndex]) => ({
+        id,
+        messageId: row.reply_id,
         conversationId: reply.conversationId,
-        role: 'assistant',
-        content: reply.content,
-        replyToMessageId: key,
-        model: reply.model,
-        provider: reply.provider,
-        inputTokens: reply.usage?.inputTokens ?? null,
-        outputTokens: reply.usage?.outputTokens ?? null,
-        latencyMs: reply.latencyMs === null ? null : Math.round(reply.latencyMs),
-        errorKind: reply.errorKind,
-      })
-      .onConflictDoNothing({ target: messages.replyToMessageId })
-      .returning({ id: messages.id });
-    const created = inserted[0];
-
-    let replyId: string;
-    if (created) {
-      replyId = created.id;
-      if (reply.parts.length > 0) {
-        await tx.insert(deliveries).values(
-          reply.parts.map((body, partIndex) => ({
-            messageId: replyId,
-            conversationId: reply.conversationId,
-            partIndex,
-            partCount: reply.parts.length,
-            body,
-            toAddress: reply.to,
-            fromAddress: reply.from,
-          })),
-        );
-      }
-    } else {
-      const existing = await tx
-        .select({ id: messages.id })
-        .from(messages)
-        .where(eq(messages.replyToMessageId, key));
-      const found = existing[0];
-      if (!found) throw new AppError('internal', `reply to ${key} conflicted but was not found`);
-      replyId = found.id;
-    }
-
-    await tx
-      .update(messages)
-      .set({ processingStatus: 'answered' })
-      .where(
-        and(
-          inArray(messages.id, reply.answeredIds),
-          sql`${messages.processingStatus} is distinct from 'answered'`,
-        ),
-      );
-    return { replyId, created: created !== undefined };
-  });
+        partIndex,
+        partCount: reply.parts.length,
+        body: reply.parts[partIndex] ?? '',
+        to: reply.to,
+        from: reply.from,
+        status: 'pending' as const,
+        attempts: 0,
+        sendingStartedAt: null,
+      }))
+      .sort((a, b) => a.partIndex - b.partIndex);
+    return { replyId: row.reply_id, created: true, parts };
+  }
+  // A retry: the reply is there from the first time (the update above has marked what it answers).
+  const existing = await db
+    .select({ id: messages.id })
+    .from(messages)
+    .where(eq(messages.replyToMessageId, key));
+  const found = existing[0];
+  if (!found) throw new AppError('internal', `reply to ${key} conflicted but was not found`);
+  return { replyId: found.id, created: false, parts: [] };
 }
 
 /**

@@ -1,4 +1,4 @@
-import { getConversation, type Conversation } from '../db/conversations.js';
+import { conversationForWork, type Conversation } from '../db/conversations.js';
 import { pendingInbound, saveReply, sessionTurns, markInbound } from '../db/messages.js';
 import { AppError, isAppError } from '../domain/errors.js';
 import { buildPrompt } from '../domain/prompt.js';
@@ -7,7 +7,7 @@ import type { Turn, TokenUsage } from '../domain/types.js';
 import { friendlyAiFailure } from '../domain/user-messages.js';
 import type { ChatModel, ChatResult, ConversationJob, JobContext, JobOutcome } from '../ports.js';
 import type { PipelineDeps } from './deps.js';
-import { sendUnsentParts } from './send-parts.js';
+import { sendParts, sendUnsentParts } from './send-parts.js';
 
 /** When another worker holds the conversation, look again after this long (it will most likely have our message). */
 const BUSY_RETRY_MS = 500;
@@ -41,16 +41,20 @@ export async function processConversation(
   }, ttlMs / 3);
   renew.unref();
   try {
-    const conversation = await getConversation(deps.db, job.conversationId);
+    const conversation = await conversationForWork(deps.db, job.conversationId);
     if (!conversation) {
       log.warn('job for a conversation that does not exist; dropped');
       return { kind: 'done' };
     }
     // A retry means an earlier run may have died between storing a reply and caching it: rebuild from the database.
     if (context.attempt > 1) await forgetContext(deps, conversation.id);
+    let mayHaveUnsent = conversation.hasUnsentParts;
     for (let round = 0; round < MAX_ROUNDS_PER_JOB; round++) {
-      const worked = await processOnce(deps, conversation, context, log);
-      if (!worked) return { kind: 'done' };
+      const step = await processOnce(deps, conversation, mayHaveUnsent, context, log);
+      // After an answer, a message that came in since the last look has its own job, which runs once we let go
+      // of the conversation: looking again here would cost two queries on every job to find nothing.
+      if (step === 'idle' || step === 'answered') return { kind: 'done' };
+      mayHaveUnsent = true;
     }
     return { kind: 'later', delayMs: 0 };
   } catch (error) {
@@ -62,19 +66,23 @@ export async function processConversation(
   }
 }
 
-/** One step: flush unsent parts, else answer the pending batch. False when there was nothing to do. */
+/**
+ * One step: flush unsent parts, else answer the pending batch and send the answer. 'idle' when there was
+ * nothing to do, 'answered' when a reply was stored and sent, 'worked' for anything else done.
+ */
 async function processOnce(
   deps: Deps,
   conversation: Conversation,
+  mayHaveUnsent: boolean,
   jobContext: JobContext,
   log: Deps['log'],
-): Promise<boolean> {
+): Promise<'idle' | 'answered' | 'worked'> {
   const channel = deps.channelFor(conversation.channel);
   if (!channel) throw new AppError('config', `no channel configured for ${conversation.channel}`);
-  if (await sendUnsentParts(deps, conversation.id, channel, log)) return true;
+  if (mayHaveUnsent && (await sendUnsentParts(deps, conversation.id, channel, log))) return 'worked';
 
   let batch = await pendingInbound(deps.db, conversation.id);
-  if (batch.length === 0) return false;
+  if (batch.length === 0) return 'idle';
   const wait = burstWaitMs(batch, deps.settings, Date.now());
   if (wait > 0) throw new BurstNotOver(wait);
   if (conversation.botPaused) {
@@ -85,7 +93,7 @@ async function processOnce(
       'bot paused for human handling',
     );
     log.info({ count: batch.length }, 'bot paused: messages left for a human');
-    return true;
+    return 'worked';
   }
 
   const history = await loadContext(deps, conversation);
@@ -135,8 +143,13 @@ async function processOnce(
     },
     answer.errorKind ? 'stored a fallback reply' : 'stored the reply',
   );
-  await sendUnsentParts(deps, conversation.id, channel, log);
-  return true;
+  if (!saved.created) {
+    // A retried job whose reply was stored the first time: its parts are in the database, maybe half sent.
+    await sendUnsentParts(deps, conversation.id, channel, log);
+    return 'worked';
+  }
+  await sendParts(deps, saved.parts, channel, log);
+  return 'answered';
 }
 
 /** The user is still typing: answer once the burst is over (quiet for the window, or the maximum wait). */

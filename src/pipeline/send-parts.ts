@@ -27,6 +27,17 @@ export async function sendUnsentParts(
   log: Deps['log'],
 ): Promise<boolean> {
   const parts = await unsentDeliveries(deps.db, conversationId);
+  await sendParts(deps, parts, channel, log);
+  return parts.length > 0;
+}
+
+/** Send the given unsent parts in order (the same rules as sendUnsentParts, without asking the database). */
+export async function sendParts(
+  deps: Deps,
+  parts: Delivery[],
+  channel: Channel,
+  log: Deps['log'],
+): Promise<void> {
   for (const part of parts) {
     if (part.status === 'sending' && (await alreadyDelivered(deps, channel, part, log))) continue;
     if (part.attempts >= MAX_SEND_ATTEMPTS) {
@@ -72,7 +83,6 @@ export async function sendUnsentParts(
       );
     }
   }
-  return parts.length > 0;
 }
 
 async function alreadyDelivered(

@@ -2,15 +2,16 @@ import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../src/db/connect.js';
 import {
+  conversationForWork,
   expireIdleConversations,
   getConversation,
   resetContext,
   setBotPaused,
 } from '../../src/db/conversations.js';
-import { acceptInbound } from '../../src/db/messages.js';
+import { acceptInbound, recordSent, saveReply } from '../../src/db/messages.js';
 import { conversations } from '../../src/db/schema.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
-import { inbound, sender } from './fixtures.js';
+import { inbound, sender, sid } from './fixtures.js';
 
 let testDb: TestDatabase;
 let db: Db;
@@ -25,6 +26,33 @@ afterAll(async () => {
 describe('conversations', () => {
   it('returns null for an unknown id', async () => {
     expect(await getConversation(db, '00000000-0000-4000-8000-000000000000')).toBeNull();
+  });
+
+  it('conversationForWork says whether a part of this conversation, and only this one, is unsent', async () => {
+    const a = await acceptInbound(db, inbound());
+    const b = await acceptInbound(db, inbound());
+    expect(await conversationForWork(db, a.conversationId)).toMatchObject({ hasUnsentParts: false });
+    const saved = await saveReply(db, {
+      conversationId: a.conversationId,
+      answeredIds: [a.messageId],
+      content: 'one. two.',
+      parts: ['one.', 'two.'],
+      to: 'whatsapp:+14155550100',
+      from: null,
+      model: null,
+      provider: null,
+      usage: null,
+      latencyMs: null,
+      errorKind: null,
+    });
+    expect(await conversationForWork(db, a.conversationId)).toMatchObject({
+      id: a.conversationId,
+      hasUnsentParts: true,
+    });
+    expect(await conversationForWork(db, b.conversationId)).toMatchObject({ hasUnsentParts: false });
+    for (const part of saved.parts) await recordSent(db, part.id, sid(), 'queued');
+    expect(await conversationForWork(db, a.conversationId)).toMatchObject({ hasUnsentParts: false });
+    expect(await conversationForWork(db, '00000000-0000-4000-8000-000000000000')).toBeNull();
   });
 
   it('pauses and resumes the bot', async () => {

@@ -9,6 +9,7 @@ import {
   saveReply,
   sessionTurns,
   strandedWork,
+  unsentDeliveries,
   type ReplyInput,
 } from '../../src/db/messages.js';
 import { conversations, deliveries, messages, webhookLogs } from '../../src/db/schema.js';
@@ -235,7 +236,7 @@ describe('saveReply', () => {
     const first = await saveReply(db, input);
     const second = await saveReply(db, { ...input, content: 'a different answer from a retried job' });
     expect(first.created).toBe(true);
-    expect(second).toEqual({ replyId: first.replyId, created: false });
+    expect(second).toEqual({ replyId: first.replyId, created: false, parts: [] });
 
     const replies = await db.select().from(messages).where(eq(messages.replyToMessageId, b.messageId));
     expect(replies).toHaveLength(1);
@@ -260,6 +261,8 @@ describe('saveReply', () => {
       [0, 2, 'part one.', 'pending', 'whatsapp:+14155550100', 'whatsapp:+14155238886'],
       [1, 2, 'part two.', 'pending', 'whatsapp:+14155550100', 'whatsapp:+14155238886'],
     ]);
+    // What the first save returned is what the sender will send: the stored parts, in order.
+    expect(first.parts).toEqual(await unsentDeliveries(db, a.conversationId));
     expect(await pendingInbound(db, a.conversationId)).toEqual([]);
   });
 
@@ -281,7 +284,7 @@ describe('saveReply', () => {
     const saved = await saveReply(db, reply(a.conversationId, [a.messageId]));
     const late = await acceptInbound(db, inbound({ from, body: 'merged into the batch on retry' }));
     const again = await saveReply(db, reply(a.conversationId, [late.messageId, a.messageId]));
-    expect(again).toEqual({ replyId: saved.replyId, created: false });
+    expect(again).toEqual({ replyId: saved.replyId, created: false, parts: [] });
     expect(await pendingInbound(db, a.conversationId)).toEqual([]);
   });
 
