@@ -91,6 +91,7 @@ export async function compose(config: Config, log: Logger, options: ComposeOptio
     const model = ai.environment.model;
 
     const deps: PipelineDeps = {
+      report: (error, context) => void errors.report(error, { context }),
       db: database.db,
       queue: hot.queue,
       locks: hot.locks,

@@ -28,6 +28,11 @@ export interface PipelineDeps {
   channelFor(name: ChannelName): Channel | undefined;
   log: Logger;
   settings: PipelineSettings;
+  /**
+   * The error handler (category, severity, throttled admin alert) for failures that end a piece of work: an AI
+   * call given up on, a reply the channel refused, a job out of attempts. Absent in tests that do not need it.
+   */
+  report?: (error: unknown, context: Record<string, unknown>) => void;
 }
 
 export interface PipelineSettings {

@@ -15,7 +15,10 @@ const BUSY_RETRY_MS = 500;
 const MAX_FOLDS = 3;
 const MAX_ROUNDS_PER_JOB = 20;
 
-type Deps = Pick<PipelineDeps, 'db' | 'locks' | 'context' | 'ai' | 'channelFor' | 'log' | 'settings'>;
+type Deps = Pick<
+  PipelineDeps,
+  'db' | 'locks' | 'context' | 'ai' | 'channelFor' | 'log' | 'settings' | 'report'
+>;
 
 /**
  * The worker's job: answer everything pending in one conversation, one batch at a time, in arrival order.
@@ -59,6 +62,15 @@ export async function processConversation(
     return { kind: 'later', delayMs: 0 };
   } catch (error) {
     if (error instanceof BurstNotOver) return { kind: 'later', delayMs: error.waitMs };
+    // The queue retries a retryable error; past the last attempt (or for a permanent one) it is a failure a
+    // person may have to look at.
+    if ((isAppError(error) && !error.retryable) || context.attempt >= context.maxAttempts) {
+      deps.report?.(error, {
+        conversationId: job.conversationId,
+        jobId: context.jobId,
+        attempt: context.attempt,
+      });
+    }
     throw error;
   } finally {
     clearInterval(renew);
@@ -227,6 +239,7 @@ async function answerBatch(
         : 'AI call failed; answering with a fallback',
     );
     if (error.retryable && !lastAttempt) throw error;
+    deps.report?.(error, { stage: 'ai', model: choice.model.model, attempt: jobContext.attempt });
     return {
       text: friendlyAiFailure(error.kind),
       model: choice.model.model,

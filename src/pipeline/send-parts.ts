@@ -12,7 +12,7 @@ import type { PipelineDeps } from './deps.js';
 /** A part that failed this many times for transient reasons is given up (the record keeps the last error). */
 export const MAX_SEND_ATTEMPTS = 10;
 
-type Deps = Pick<PipelineDeps, 'db' | 'log' | 'settings'>;
+type Deps = Pick<PipelineDeps, 'db' | 'log' | 'settings' | 'report'>;
 
 /**
  * Send every stored part that has not reached the channel, in order. Returns true if there was any.
@@ -81,6 +81,7 @@ export async function sendParts(
         { err: error, deliveryId: part.id, code: error.code },
         'the channel refused the reply for good',
       );
+      deps.report?.(error, { stage: 'send', deliveryId: part.id, code: error.code });
     }
   }
 }
