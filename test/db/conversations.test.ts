@@ -11,7 +11,7 @@ import {
 import { acceptInbound, recordSent, saveReply } from '../../src/db/messages.js';
 import { conversations } from '../../src/db/schema.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
-import { inbound, sender, sid } from './fixtures.js';
+import { inbound, plainReply, sender, sid } from './fixtures.js';
 
 let testDb: TestDatabase;
 let db: Db;
@@ -32,19 +32,7 @@ describe('conversations', () => {
     const a = await acceptInbound(db, inbound());
     const b = await acceptInbound(db, inbound());
     expect(await conversationForWork(db, a.conversationId)).toMatchObject({ hasUnsentParts: false });
-    const saved = await saveReply(db, {
-      conversationId: a.conversationId,
-      answeredIds: [a.messageId],
-      content: 'one. two.',
-      parts: ['one.', 'two.'],
-      to: 'whatsapp:+14155550100',
-      from: null,
-      model: null,
-      provider: null,
-      usage: null,
-      latencyMs: null,
-      errorKind: null,
-    });
+    const saved = await saveReply(db, plainReply(a.conversationId, [a.messageId], ['one.', 'two.']));
     expect(await conversationForWork(db, a.conversationId)).toMatchObject({
       id: a.conversationId,
       hasUnsentParts: true,

@@ -15,7 +15,7 @@ import { deliveries, deliveryEvents } from '../../src/db/schema.js';
 import { bestStatus, deliveryRank, isBetterStatus } from '../../src/domain/delivery.js';
 import type { DeliveryStatus } from '../../src/domain/types.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
-import { inbound, sender, sid } from './fixtures.js';
+import { inbound, plainReply, sender, sid } from './fixtures.js';
 
 let testDb: TestDatabase;
 let db: Db;
@@ -30,19 +30,7 @@ afterAll(async () => {
 /** A stored reply of `parts` in a conversation of `from`; returns its unsent parts. */
 async function replyWith(parts: string[], from = sender()): Promise<Delivery[]> {
   const accepted = await acceptInbound(db, inbound({ from }));
-  await saveReply(db, {
-    conversationId: accepted.conversationId,
-    answeredIds: [accepted.messageId],
-    content: parts.join(' '),
-    parts,
-    to: from,
-    from: null,
-    model: null,
-    provider: null,
-    usage: null,
-    latencyMs: null,
-    errorKind: null,
-  });
+  await saveReply(db, plainReply(accepted.conversationId, [accepted.messageId], parts, from));
   return unsentDeliveries(db, accepted.conversationId);
 }
 

@@ -1,5 +1,6 @@
 /** Builders shared by the database tests. */
 import { randomUUID } from 'node:crypto';
+import type { ReplyInput } from '../../src/db/messages.js';
 import type { InboundMessage } from '../../src/domain/types.js';
 
 export function sid(): string {
@@ -26,4 +27,26 @@ export function inbound(overrides: Partial<InboundMessage> = {}): InboundMessage
 
 export function rows<T>(result: unknown): T[] {
   return (result as { rows: T[] }).rows;
+}
+
+/** A plain reply (no model, no usage) of `parts` to the given messages. */
+export function plainReply(
+  conversationId: string,
+  answeredIds: string[],
+  parts: string[],
+  to = 'whatsapp:+14155550100',
+): ReplyInput {
+  return {
+    conversationId,
+    answeredIds,
+    content: parts.join(' '),
+    parts,
+    to,
+    from: null,
+    model: null,
+    provider: null,
+    usage: null,
+    latencyMs: null,
+    errorKind: null,
+  };
 }
