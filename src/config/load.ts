@@ -1,4 +1,5 @@
 import { envSchema, type Env } from './schema.js';
+import { parseSentinelUrl, sentinelUrl, SENTINEL_SCHEME } from '../infra/redis/address.js';
 
 export type AiProviderName = 'openrouter' | 'openai' | 'anthropic' | 'openai-compatible' | 'offline';
 
@@ -150,7 +151,7 @@ function build(env: Env, problems: string[], warnings: string[]): Config {
     },
     database: databaseSettings(env),
     autoMigrate: env.AUTO_MIGRATE,
-    redis: redisSettings(env),
+    redis: redisSettings(env, problems),
     keyPrefix: env.REDIS_KEY_PREFIX,
     twilio: twilioSettings(env, problems),
     skipWebhookSignature: env.SKIP_WEBHOOK_SIGNATURE_VERIFICATION,
@@ -263,8 +264,27 @@ function databaseSettings(env: Env): Config['database'] {
   return { kind: 'pglite', dataDir: env.PGLITE_DATA_DIR };
 }
 
-function redisSettings(env: Env): Config['redis'] {
+function redisSettings(env: Env, problems: string[]): Config['redis'] {
+  if (env.REDIS_URL?.startsWith(SENTINEL_SCHEME)) {
+    const parsed = parseSentinelUrl(env.REDIS_URL);
+    if ('error' in parsed) problems.push(`REDIS_URL: ${parsed.error}`);
+  }
   if (env.REDIS_URL) return { kind: 'redis', url: env.REDIS_URL };
+  if (env.REDIS_SENTINELS) {
+    const url = sentinelUrl({
+      sentinels: env.REDIS_SENTINELS,
+      name: env.REDIS_SENTINEL_NAME,
+      password: env.REDIS_PASSWORD,
+      sentinelPassword: env.REDIS_SENTINEL_PASSWORD,
+      db: env.REDIS_DB,
+    });
+    const parsed = parseSentinelUrl(url);
+    if ('error' in parsed)
+      problems.push(
+        `REDIS_SENTINELS: ${parsed.error.replace(/^expected.*/, 'expected host:port,host:port')}`,
+      );
+    return { kind: 'redis', url };
+  }
   if (env.REDIS_HOST) {
     const password = env.REDIS_PASSWORD ? `:${encodeURIComponent(env.REDIS_PASSWORD)}@` : '';
     return { kind: 'redis', url: `redis://${password}${env.REDIS_HOST}:${env.REDIS_PORT}/${env.REDIS_DB}` };

@@ -85,7 +85,11 @@ export const envSchema = z.object({
   AUTO_MIGRATE: bool.default(true),
 
   // Redis: REDIS_URL wins over REDIS_*
-  REDIS_URL: url(['redis:', 'rediss:']),
+  REDIS_URL: url(['redis:', 'rediss:', 'redis+sentinel:']),
+  // Redis behind Sentinel: host:port of each Sentinel, comma-separated, and the name of the monitored primary.
+  REDIS_SENTINELS: optionalText,
+  REDIS_SENTINEL_NAME: z.string().trim().min(1).default('mymaster'),
+  REDIS_SENTINEL_PASSWORD: optionalText,
   REDIS_HOST: optionalText,
   REDIS_PORT: int(1, 65535).default(6379),
   REDIS_DB: int(0, 15).default(0),

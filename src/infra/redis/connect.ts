@@ -5,6 +5,7 @@
  */
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from '../../log.js';
+import { connectionOptions } from './address.js';
 
 export type RedisPurpose = 'commands' | 'worker';
 
@@ -30,8 +31,14 @@ function retryStrategy(times: number): number {
   return Math.min(times * 100, 2000);
 }
 
+/** A client for `url`: redis://, rediss://, or redis+sentinel:// (see address.ts). */
 export function createRedis(url: string, options: { purpose: RedisPurpose; log?: Logger }): Redis {
-  const redis = new Redis(url, { ...OPTIONS[options.purpose], retryStrategy });
+  const settings = { ...OPTIONS[options.purpose], retryStrategy };
+  const target = connectionOptions(url);
+  const redis =
+    'url' in target
+      ? new Redis(target.url, settings)
+      : new Redis({ ...target.options, ...settings, sentinelRetryStrategy: retryStrategy });
   logConnectionErrors(redis, options.log, `redis:${options.purpose}`);
   return redis;
 }
