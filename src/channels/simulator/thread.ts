@@ -99,10 +99,12 @@ export async function simulatorThread(db: Db, userAddress: string): Promise<Thre
 
 /** Every simulator conversation, most recently active first, with its last message for the sidebar. */
 export async function simulatorConversations(db: Db): Promise<ConversationSummary[]> {
+  // Written with an alias and qualified names: drizzle renders columns inside a `sql` template unqualified, so
+  // `${conversations.id}` here would read as the subquery's own messages.id.
   const lastMessage = sql<string | null>`(
-    select ${messages.content} from ${messages}
-    where ${messages.conversationId} = ${conversations.id}
-    order by ${messages.createdAt} desc, ${messages.id} desc
+    select m.content from messages as m
+    where m.conversation_id = "conversations"."id"
+    order by m.created_at desc, m.id desc
     limit 1)`;
   return db
     .select({

@@ -307,6 +307,30 @@ describe('simulator routes, through the real pipeline', () => {
     expect(conversations.every((c) => c.address.startsWith('+'))).toBe(true);
   });
 
+  it("each listed conversation's lastMessage is the text of its newest message", async () => {
+    const first = newPhone();
+    const second = newPhone();
+    await post('/simulator/api/messages', { from: first, body: 'first, older' });
+    await post('/simulator/api/messages', { from: second, body: 'second, only' });
+    await post('/simulator/api/messages', { from: first, body: 'first, newest' });
+    // Once both are answered nothing changes any more: the newest message of each is the model's reply.
+    const newest = await eventually('both conversations answered', async () => {
+      const last = [(await thread(first)).messages.at(-1), (await thread(second)).messages.at(-1)];
+      return last.every((m) => m?.role === 'assistant') ? last.map((m) => m?.content) : undefined;
+    });
+    const response = await fetch(`${app.url}/simulator/api/conversations`);
+    expect(response.status).toBe(200);
+    const { conversations } = (await response.json()) as {
+      conversations: Array<{ address: string; lastMessage: string | null }>;
+    };
+    expect(newest.every((text) => typeof text === 'string' && text.length > 0)).toBe(true);
+    expect(conversations.find((c) => c.address === first)?.lastMessage).toBe(newest[0]);
+    expect(conversations.find((c) => c.address === second)?.lastMessage).toBe(newest[1]);
+    expect((await thread(first)).messages.map((m) => m.content)).toEqual(
+      expect.arrayContaining(['first, older', 'first, newest']),
+    );
+  });
+
   it('the stream of every conversation carries the messages of each', async () => {
     const all = await events();
     const first = newPhone();
