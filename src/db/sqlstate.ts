@@ -1,14 +1,11 @@
-/**
- * PostgreSQL answers with a five-character SQLSTATE. Class 22 (data exception) and 23 (integrity constraint)
- * mean the statement was refused for what it carried: the database is up, and retrying the same values gives
- * the same answer. Telling these apart from a connection failure keeps a bad value from being reported (and
- * alerted) as "database down".
- */
-export function isRefusedData(error: unknown): boolean {
-  const code = sqlState(error);
-  return code !== undefined && (code.startsWith('22') || code.startsWith('23'));
-}
+import { AppError, isAppError } from '../domain/errors.js';
 
+/**
+ * PostgreSQL answers with a five-character SQLSTATE. Class 22 (data exception), 23 (integrity constraint) and 42
+ * (syntax or access rule) mean the statement was refused for what it carried: the database is up, and retrying
+ * the same statement gives the same answer. Telling these apart from a connection failure keeps a bad value or a
+ * bug from being reported (and alerted) as "database down".
+ */
 /** The SQLSTATE somewhere down the cause chain (drivers and query builders wrap the server's error). */
 export function sqlState(error: unknown): string | undefined {
   let current: unknown = error;
@@ -18,4 +15,16 @@ export function sqlState(error: unknown): string | undefined {
     current = current.cause;
   }
   return undefined;
+}
+
+/**
+ * A failed database call as the error handler should see it: "database unavailable" (retryable, CRITICAL)
+ * unless PostgreSQL answered and refused the statement itself (bad data, a constraint, a bug in the SQL), which
+ * is an internal error. Errors that are already AppErrors pass through.
+ */
+export function asDatabaseError(error: unknown, what: string): AppError {
+  if (isAppError(error)) return error;
+  const code = sqlState(error);
+  const refused = code !== undefined && (/^2[23]/.test(code) || code.startsWith('42'));
+  return new AppError(refused ? 'internal' : 'database_unavailable', what, { cause: error });
 }

@@ -38,7 +38,8 @@ export function createServer(options: ServerOptions): FastifyInstance {
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
     requestTimeout: options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
-    connectionTimeout: 15_000,
+    // Longer than the request timeout, so a slow request gets its 408 before the idle socket is cut silently.
+    connectionTimeout: (options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS) + 5000,
     // Node checks those timeouts only every 30 s by default, which lets a slow-header (slowloris) client hold a
     // connection for up to 45 s; checking every second holds it to the timeout.
     http: {

@@ -1,7 +1,6 @@
 import { acceptInbound as storeInbound, saveReply } from '../db/messages.js';
-import { isRefusedData } from '../db/sqlstate.js';
+import { asDatabaseError } from '../db/sqlstate.js';
 import type { WebhookLogInput } from '../db/webhook-logs.js';
-import { AppError } from '../domain/errors.js';
 import { codePointLength, truncate } from '../domain/sanitize.js';
 import type { InboundMessage } from '../domain/types.js';
 import { rateLimitedNotice, tooLongNotice } from '../domain/user-messages.js';
@@ -87,12 +86,7 @@ async function persist(
   try {
     return await storeInbound(deps.db, message, webhookLog, status);
   } catch (error) {
-    if (isRefusedData(error)) {
-      throw new AppError('internal', 'the database refused the inbound message as it was given', {
-        cause: error,
-      });
-    }
-    throw new AppError('database_unavailable', 'could not store the inbound message', { cause: error });
+    throw asDatabaseError(error, 'could not store the inbound message');
   }
 }
 

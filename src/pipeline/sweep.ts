@@ -1,6 +1,8 @@
 import { expireIdleConversations } from '../db/conversations.js';
 import { strandedWork } from '../db/messages.js';
 import { pruneWebhookLogs } from '../db/webhook-logs.js';
+import { asDatabaseError } from '../db/sqlstate.js';
+import { AppError, isAppError } from '../domain/errors.js';
 import type { PipelineDeps } from './deps.js';
 
 export interface SweepSettings {
@@ -26,9 +28,19 @@ export async function sweep(
   settings: SweepSettings,
   roundMs: number,
 ): Promise<SweepResult | null> {
-  const lease = await deps.locks.acquire('scheduler:sweep', Math.max(1000, roundMs - 100));
+  const lease = await deps.locks
+    .acquire('scheduler:sweep', Math.max(1000, roundMs - 100))
+    .catch((error: unknown) => {
+      throw isAppError(error)
+        ? error
+        : new AppError('queue_unavailable', 'sweep: Redis did not answer', { cause: error });
+    });
   if (!lease) return null;
-  const stranded = await strandedWork(deps.db, settings.strandedAfterMs);
+  const db = <T>(what: string, work: Promise<T>): Promise<T> =>
+    work.catch((error: unknown) => {
+      throw asDatabaseError(error, `sweep: could not ${what}`);
+    });
+  const stranded = await db('read stranded work', strandedWork(deps.db, settings.strandedAfterMs));
   let reenqueued = 0;
   for (const work of stranded) {
     try {
@@ -39,8 +51,11 @@ export async function sweep(
       break;
     }
   }
-  const expired = await expireIdleConversations(deps.db, settings.sessionTimeoutMs);
-  const pruned = await pruneWebhookLogs(deps.db, settings.webhookLogRetentionDays);
+  const expired = await db(
+    'expire idle conversations',
+    expireIdleConversations(deps.db, settings.sessionTimeoutMs),
+  );
+  const pruned = await db('prune webhook logs', pruneWebhookLogs(deps.db, settings.webhookLogRetentionDays));
   if (reenqueued + expired + pruned > 0) deps.log.info({ reenqueued, expired, pruned }, 'sweep');
   // The lease is left to expire so that other schedulers skip this round.
   return { reenqueued, expired, pruned };
