@@ -40,11 +40,15 @@ export function registerSimulator(app: FastifyInstance, deps: Deps, channel: Sim
         profileName: input.profileName,
         metadata: {},
       };
-      const log: WebhookLogInput = {
+      // The log row is written once the accept is done, so its processing time covers all of it (storing,
+      // the rate limit, queueing), not just the parsing before it.
+      const accepted = await acceptInbound(deps, message, undefined, request.id);
+      await appendWebhookLog(deps.db, {
         ...logEntry(request, 'inbound', 202, started),
         providerMessageId: message.providerMessageId,
-      };
-      const accepted = await acceptInbound(deps, message, log, request.id);
+      }).catch((error: unknown) => {
+        deps.log.warn({ err: error }, 'could not write the simulator request log');
+      });
       request.log.info(
         { messageId: accepted.messageId, conversationId: accepted.conversationId },
         'simulator message accepted',

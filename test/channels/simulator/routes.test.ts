@@ -1,4 +1,5 @@
 import { randomInt } from 'node:crypto';
+import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { eventually, startTestApp, type TestApp } from '../../helpers/app.js';
 import { openSse, type SseStream } from './sse.js';
@@ -125,6 +126,30 @@ describe('simulator routes, through the real pipeline', () => {
         body: { from: phone, profileName: 'Ada', body: 'hello bot' },
       },
     ]);
+  });
+
+  it("a message's log row times the whole accept, storing included", async () => {
+    const phone = newPhone();
+    // Hold back every insert into messages for a while: the accept waits on it, and so must its timing.
+    const blocker = new pg.Client({ connectionString: app.databaseUrl });
+    await blocker.connect();
+    try {
+      await blocker.query('begin');
+      await blocker.query('lock table messages in exclusive mode');
+      const posted = post('/simulator/api/messages', { from: phone, body: 'timed' });
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      await blocker.query('commit');
+      const response = await posted;
+      expect(response.status).toBe(202);
+      const { providerMessageId } = (await response.json()) as { providerMessageId: string };
+      const [log] = await app.query<{ processing_time_ms: number }>(
+        `select processing_time_ms from webhook_logs where provider_message_id = $1`,
+        [providerMessageId],
+      );
+      expect(log?.processing_time_ms).toBeGreaterThanOrEqual(350);
+    } finally {
+      await blocker.end();
+    }
   });
 
   it("the model's reply arrives on the event stream and in the thread, then is delivered and read", async () => {
