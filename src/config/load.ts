@@ -105,14 +105,25 @@ export function validate(environment: Record<string, string | undefined>): Valid
   const present = Object.fromEntries(
     Object.entries(environment).filter(([, v]) => v !== undefined && v !== ''),
   );
-  const parsed = envSchema.safeParse(present);
+  const problems: string[] = [];
+  let parsed = envSchema.safeParse(present);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map(
-      (issue) => `${issue.path.join('.') || 'environment'}: ${issue.message}`,
+    problems.push(
+      ...parsed.error.issues.map((issue) => `${issue.path.join('.') || 'environment'}: ${issue.message}`),
     );
+    // Every problem at once: check how the other settings fit together as if the bad values were not set
+    // (their defaults), so a typo in PORT does not hide a missing TWILIO_AUTH_TOKEN until the next try.
+    const bad = new Set(parsed.error.issues.map((issue) => String(issue.path[0])));
+    parsed = envSchema.safeParse(
+      Object.fromEntries(Object.entries(present).filter(([key]) => !bad.has(key))),
+    );
+    if (!parsed.success) return { ok: false, problems };
+    const more: string[] = [];
+    build(parsed.data, more, []);
+    // A variable already reported as malformed is not reported again as missing.
+    problems.push(...more.filter((problem) => !bad.has(problem.split(':')[0] ?? '')));
     return { ok: false, problems };
   }
-  const problems: string[] = [];
   const warnings: string[] = [];
   const config = build(parsed.data, problems, warnings);
   return problems.length > 0 ? { ok: false, problems } : { ok: true, config, warnings };

@@ -52,6 +52,31 @@ describe('config', () => {
     expect(text).not.toContain('sk-secret-value');
   });
 
+  it('reports problems between settings together with malformed values, not one round after the other', () => {
+    const result = validate({
+      PORT: 'abc',
+      TWILIO_ACCOUNT_SID: TWILIO.TWILIO_ACCOUNT_SID,
+      AI_PROVIDER: 'anthropic',
+      NODE_ENV: 'production',
+      SKIP_WEBHOOK_SIGNATURE_VERIFICATION: 'true',
+    });
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    const names = result.problems.map((problem) => problem.split(':')[0]);
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'PORT',
+        'TWILIO_AUTH_TOKEN',
+        'TWILIO_WHATSAPP_NUMBER',
+        'ANTHROPIC_API_KEY',
+        'SKIP_WEBHOOK_SIGNATURE_VERIFICATION',
+      ]),
+    );
+    // A malformed variable is named once, not again as "required".
+    const sid = validate({ TWILIO_ACCOUNT_SID: 'not-a-sid', TWILIO_AUTH_TOKEN: 'x' });
+    expect(!sid.ok && sid.problems.filter((p) => p.startsWith('TWILIO_ACCOUNT_SID'))).toHaveLength(1);
+  });
+
   it('lists missing Twilio settings together when only some are given', () => {
     const result = validate({ TWILIO_ACCOUNT_SID: TWILIO.TWILIO_ACCOUNT_SID });
     expect(result.ok).toBe(false);
