@@ -53,11 +53,12 @@ function connectPostgres(settings: { url: string; poolSize: number }, log?: Logg
   // crash the process. The pool drops that client and the next query opens a new one.
   pool.on('error', (error) => log?.warn({ err: error }, 'idle database connection failed'));
   const db = drizzlePg({ client: pool, schema });
+  const secret = passwordOf(settings.url);
   let closed = false;
   return {
     db,
     kind: 'postgres',
-    ping: () => ping(db),
+    ping: () => ping(db, secret),
     async close() {
       if (closed) return;
       closed = true;
@@ -65,7 +66,7 @@ function connectPostgres(settings: { url: string; poolSize: number }, log?: Logg
     },
     async withConnection(work) {
       const client = await pool.connect().catch((error: unknown) => {
-        throw unavailable(error);
+        throw unavailable(error, secret);
       });
       try {
         return await work(drizzlePg({ client, schema }));
@@ -96,15 +97,53 @@ async function connectPglite(dataDir: string): Promise<Database> {
   };
 }
 
-async function ping(db: Db): Promise<void> {
+async function ping(db: Db, secret?: string): Promise<void> {
   try {
     await db.execute(sql`select 1`);
   } catch (error) {
-    throw unavailable(error);
+    throw unavailable(error, secret);
   }
 }
 
-function unavailable(cause: unknown): AppError {
-  const detail = cause instanceof Error ? `: ${cause.message}` : '';
-  return new AppError('database_unavailable', `The database is not reachable${detail}`, { cause });
+function unavailable(cause: unknown, secret?: string): AppError {
+  const root = rootCauseMessage(cause, secret);
+  return new AppError('database_unavailable', `The database is not available${root ? `: ${root}` : ''}`, {
+    cause,
+  });
+}
+
+/**
+ * The operator-facing reason behind a failed query: Drizzle wraps the driver's error in a two-line
+ * "Failed query: select 1\nparams: " one, which says nothing; the innermost cause says what happened
+ * (`connect ECONNREFUSED 127.0.0.1:5499`, `database "x" does not exist`, …). One line, never the password.
+ */
+export function rootCauseMessage(error: unknown, secret?: string): string {
+  let root: unknown = error;
+  for (let depth = 0; depth < 10 && root instanceof Error && root.cause !== undefined; depth++)
+    root = root.cause;
+  let message: string;
+  if (root instanceof AggregateError && root.errors.length > 0) {
+    // Connecting to `localhost` tries ::1 and 127.0.0.1; node reports both in an AggregateError with an empty message.
+    message = [
+      ...new Set(root.errors.map((e: unknown) => (e instanceof Error ? e.message : String(e)))),
+    ].join('; ');
+  } else if (root instanceof Error) {
+    const code = (root as { code?: unknown }).code;
+    message = root.message || (typeof code === 'string' ? code : root.name);
+  } else {
+    message = typeof root === 'string' ? root : '';
+  }
+  message = message.replace(/\s*\n\s*/g, ' ').trim();
+  if (secret) message = message.split(secret).join('***');
+  return message;
+}
+
+/** The password inside a connection string, to keep it out of error messages. */
+function passwordOf(url: string): string | undefined {
+  try {
+    const password = decodeURIComponent(new URL(url).password);
+    return password === '' ? undefined : password;
+  } catch {
+    return undefined;
+  }
 }
