@@ -92,11 +92,14 @@ export async function recordSent(
         provider_message_id = ${providerMessageId},
         status = best.status,
         sent_at = coalesce(${deliveries.sentAt}, now()),
+        -- The error of an earlier, failed attempt is history once a send went through.
         error_code = case when best.status in ('failed', 'undelivered', 'canceled') then coalesce(
           (select error_code from ${deliveryEvents}
             where provider_message_id = ${providerMessageId} and status = best.status and error_code is not null
             limit 1),
-          ${deliveries.errorCode}) else ${deliveries.errorCode} end
+          ${deliveries.errorCode}) else null end,
+        error_message = case when best.status in ('failed', 'undelivered', 'canceled')
+          then ${deliveries.errorMessage} else null end
       from best
       where ${deliveries.id} = ${id}`);
   });

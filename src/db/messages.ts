@@ -145,9 +145,18 @@ export async function sessionTurns(db: Db, conversationId: string, options: Sess
     .where(
       and(
         eq(messages.conversationId, conversationId),
+        // A message refused before the model (too long, over the rate limit) and its notice are not part of
+        // the conversation the model is asked to continue.
         or(
-          eq(messages.role, 'assistant'),
-          and(eq(messages.role, 'user'), eq(messages.processingStatus, 'answered')),
+          and(
+            eq(messages.role, 'assistant'),
+            sql`coalesce(${messages.errorKind}, '') not in ('too_long', 'rate_limited')`,
+          ),
+          and(
+            eq(messages.role, 'user'),
+            eq(messages.processingStatus, 'answered'),
+            sql`${messages.metadata}->>'refused' is null`,
+          ),
         ),
         options.after ? gt(messages.createdAt, options.after) : undefined,
       ),

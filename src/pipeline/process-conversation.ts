@@ -2,6 +2,7 @@ import { conversationForWork, type Conversation } from '../db/conversations.js';
 import { pendingInbound, saveReply, sessionTurns, markInbound } from '../db/messages.js';
 import { AppError, isAppError } from '../domain/errors.js';
 import { buildPrompt } from '../domain/prompt.js';
+import { stripControlChars } from '../domain/sanitize.js';
 import { splitReply } from '../domain/split.js';
 import type { Turn, TokenUsage } from '../domain/types.js';
 import { friendlyAiFailure } from '../domain/user-messages.js';
@@ -209,7 +210,8 @@ async function answerBatch(
   const request = { messages, temperature: choice.temperature, maxTokens: choice.maxTokens };
   const started = performance.now();
   const answered = (model: ChatModel, result: ChatResult): Answer => ({
-    text: result.text,
+    // What a model writes is outside input too: no terminal escapes or bells in a user's chat.
+    text: stripControlChars(result.text),
     model: result.model,
     provider: model.provider,
     usage: result.usage,

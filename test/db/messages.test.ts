@@ -331,6 +331,26 @@ describe('sessionTurns', () => {
     expect(window.map((t) => t.content)).toEqual(['answered', 're: answered']);
   });
 
+  it('leaves out a message refused before the model and its notice', async () => {
+    const from = sender();
+    const first = await acceptInbound(db, inbound({ from, body: 'hello' }));
+    await saveReply(db, reply(first.conversationId, [first.messageId]));
+    const refused = await acceptInbound(
+      db,
+      inbound({ from, body: 'x'.repeat(50), metadata: { refused: 'too_long', originalLength: 5000 } }),
+      undefined,
+      'answered',
+    );
+    await saveReply(db, { ...reply(first.conversationId, [refused.messageId]), errorKind: 'too_long' });
+    const turns = await sessionTurns(db, first.conversationId, {
+      maxTurns: 10,
+      sessionTimeoutMs: 3_600_000,
+      now: new Date(),
+      after: null,
+    });
+    expect(turns.map((t) => t.content)).toEqual(['hello', 'part one. part two.']);
+  });
+
   it('starts after a context reset', async () => {
     const from = sender();
     const before = await exchange(from, 'before');

@@ -202,6 +202,26 @@ describe('Twilio webhook → queue → LLM → reply', () => {
     await waitForReplies(from, 1);
     await settle();
     expect(sentTo(from)).toHaveLength(1);
+    // The failed first attempt's error does not stay on a part that went through.
+    const [part] = await app.query<{
+      status: string;
+      error_code: string | null;
+      error_message: string | null;
+    }>(
+      `select d.status, d.error_code, d.error_message from deliveries d
+       join conversations c on c.id = d.conversation_id where c.user_address = $1`,
+      [from],
+    );
+    expect(part).toMatchObject({ error_code: null, error_message: null });
+    expect(part!.status).not.toBe('failed');
+  });
+
+  it('strips control characters from what the model writes before it reaches the user', async () => {
+    const from = newSender();
+    app.llm.respondOnce({ text: 'Hi\u0001 there\u001b[31m red\u0007 done.\nNext line\ttab' });
+    await app.postSigned(WEBHOOK, inboundParams({ From: from, Body: 'hi' }));
+    const [reply] = await waitForReplies(from, 1);
+    expect(reply!.body).toBe('Hi there[31m red done.\nNext line\ttab');
   });
 
   it('records a permanent Twilio refusal on the part and does not retry it', async () => {
