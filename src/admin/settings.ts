@@ -10,7 +10,10 @@ export interface AdminOptions {
   /** Signs the session cookie (HMAC). */
   sessionSecret: string;
   sessionTtlMs: number;
-  /** Secure cookies when the public URL is https (TLS ends at a proxy, so the request itself may be http). */
+  /**
+   * Secure cookies whatever the request, because the public URL is https (TLS ends at a proxy, so the request
+   * itself may be http). A request that is HTTPS as Fastify sees it (trustProxy honoured) gets them as well.
+   */
   secureCookies: boolean;
   simulatorEnabled: boolean;
   /** The environment's AI settings: fill what a configuration leaves empty when it is tested. */

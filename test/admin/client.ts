@@ -25,7 +25,11 @@ export function csrfOf(body: string): string | undefined {
   return /name="_csrf" value="([^"]+)"/.exec(body)?.[1];
 }
 
-export function adminClient(baseUrl: string): AdminClient {
+/** `headers` go with every request (e.g. the X-Forwarded-Proto a TLS-terminating proxy adds). */
+export function adminClient(
+  baseUrl: string,
+  options: { headers?: Record<string, string> } = {},
+): AdminClient {
   const cookies = new Map<string, string>();
   let lastCsrf: string | undefined;
 
@@ -34,7 +38,11 @@ export function adminClient(baseUrl: string): AdminClient {
     const response = await fetch(`${baseUrl}${path}`, {
       ...init,
       redirect: 'manual',
-      headers: { ...(init.headers as Record<string, string>), ...(cookie ? { cookie } : {}) },
+      headers: {
+        ...options.headers,
+        ...(init.headers as Record<string, string>),
+        ...(cookie ? { cookie } : {}),
+      },
     });
     const setCookies = response.headers.getSetCookie();
     for (const line of setCookies) {

@@ -3,7 +3,7 @@
  * locked out for 15 minutes, through the shared RateLimiter so the limit holds across web replicas. The
  * password is never logged or echoed back.
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { authenticateAdmin } from '../../db/admin-users.js';
 import {
   formField,
@@ -22,14 +22,16 @@ import { createSession, deleteSession, findSession } from '../sessions.js';
 import { loginPage } from '../views/login.js';
 
 export function registerLogin(scope: FastifyInstance, { deps, options }: AdminContext): void {
-  const secure = options.secureCookies;
+  // Secure when the public URL is https, or when this request came over HTTPS as Fastify sees it: the socket,
+  // or X-Forwarded-Proto when TRUST_PROXY is on (TLS ending at a proxy in front of us).
+  const secureFor = (request: FastifyRequest) => options.secureCookies || request.protocol === 'https';
 
   scope.get<{ Querystring: { next?: string; bye?: string } }>('/login', async (request, reply) => {
     const token = signedCookie(request, SESSION_COOKIE);
     if (token && (await findSession(deps.db, token, options.sessionTtlMs))) {
       return reply.redirect(safeNext(request.query.next), 303);
     }
-    const csrfToken = issueLoginCsrf(reply, secure);
+    const csrfToken = issueLoginCsrf(reply, secureFor(request));
     return sendPage(
       reply,
       loginPage({
@@ -44,6 +46,7 @@ export function registerLogin(scope: FastifyInstance, { deps, options }: AdminCo
     const username = (formField(request.body, 'username') ?? '').trim();
     const password = formField(request.body, 'password') ?? '';
     const next = safeNext(formField(request.body, 'next'));
+    const secure = secureFor(request);
     const again = (status: number, error: string) =>
       sendPage(reply, loginPage({ csrfToken: issueLoginCsrf(reply, secure), next, username, error }), status);
 
