@@ -1,3 +1,5 @@
+import type { Server } from 'node:net';
+import type { FastifyInstance } from 'fastify';
 import { validate, type Config } from '../config/load.js';
 import { createServer } from '../http/server.js';
 import { registerHealth } from '../http/health.js';
@@ -86,7 +88,9 @@ export async function startRoles(roles: Role[], config: Config, log: Logger): Pr
       });
       if (composed.simulator) registerSimulator(app, composed.deps, composed.simulator);
       if (config.admin.enabled) registerAdmin(app, composed.deps, adminOptionsFrom(config));
-      url = await app.listen({ port: config.http.port, host: config.http.host });
+      registerRoot(app, { simulator: composed.simulator !== undefined, admin: config.admin.enabled });
+      await app.listen({ port: config.http.port, host: config.http.host });
+      url = browsableUrl(config.http.host, app.server.address());
       // The web server stops first so no new message is accepted while the rest shuts down.
       stops.unshift(() => app.close());
     } else if (config.metrics.enabled && config.metrics.port !== undefined) {
@@ -113,6 +117,33 @@ export async function startRoles(roles: Role[], config: Config, log: Logger): Pr
       await composed.close();
     },
   };
+}
+
+/**
+ * `GET /`: someone opened the address the start banner printed. Send them to the simulator when it runs, else
+ * to the admin, else name the endpoints in a line of text.
+ */
+function registerRoot(app: FastifyInstance, enabled: { simulator: boolean; admin: boolean }): void {
+  app.get('/', async (_request, reply) => {
+    if (enabled.simulator) return reply.redirect('/simulator/', 302);
+    if (enabled.admin) return reply.redirect('/admin/', 302);
+    return reply
+      .type('text/plain; charset=utf-8')
+      .send(
+        'whatsapp-ai-chatbot: POST /api/whatsapp/webhook/ (Twilio), POST /api/whatsapp/status/, GET /health/\n',
+      );
+  });
+}
+
+/**
+ * The URL a person can open for the server: a wildcard listen address (0.0.0.0, ::) is not one, so it becomes
+ * localhost; the port is the one really bound (PORT=0 picks any).
+ */
+export function browsableUrl(host: string, address: ReturnType<Server['address']>): string | undefined {
+  if (address === null || typeof address === 'string') return address ?? undefined;
+  const wildcard = host === '' || host === '0.0.0.0' || host === '::' || host === '[::]';
+  const name = wildcard ? 'localhost' : host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+  return `http://${name}:${address.port}`;
 }
 
 /** The process entry: config (every problem at once, then exit 1), logger, roles, signals. */
@@ -146,9 +177,11 @@ export async function main(roles: Role[]): Promise<void> {
     });
     process.exit(1);
   }
+  const simulatorUrl = running.url && running.composed.simulator ? `${running.url}/simulator/` : undefined;
   log.info(
-    { roles, adapters: running.composed.describe, url: running.url },
-    `whatsapp-ai-chatbot ready (${roles.join(' + ')})${running.url ? ` on ${running.url}` : ''}`,
+    { roles, adapters: running.composed.describe, url: running.url, simulatorUrl },
+    `whatsapp-ai-chatbot ready (${roles.join(' + ')})${running.url ? ` on ${running.url}` : ''}` +
+      (simulatorUrl ? `; open ${simulatorUrl} to chat with the bot` : ''),
   );
   let stopping = false;
   const shutdown = (signal: string) => {

@@ -139,8 +139,16 @@ describe('zero-setup mode: the real `npm start` with no services and no keys', (
       expect(first.output()).toContain('simulator (/simulator/)');
       const rssReady = serverRssMb(first.child.pid!);
 
-      const page = await fetch(`${first.url}/simulator/`);
+      // The banner names the simulator's address, and it opens; so does the bare address, redirected to it.
+      const printed = /open (http:\/\/\S+\/simulator\/) to chat with the bot/.exec(first.output())?.[1];
+      expect(printed).toBe(`${first.url}/simulator/`);
+      const page = await fetch(printed!);
       expect(page.status).toBe(200);
+      expect(page.headers.get('content-type')).toContain('text/html');
+      const root = await fetch(`${first.url}/`);
+      expect(root.status).toBe(200);
+      expect(root.redirected).toBe(true);
+      expect(root.url).toBe(`${first.url}/simulator/`);
       const posted = await fetch(`${first.url}/simulator/api/messages`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
