@@ -84,10 +84,12 @@ function checkedParams(
   kind: 'inbound' | 'status',
 ): FormParams {
   (request as { webhookKind?: string }).webhookKind = kind;
+  // Not a fault of this server (the zero-setup mode runs without Twilio): for whoever posts here, there is
+  // no such endpoint, and a stray request must not raise a CRITICAL configuration alert.
   if (!options.twilio) {
     throw new AppError(
-      'config',
-      'the Twilio channel is not configured (set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_WHATSAPP_NUMBER)',
+      'not_found',
+      'the Twilio channel is not configured on this server (TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_WHATSAPP_NUMBER)',
     );
   }
   if (typeof request.body !== 'object' || request.body === null || Array.isArray(request.body)) {
