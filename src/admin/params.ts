@@ -23,3 +23,20 @@ export function oneOf<T extends string>(value: unknown, allowed: readonly T[], f
 export function textParam(value: unknown, maxLength = 200): string {
   return typeof value === 'string' ? value.slice(0, maxLength) : '';
 }
+
+/**
+ * Where to send a list request whose page lies past the last one (`?page=99` of 2, an old bookmark, rows
+ * deleted meanwhile): the same URL, filters kept, on the last page (page 1 when nothing matches). Null when
+ * the page exists.
+ */
+export function pastLastPage(
+  requestUrl: string,
+  result: { items: readonly unknown[]; total: number; page: number; pageSize: number },
+): string | null {
+  if (result.items.length > 0 || result.page <= 1) return null;
+  const last = Math.max(1, Math.ceil(result.total / result.pageSize));
+  if (result.page <= last) return null;
+  const url = new URL(requestUrl, 'http://admin.invalid');
+  url.searchParams.set('page', String(last));
+  return `${url.pathname}${url.search}`;
+}

@@ -143,6 +143,32 @@ describe('admin pages', () => {
     expect(row!.bot_paused).toBe(false);
   });
 
+  it('sends a page past the last one to the last page, filters kept (conversations and webhook logs)', async () => {
+    await writeIn(newSender(), 'hello');
+    const [counts] = await app.query<{ conversations: number; logs: number }>(
+      `select (select count(*)::int from conversations) as conversations,
+        (select count(*)::int from webhook_logs where kind = 'inbound') as logs`,
+    );
+    const lastConversations = Math.ceil(counts!.conversations / 25);
+    const past = await client.get('/admin/conversations?filter=all&page=99');
+    expect(past.status).toBe(302);
+    expect(past.location).toBe(`/admin/conversations?filter=all&page=${lastConversations}`);
+    const last = await client.get(past.location!);
+    expect(last.status).toBe(200);
+    expect(last.body).not.toContain('No conversations yet');
+    expect(last.body).not.toContain('page 99');
+
+    const lastLogs = Math.ceil(counts!.logs / 50);
+    const pastLogs = await client.get('/admin/webhook-logs?kind=inbound&page=99');
+    expect(pastLogs.status).toBe(302);
+    expect(pastLogs.location).toBe(`/admin/webhook-logs?kind=inbound&page=${lastLogs}`);
+    expect((await client.get(pastLogs.location!)).status).toBe(200);
+
+    // A page that exists, and the first page of an empty result, are answered as they are.
+    expect((await client.get(`/admin/conversations?page=${lastConversations}`)).status).toBe(200);
+    expect((await client.get('/admin/conversations?q=nobody-matches-this&page=1')).status).toBe(200);
+  });
+
   it('refuses a POST without the session CSRF token, and accepts it with the token', async () => {
     const id = await writeIn(newSender(), 'hello');
     const page = await client.get(`/admin/conversations/${id}`);

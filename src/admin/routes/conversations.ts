@@ -7,7 +7,7 @@ import { conversationThread, listConversations, type ConversationFilter } from '
 import { getConversation, resetContext, setBotPaused } from '../../db/conversations.js';
 import { AppError } from '../../domain/errors.js';
 import { sessionOf } from '../auth.js';
-import { idParam, oneOf, pageParam, textParam } from '../params.js';
+import { idParam, oneOf, pageParam, pastLastPage, textParam } from '../params.js';
 import { sendPage, type AdminContext } from '../routes.js';
 import { conversationListPage } from '../views/conversation-list.js';
 import { conversationPage, DONE_NOTICES } from '../views/conversation.js';
@@ -25,6 +25,8 @@ export function registerConversationRoutes(scope: FastifyInstance, { deps, optio
     const filter = oneOf(request.query.filter, FILTERS, 'all');
     const page = pageParam(request.query.page);
     const result = await listConversations(deps.db, { search, filter, page, pageSize: PAGE_SIZE });
+    const lastPage = pastLastPage(request.url, result);
+    if (lastPage) return reply.redirect(lastPage, 302);
     return sendPage(
       reply,
       conversationListPage({

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { getWebhookLog, listWebhookLogs, type WebhookStatusFilter } from '../../db/admin-queries.js';
 import { AppError } from '../../domain/errors.js';
 import { sessionOf } from '../auth.js';
-import { idParam, oneOf, pageParam } from '../params.js';
+import { idParam, oneOf, pageParam, pastLastPage } from '../params.js';
 import { redactPayload } from '../redact-payload.js';
 import { sendPage, type AdminContext } from '../routes.js';
 import { webhookLogListPage, webhookLogPage } from '../views/webhook-logs.js';
@@ -23,6 +23,8 @@ export function registerWebhookLogRoutes(scope: FastifyInstance, { deps, options
       page,
       pageSize: PAGE_SIZE,
     });
+    const lastPage = pastLastPage(request.url, result);
+    if (lastPage) return reply.redirect(lastPage, 302);
     return sendPage(
       reply,
       webhookLogListPage({
