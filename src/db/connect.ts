@@ -32,8 +32,7 @@ const CONNECT_TIMEOUT_MS = 5000;
 
 /** Connects and checks the database answers, so a wrong URL fails at boot rather than on the first webhook. */
 export async function connectDb(settings: Config['database'], log?: Logger): Promise<Database> {
-  const database =
-    settings.kind === 'postgres' ? connectPostgres(settings, log) : await connectPglite(settings.dataDir);
+  const database = await openDatabase(settings, log);
   try {
     await database.ping();
   } catch (error) {
@@ -41,6 +40,14 @@ export async function connectDb(settings: Config['database'], log?: Logger): Pro
     throw error;
   }
   return database;
+}
+
+/**
+ * The database without checking that it answers: PostgreSQL's pool connects on the first query. For a server
+ * that starts before its database does and says so in its health check until then (main/database-boot.ts).
+ */
+export async function openDatabase(settings: Config['database'], log?: Logger): Promise<Database> {
+  return settings.kind === 'postgres' ? connectPostgres(settings, log) : connectPglite(settings.dataDir);
 }
 
 function connectPostgres(settings: { url: string; poolSize: number }, log?: Logger): Database {
