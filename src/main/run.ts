@@ -148,6 +148,8 @@ export function browsableUrl(host: string, address: ReturnType<Server['address']
 
 /** The process entry: config (every problem at once, then exit 1), logger, roles, signals. */
 export async function main(roles: Role[]): Promise<void> {
+  // Under `npm start` the parent is the shell npm runs the script in: read now, before it can go.
+  const parentAtStart = process.ppid;
   loadDotEnv();
   const result = validate(process.env);
   if (!result.ok) {
@@ -203,4 +205,16 @@ export async function main(roles: Role[]): Promise<void> {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+  // npm forwards a SIGTERM to the `sh -c` it runs the script in, and the shell dies without passing it on; the
+  // server would keep running, orphaned, holding the port. So under npm, a parent that goes away (this process
+  // is re-parented) is a SIGTERM.
+  if (process.env.npm_lifecycle_event) {
+    const watch = setInterval(() => {
+      if (process.ppid === parentAtStart) return;
+      clearInterval(watch);
+      log.warn({ parentPid: parentAtStart }, 'parent process exited; shutting down');
+      shutdown('parent exited');
+    }, 1000);
+    watch.unref();
+  }
 }

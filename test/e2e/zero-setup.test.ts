@@ -6,6 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -114,7 +115,13 @@ const running = new Set<ChildProcess>();
 const directories: string[] = [];
 
 afterAll(async () => {
-  for (const child of running) if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+  for (const child of running) {
+    try {
+      if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      // the whole group is gone already
+    }
+  }
   for (const directory of directories) await rm(directory, { recursive: true, force: true });
 });
 
@@ -189,4 +196,40 @@ describe('zero-setup mode: the real `npm start` with no services and no keys', (
       );
     },
   );
+
+  it(
+    'stops when npm is sent SIGTERM, though the shell npm runs the script in does not pass the signal on',
+    { timeout: 120_000 },
+    async () => {
+      const home = await mkdtemp(join(tmpdir(), 'zero-setup-'));
+      directories.push(home);
+      const app = await startApp(join(home, 'data', 'pglite'), join(home, 'no-such.env'));
+      const server = serverPid(app.child.pid!);
+      const port = Number(new URL(app.url).port);
+
+      app.child.kill('SIGTERM');
+      const deadline = Date.now() + 15_000;
+      while (alive(server) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(alive(server), `server ${server} still running:\n${app.output()}`).toBe(false);
+      expect(app.output()).toContain('parent process exited; shutting down');
+      expect(await portFree(port)).toBe(true);
+    },
+  );
 });
+
+/** Whether a process still runs (a zombie nobody has reaped yet does not). */
+function alive(pid: number): boolean {
+  try {
+    return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
