@@ -90,6 +90,11 @@ describe('admin sign-in', () => {
     const blocked = await fresh.login('limited', PASSWORD);
     expect(blocked.status).toBe(429);
     expect(blocked.body).toContain('Too many failed sign-in attempts');
+    // Seconds until the lockout ends: at most the 15-minute window, and most of it still to go.
+    const retryAfter = Number(blocked.headers.get('retry-after'));
+    expect(Number.isInteger(retryAfter)).toBe(true);
+    expect(retryAfter).toBeGreaterThan(15 * 60 - 60);
+    expect(retryAfter).toBeLessThanOrEqual(15 * 60);
     expect(fresh.cookies.has('chatbot_admin')).toBe(false);
     // Another account from the same address is not locked out by it.
     expect((await adminClient(app.url).login('ada', PASSWORD)).status).toBe(303);

@@ -65,6 +65,7 @@ export function registerLogin(scope: FastifyInstance, { deps, options }: AdminCo
     if (block.resetMs > 0) {
       const minutes = Math.max(1, Math.ceil(block.resetMs / 60_000));
       request.log.warn({ ip: request.ip, username }, 'admin login rate limited');
+      void reply.header('retry-after', String(Math.max(1, Math.ceil(block.resetMs / 1000))));
       return again(
         429,
         `Too many failed sign-in attempts. Try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`,
