@@ -1,6 +1,7 @@
 /**
- * Runs once before the suites: PostgreSQL and Redis must be reachable, or the run fails loudly. Tests that need
- * them are never skipped (a skipped integration test proves nothing).
+ * Runs once before the suites of `npm test`: PostgreSQL and Redis must be reachable, or the run fails loudly.
+ * Tests that need them are never skipped (a skipped integration test proves nothing). `npm run
+ * test:no-services` runs only the suites that need neither, without this check (vitest.config.ts).
  */
 import net from 'node:net';
 import { TEST_DATABASE_ADMIN_URL, TEST_REDIS_URL } from '../helpers/services.js';
@@ -28,7 +29,8 @@ export default async function setup(): Promise<void> {
   if (missing.length > 0) {
     throw new Error(
       `The test suites need real services, and these are not reachable: ${missing.join(', ')}.\n` +
-        'Start them (see README "Running the tests") or point TEST_DATABASE_URL / TEST_REDIS_URL at them.',
+        'Start them (see README "Running the tests") or point TEST_DATABASE_URL / TEST_REDIS_URL at them, or run\n' +
+        'only the suites that need neither: npm run test:no-services.',
     );
   }
 }
