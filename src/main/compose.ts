@@ -2,8 +2,7 @@ import type { Config } from '../config/load.js';
 import { createAiRuntime } from '../ai/runtime.js';
 import { createSimulatorChannel, type SimulatorChannel } from '../channels/simulator/channel.js';
 import { createTwilioChannel } from '../channels/twilio/channel.js';
-import { connectDb, type Database } from '../db/connect.js';
-import { runMigrations } from '../db/migrate.js';
+import { openDatabase, type Database } from '../db/connect.js';
 import type { ChannelName } from '../domain/types.js';
 import { createMemoryContextCache } from '../infra/memory/context-cache.js';
 import { createMemoryLocks } from '../infra/memory/locks.js';
@@ -21,6 +20,7 @@ import type { Logger } from '../log.js';
 import { instrumentAiRuntime, instrumentChannels } from '../observability/instrument.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
 import type { PipelineDeps } from '../pipeline/deps.js';
+import { bootDatabase } from './database-boot.js';
 import { fieldCipherFrom, requireFieldCipher } from '../security/field-encryption.js';
 import type { Channel, ContextCache, JobQueue, Locks, RateLimiter } from '../ports.js';
 
@@ -58,16 +58,20 @@ export async function compose(config: Config, log: Logger, options: ComposeOptio
       await closer().catch((error: unknown) => log.warn({ err: error }, 'close failed'));
   };
   try {
-    const database = await connectDb(config.database, log.child({ area: 'db' }));
+    const database = await openDatabase(config.database, log.child({ area: 'db' }));
     closers.push(() => database.close());
-    if (options.migrate || database.kind === 'pglite')
-      await runMigrations(database, log.child({ area: 'db' }));
 
     const hot = await hotState(config, log);
     closers.push(() => hot.close());
     // The alert throttle is a Locks key, so all processes sharing Redis send one alert per error type per hour.
     // errors_total is counted by the metrics decorators, so the reporter does not count again.
     const errors = reporterFromConfig(config, log, hot.locks);
+    const boot = await bootDatabase(database, {
+      migrate: options.migrate,
+      log: log.child({ area: 'db' }),
+      errors,
+    });
+    closers.push(() => Promise.resolve(boot.stop()));
 
     const channels = new Map<ChannelName, Channel>();
     if (config.twilio)

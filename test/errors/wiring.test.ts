@@ -4,9 +4,12 @@
  * CRITICAL and alerts before it exits.
  */
 import { spawn } from 'node:child_process';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHttpSink, type HttpSink } from '../fakes/http-sink.js';
-import { startTestApp, type TestApp } from '../helpers/app.js';
+import { eventually, startTestApp, type TestApp } from '../helpers/app.js';
+import { createEmptyTestDatabase } from '../helpers/database.js';
+import { TEST_DATABASE_ADMIN_URL } from '../helpers/services.js';
 import { freePort, startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
 import { inboundParams } from '../helpers/twilio.js';
 import { captureLog, type CapturedLog } from './capture-log.js';
@@ -74,31 +77,95 @@ describe('PostgreSQL down while the webhook is called', () => {
   });
 });
 
-describe('a process that cannot start', () => {
-  it('logs CRITICAL, alerts an admin and exits 1', async () => {
-    sink.reset();
-    const deadDatabase = `postgresql://postgres@127.0.0.1:${await freePort()}/nothing`;
-    const child = spawn('node_modules/.bin/tsx', ['src/main/web.ts'], {
-      env: {
-        PATH: process.env.PATH,
-        ENV_FILE: '/nonexistent/.env',
-        NODE_ENV: 'test',
-        DATABASE_URL: deadDatabase,
-        ALERT_WEBHOOK_URL: sink.url,
-        LOG_LEVEL: 'info',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
-    expect(code).toBe(1);
-    const critical = stdout
+/** A real web process with this environment; its output is collected as it comes. */
+function startWeb(env: Record<string, string>) {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main/web.ts'], {
+    env: {
+      PATH: process.env.PATH,
+      ENV_FILE: '/nonexistent/.env',
+      NODE_ENV: 'test',
+      HOST: '127.0.0.1',
+      ALERT_WEBHOOK_URL: sink.url,
+      LOG_LEVEL: 'info',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+  const lines = () =>
+    stdout
       .split('\n')
-      .filter(Boolean)
-      .map((line) => JSON.parse(line) as Record<string, unknown>)
-      .find((line) => line.severity === 'CRITICAL');
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+  return { child, exited, lines };
+}
+
+describe('a process whose PostgreSQL does not answer at start', () => {
+  it('starts anyway: CRITICAL and one alert, health 503 naming the database, 200 once it answers', async () => {
+    sink.reset();
+    const proxy = await startTcpProxy({ host: '127.0.0.1', port: 5432 });
+    await proxy.cut();
+    const port = await freePort();
+    // An empty database: the migrations too must run once it answers.
+    const empty = await createEmptyTestDatabase();
+    const database = new URL(empty.url);
+    database.port = String(proxy.port);
+    const web = startWeb({ PORT: String(port), DATABASE_URL: database.toString() });
+    try {
+      const health = async () => {
+        const response = await fetch(`http://127.0.0.1:${port}/health/`).catch(() => undefined);
+        return response
+          ? { status: response.status, body: (await response.json()) as { down?: string[] } }
+          : undefined;
+      };
+      const down = await eventually('a health answer', health);
+      expect(down).toMatchObject({ status: 503, body: { down: ['database'] } });
+      expect(web.lines().find((line) => line.severity === 'CRITICAL')).toMatchObject({
+        level: 60,
+        category: 'DATABASE',
+        stage: 'start',
+      });
+      await sink.waitForRequests(1);
+      await proxy.restore();
+      await eventually('health 200 after the database is back', async () => {
+        const answer = await health();
+        return answer?.status === 200 ? answer : undefined;
+      });
+      expect(sink.requests).toHaveLength(1);
+      // The migrations run once the database answers (at the next retry, within a few seconds).
+      const client = new pg.Client({ connectionString: empty.url });
+      await client.connect();
+      try {
+        await eventually('the migrations', async () => {
+          const tables = await client.query<{ found: string | null }>(
+            "select to_regclass('messages')::text as found",
+          );
+          return tables.rows[0]?.found === 'messages' ? true : undefined;
+        });
+      } finally {
+        await client.end();
+      }
+    } finally {
+      web.child.kill('SIGTERM');
+      await web.exited;
+      await proxy.close();
+      await empty.drop();
+    }
+  });
+});
+
+describe('a process that cannot start', () => {
+  it('a database server that refuses us (no such database): logs CRITICAL, alerts an admin and exits 1', async () => {
+    sink.reset();
+    const missing = new URL(TEST_DATABASE_ADMIN_URL);
+    missing.pathname = '/no_such_database_for_this_test';
+    const web = startWeb({ PORT: String(await freePort()), DATABASE_URL: missing.toString() });
+    expect(await web.exited).toBe(1);
+    const critical = web.lines().find((line) => line.severity === 'CRITICAL');
     expect(critical).toMatchObject({ level: 60, stage: 'start', roles: 'web' });
+    expect(JSON.stringify(critical)).toContain('does not exist');
     expect(sink.requests).toHaveLength(1);
     expect((sink.requests[0]!.json as { text: string }).text).toContain('CRITICAL');
   });

@@ -1,0 +1,68 @@
+/**
+ * PostgreSQL that does not answer when a process starts (it starts after us, it restarts, the network is not up
+ * yet) is an outage, not a broken configuration: the process starts anyway, reports it as CRITICAL DATABASE,
+ * its health check answers 503 naming the database, the webhook answers 503 so Twilio may retry, and once the
+ * database answers the pending migrations run and everything works, without a restart.
+ * A server that answered and refused us (wrong password, no such database) is a configuration error: the
+ * caller fails the start, with the reason.
+ */
+import type { Database } from '../db/connect.js';
+import { runMigrations } from '../db/migrate.js';
+import { sqlState } from '../db/sqlstate.js';
+import { isAppError } from '../domain/errors.js';
+import type { ErrorReporter } from '../errors/reporter.js';
+import type { Logger } from '../log.js';
+
+export interface DatabaseBoot {
+  /** Stop retrying (the process is shutting down). */
+  stop(): void;
+}
+
+const RETRY_MS = 2000;
+
+export async function bootDatabase(
+  database: Database,
+  options: { migrate: boolean; log: Logger; errors: ErrorReporter; retryMs?: number },
+): Promise<DatabaseBoot> {
+  const prepare = async () => {
+    await database.ping();
+    if (options.migrate || database.kind === 'pglite') await runMigrations(database, options.log);
+  };
+  try {
+    await prepare();
+    return { stop: () => undefined };
+  } catch (error) {
+    if (database.kind !== 'postgres' || !notReached(error)) throw error;
+    await options.errors.report(error, {
+      severity: 'CRITICAL',
+      context: { stage: 'start', waiting: 'the database; health answers 503 until it is back' },
+    });
+  }
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+  const retry = () => {
+    prepare().then(
+      () => options.log.info('the database answers again; migrations are applied and work goes on'),
+      () => {
+        if (stopped) return;
+        timer = setTimeout(retry, options.retryMs ?? RETRY_MS);
+        timer.unref();
+      },
+    );
+  };
+  timer = setTimeout(retry, options.retryMs ?? RETRY_MS);
+  timer.unref();
+  return {
+    stop: () => {
+      stopped = true;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** No PostgreSQL server answered at all (refused, timed out, no such host), or it is starting up (57P03). */
+function notReached(error: unknown): boolean {
+  if (!isAppError(error) || error.kind !== 'database_unavailable') return false;
+  const code = sqlState(error);
+  return code === undefined || code === '57P03';
+}
