@@ -10,6 +10,7 @@ import pg from 'pg';
 import type { Config } from '../config/load.js';
 import { AppError } from '../domain/errors.js';
 import type { Logger } from '../log.js';
+import { lockPgliteDir } from './pglite-lock.js';
 import * as schema from './schema.js';
 
 /** What every repository function takes: satisfied by both drizzle(node-postgres) and drizzle(pglite). */
@@ -91,14 +92,26 @@ async function connectPglite(dataDir: string): Promise<Database> {
     import('drizzle-orm/pglite'),
   ]);
   await mkdir(dataDir, { recursive: true });
-  const client = await PGlite.create(dataDir);
+  // Before opening: a second process on the same directory fails here, naming the one that has it.
+  const lock = await lockPgliteDir(dataDir);
+  let client: InstanceType<typeof PGlite>;
+  try {
+    client = await PGlite.create(dataDir);
+  } catch (error) {
+    await lock.release();
+    throw error;
+  }
   const db = drizzlePglite({ client, schema });
   return {
     db,
     kind: 'pglite',
     ping: () => ping(db),
     async close() {
-      if (!client.closed) await client.close();
+      try {
+        if (!client.closed) await client.close();
+      } finally {
+        await lock.release();
+      }
     },
     withConnection: (work) => work(db),
   };
