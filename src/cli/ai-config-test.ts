@@ -2,11 +2,12 @@ import type { Command } from 'commander';
 import type { Config } from '../config/load.js';
 import type { Db } from '../db/connect.js';
 import { getAiConfigByName } from '../db/ai-configs.js';
+import { isAppError } from '../domain/errors.js';
 import { silentLogger } from '../log.js';
 import type { ChatModel } from '../ports.js';
 import { requireFieldCipher } from '../security/field-encryption.js';
 import { cliConfig, line, printJson, withDatabase } from './context.js';
-import { CliError } from './errors.js';
+import { CliError, EXIT, exitCodeFor, messageFor } from './errors.js';
 
 const DEFAULT_PROMPT = 'In one short sentence: are you working?';
 
@@ -34,27 +35,47 @@ export function registerAiConfigTest(group: Command): void {
     )
     .action(async (options: { name?: string; prompt: string; json?: boolean }) => {
       const config = cliConfig();
-      const { target, answer, ms } = await withDatabase(config, async ({ db }) => {
-        const chosen = await targetFor(config, db, options.name);
-        const started = performance.now();
-        try {
-          const result = await chosen.model.complete({
-            messages: [
-              { role: 'system', content: chosen.systemPrompt },
-              { role: 'user', content: options.prompt },
-            ],
-            temperature: chosen.temperature,
-            maxTokens: chosen.maxTokens,
-          });
-          return { target: chosen, answer: result, ms: Math.round(performance.now() - started) };
-        } catch (error) {
-          throw new CliError(
-            `${chosen.label} failed: ${error instanceof Error ? error.message : String(error)}`,
-          );
-        }
-      });
+      // With --json a failure is a JSON object on stdout too (ok: false), so a script always has one to read.
+      let label: string | null = null;
+      let tested;
+      try {
+        tested = await withDatabase(config, async ({ db }) => {
+          const chosen = await targetFor(config, db, options.name);
+          label = chosen.label;
+          const started = performance.now();
+          try {
+            const result = await chosen.model.complete({
+              messages: [
+                { role: 'system', content: chosen.systemPrompt },
+                { role: 'user', content: options.prompt },
+              ],
+              temperature: chosen.temperature,
+              maxTokens: chosen.maxTokens,
+            });
+            return { target: chosen, answer: result, ms: Math.round(performance.now() - started) };
+          } catch (error) {
+            throw new CliError(
+              `${chosen.label} failed: ${error instanceof Error ? error.message : String(error)}`,
+              EXIT.failure,
+              { cause: error },
+            );
+          }
+        });
+      } catch (error) {
+        if (!options.json) throw error;
+        const root = error instanceof CliError && error.cause !== undefined ? error.cause : error;
+        printJson({
+          ok: false,
+          target: label,
+          error: { kind: isAppError(root) ? root.kind : 'error', message: messageFor(root) },
+        });
+        process.exitCode = exitCodeFor(error);
+        return;
+      }
+      const { target, answer, ms } = tested;
       if (options.json) {
         printJson({
+          ok: true,
           target: target.label,
           provider: target.model.provider,
           model: answer.model,

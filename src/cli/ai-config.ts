@@ -167,6 +167,11 @@ export function registerAiConfig(program: Command): void {
     };
     const apiKey = await apiKeyFrom(options);
     if (apiKey !== undefined) patch.apiKey = apiKey;
+    if (Object.keys(patch).length === 0 && !options.activate && !options.deactivate)
+      throw usageError(
+        'nothing to update: give at least one option (--rename, --provider, --model, --api-key, --base-url, ' +
+          '--system-prompt, --temperature, --max-tokens, --activate, --deactivate)',
+      );
     const config = cliConfig();
     const cipher = cipherFor(config);
     const view = await withDatabase(config, async ({ db }) => {

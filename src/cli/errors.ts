@@ -8,8 +8,8 @@ export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
 /** An error whose message is the whole story for the operator, with the exit code to leave with. */
 export class CliError extends Error {
   readonly exitCode: number;
-  constructor(message: string, exitCode: number = EXIT.failure) {
-    super(message);
+  constructor(message: string, exitCode: number = EXIT.failure, options?: { cause?: unknown }) {
+    super(message, options);
     this.name = 'CliError';
     this.exitCode = exitCode;
   }

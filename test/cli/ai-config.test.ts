@@ -150,6 +150,40 @@ describe('chatbot ai-config', { timeout: 120_000 }, () => {
     expect(result.stderr + result.stdout).not.toContain(API_KEY);
   });
 
+  it('test --json prints ok:false with the error kind and message when the test fails (exit 1)', async () => {
+    await create('main');
+    llm.respond(() => ({ status: 401, errorMessage: `Incorrect API key provided: ${API_KEY}` }));
+    const result = await runCli(['ai-config', 'test', '--name', 'main', '--json'], { env });
+    expect(result.code).toBe(1);
+    const output = JSON.parse(result.stdout) as {
+      ok: boolean;
+      target: string;
+      error: { kind: string; message: string };
+    };
+    expect(output).toMatchObject({ ok: false, target: '"main" (openai-compatible main-model)' });
+    expect(output.error.kind).toBe('ai_auth');
+    expect(output.error.message).not.toBe('');
+    expect(result.stderr + result.stdout).not.toContain(API_KEY);
+
+    const missing = await runCli(['ai-config', 'test', '--name', 'nope', '--json'], { env });
+    expect(missing.code).toBe(1);
+    expect(JSON.parse(missing.stdout)).toEqual({
+      ok: false,
+      target: null,
+      error: { kind: 'error', message: 'no AI configuration named "nope"' },
+    });
+  });
+
+  it('update with no change option exits 2 with "nothing to update" and changes nothing', async () => {
+    await create('main');
+    const before = await getAiConfigByName(db(), 'main');
+    const result = await runCli(['ai-config', 'update', '--name', 'main'], { env });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('nothing to update: give at least one option');
+    expect(result.stdout).not.toContain('updated');
+    expect(await getAiConfigByName(db(), 'main')).toEqual(before);
+  });
+
   it('activate switches the active configuration; deactivate returns to the environment', async () => {
     await create('a', ['--activate']);
     await create('b');
