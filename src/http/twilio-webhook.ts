@@ -27,6 +27,18 @@ export function registerTwilioWebhook(app: FastifyInstance, deps: Deps, options:
     registerFormParser(scope);
 
     scope.get('/api/whatsapp/webhook/', (_request, reply) => reply.send({ status: 'ok', channel: 'twilio' }));
+    // Other methods are a client's mistake worth naming: 405 with what the path takes, not a bare 404.
+    for (const path of ['/api/whatsapp/webhook/', '/api/whatsapp/status/']) {
+      scope.route({
+        method: ['PUT', 'PATCH', 'DELETE'],
+        url: path,
+        handler: (_request, reply) =>
+          reply
+            .status(405)
+            .header('allow', path.endsWith('webhook/') ? 'GET, POST' : 'POST')
+            .send({ error: 'method_not_allowed', message: `use POST for ${path}` }),
+      });
+    }
 
     scope.post('/api/whatsapp/webhook/', async (request, reply) => {
       const started = performance.now();

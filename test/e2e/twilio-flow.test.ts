@@ -216,6 +216,17 @@ describe('Twilio webhook → queue → LLM → reply', () => {
     expect(part!.status).not.toBe('failed');
   });
 
+  it('answers other methods on the webhook paths with 405 and Allow', async () => {
+    for (const method of ['PUT', 'DELETE', 'PATCH']) {
+      const response = await fetch(`${app.url}${WEBHOOK}`, { method });
+      expect(response.status).toBe(405);
+      expect(response.headers.get('allow')).toBe('GET, POST');
+    }
+    const status = await fetch(`${app.url}${STATUS}`, { method: 'PUT' });
+    expect(status.status).toBe(405);
+    expect(status.headers.get('allow')).toBe('POST');
+  });
+
   it('strips control characters from what the model writes before it reaches the user', async () => {
     const from = newSender();
     app.llm.respondOnce({ text: 'Hi\u0001 there\u001b[31m red\u0007 done.\nNext line\ttab' });
