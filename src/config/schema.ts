@@ -85,7 +85,14 @@ export const envSchema = z.object({
   AUTO_MIGRATE: bool.default(true),
 
   // Redis: REDIS_URL wins over REDIS_*
-  REDIS_URL: url(['redis:', 'rediss:', 'redis+sentinel:']),
+  // redis+sentinel:// lists several host:port pairs, which URL() cannot parse: config/load.ts checks that form.
+  REDIS_URL: z.union([
+    z
+      .string()
+      .trim()
+      .regex(/^redis\+sentinel:\/\//),
+    url(['redis:', 'rediss:']),
+  ]),
   // Redis behind Sentinel: host:port of each Sentinel, comma-separated, and the name of the monitored primary.
   REDIS_SENTINELS: optionalText,
   REDIS_SENTINEL_NAME: z.string().trim().min(1).default('mymaster'),

@@ -92,14 +92,13 @@ export async function recordSent(
         provider_message_id = ${providerMessageId},
         status = best.status,
         sent_at = coalesce(${deliveries.sentAt}, now()),
-        -- The error of an earlier, failed attempt is history once a send went through.
-        error_code = case when best.status in ('failed', 'undelivered', 'canceled') then coalesce(
+        -- The send went through: an earlier attempt's error is history. A failure now can only come from a
+        -- status callback for this SID, which carries its own code (and no message).
+        error_code = case when best.status in ('failed', 'undelivered', 'canceled') then
           (select error_code from ${deliveryEvents}
             where provider_message_id = ${providerMessageId} and status = best.status and error_code is not null
-            limit 1),
-          ${deliveries.errorCode}) else null end,
-        error_message = case when best.status in ('failed', 'undelivered', 'canceled')
-          then ${deliveries.errorMessage} else null end
+            limit 1) end,
+        error_message = null
       from best
       where ${deliveries.id} = ${id}`);
   });

@@ -210,12 +210,14 @@ export async function saveReply(db: Db, reply: ReplyInput): Promise<SavedReply> 
   const key = reply.answeredIds.at(-1);
   if (key === undefined) throw new AppError('invalid_input', 'a reply must answer at least one message');
   const latencyMs = reply.latencyMs === null ? null : Math.round(reply.latencyMs);
+  // As stored: a lone surrogate from a model becomes U+FFFD (jsonb refuses it; see storable.ts).
+  const bodies = reply.parts.map(storableText);
   const result = await db.execute(sql`
     with reply as (
       insert into messages
         (conversation_id, role, content, reply_to_message_id, model, provider, input_tokens, output_tokens,
          latency_ms, error_kind)
-      values (${reply.conversationId}, 'assistant', ${reply.content}, ${key}, ${reply.model}, ${reply.provider},
+      values (${reply.conversationId}, 'assistant', ${storableText(reply.content)}, ${key}, ${reply.model}, ${reply.provider},
         ${reply.usage?.inputTokens ?? null}, ${reply.usage?.outputTokens ?? null}, ${latencyMs}, ${reply.errorKind})
       on conflict (reply_to_message_id) do nothing
       returning id
@@ -223,7 +225,7 @@ export async function saveReply(db: Db, reply: ReplyInput): Promise<SavedReply> 
       insert into deliveries (message_id, conversation_id, part_index, part_count, body, to_address, from_address)
       select reply.id, ${reply.conversationId}, part.index - 1, ${reply.parts.length}, part.body, ${reply.to},
         ${reply.from}
-      from reply, jsonb_array_elements_text(${JSON.stringify(reply.parts)}::jsonb) with ordinality
+      from reply, jsonb_array_elements_text(${JSON.stringify(bodies)}::jsonb) with ordinality
         as part(body, index)
       returning id, part_index
     ), answered as (
@@ -246,7 +248,7 @@ export async function saveReply(db: Db, reply: ReplyInput): Promise<SavedReply> 
         conversationId: reply.conversationId,
         partIndex,
         partCount: reply.parts.length,
-        body: reply.parts[partIndex] ?? '',
+        body: bodies[partIndex] ?? '',
         to: reply.to,
         from: reply.from,
         status: 'pending' as const,

@@ -1,3 +1,4 @@
+import { parseSentinelUrl } from '../infra/redis/address.js';
 import type { Config } from '../config/load.js';
 import type { Logger } from '../log.js';
 import type { Locks } from '../ports.js';
@@ -23,6 +24,9 @@ export function configSecrets(config: Config): string[] {
       return '';
     }
   };
+  // redis+sentinel:// carries the data servers' password and maybe the Sentinels' own.
+  const sentinel = config.redis.kind === 'redis' ? parseSentinelUrl(config.redis.url) : { error: '' };
+  const sentinelSecrets = 'error' in sentinel ? [] : [sentinel.password, sentinel.sentinelPassword];
   return [
     config.twilio?.authToken,
     config.ai.apiKey,
@@ -33,6 +37,7 @@ export function configSecrets(config: Config): string[] {
     config.metrics.token,
     config.database.kind === 'postgres' ? urlPassword(config.database.url) : undefined,
     config.redis.kind === 'redis' ? urlPassword(config.redis.url) : undefined,
+    ...sentinelSecrets,
     config.alerts.webhookUrl ? new URL(config.alerts.webhookUrl).pathname : undefined,
   ].filter((secret): secret is string => typeof secret === 'string' && secret.length > 0);
 }

@@ -126,6 +126,8 @@ export async function compose(config: Config, log: Logger, options: ComposeOptio
     const healthChecks: Record<string, HealthCheck> = {
       database: async () => {
         await database.ping();
+        // Answering is not enough while the migrations it was waiting for have not run yet.
+        if (!boot.ready()) throw new Error('the database answers; its migrations are not applied yet');
         return { driver: database.kind };
       },
       ...hot.healthChecks,

@@ -14,11 +14,15 @@ import type { ErrorReporter } from '../errors/reporter.js';
 import type { Logger } from '../log.js';
 
 export interface DatabaseBoot {
+  /** True once the database answered and the migrations (if any were due) are applied. */
+  ready(): boolean;
   /** Stop retrying (the process is shutting down). */
   stop(): void;
 }
 
 const RETRY_MS = 2000;
+/** While waiting, one line about it per this interval, not one per try. */
+const WAIT_LOG_MS = 30_000;
 
 export async function bootDatabase(
   database: Database,
@@ -30,7 +34,7 @@ export async function bootDatabase(
   };
   try {
     await prepare();
-    return { stop: () => undefined };
+    return { ready: () => true, stop: () => undefined };
   } catch (error) {
     if (database.kind !== 'postgres' || !notReached(error)) throw error;
     await options.errors.report(error, {
@@ -40,11 +44,22 @@ export async function bootDatabase(
   }
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
+  let ready = false;
+  let loggedAt = Date.now();
   const retry = () => {
     prepare().then(
-      () => options.log.info('the database answers again; migrations are applied and work goes on'),
       () => {
+        ready = true;
+        options.log.info('the database answers again; migrations are applied and work goes on');
+      },
+      (error: unknown) => {
         if (stopped) return;
+        if (Date.now() - loggedAt >= WAIT_LOG_MS) {
+          loggedAt = Date.now();
+          // Reached but refused (a migration failed, the login is refused now): a person must look.
+          if (notReached(error)) options.log.warn({ err: error }, 'still waiting for the database');
+          else void options.errors.report(error, { context: { stage: 'database retry' } });
+        }
         timer = setTimeout(retry, options.retryMs ?? RETRY_MS);
         timer.unref();
       },
@@ -53,6 +68,7 @@ export async function bootDatabase(
   timer = setTimeout(retry, options.retryMs ?? RETRY_MS);
   timer.unref();
   return {
+    ready: () => ready,
     stop: () => {
       stopped = true;
       clearTimeout(timer);

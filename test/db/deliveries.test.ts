@@ -186,6 +186,17 @@ describe('status callbacks', () => {
     expect(await row(part!.id)).toMatchObject({ status: 'failed', errorCode: '63003' });
   });
 
+  it('an earlier attempt’s error never sticks to the part once a send went through', async () => {
+    const [part] = await replyWith(['retried']);
+    await claimDeliverySending(db, part!.id);
+    await recordSendFailure(db, part!.id, { code: '20429', message: 'Too many requests', permanent: false });
+    const messageSid = sid();
+    // The callback for the SID beat recordSent and says failed, without an error code.
+    await recordDeliveryStatus(db, { providerMessageId: messageSid, status: 'failed', errorCode: null });
+    await recordSent(db, part!.id, messageSid, 'queued');
+    expect(await row(part!.id)).toMatchObject({ status: 'failed', errorCode: null, errorMessage: null });
+  });
+
   it('callbacks racing recordSent are never lost', async () => {
     const parts = await replyWith(Array.from({ length: 10 }, (_, i) => `part ${i}`));
     await Promise.all(

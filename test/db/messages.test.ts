@@ -14,7 +14,7 @@ import {
 } from '../../src/db/messages.js';
 import { conversations, deliveries, messages, webhookLogs } from '../../src/db/schema.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
-import { inbound, rows, sender } from './fixtures.js';
+import { inbound, plainReply, rows, sender } from './fixtures.js';
 
 let testDb: TestDatabase;
 let db: Db;
@@ -264,6 +264,15 @@ describe('saveReply', () => {
     // What the first save returned is what the sender will send: the stored parts, in order.
     expect(first.parts).toEqual(await unsentDeliveries(db, a.conversationId));
     expect(await pendingInbound(db, a.conversationId)).toEqual([]);
+  });
+
+  it('stores a reply with a lone surrogate from the model (as U+FFFD), parts included', async () => {
+    const a = await acceptInbound(db, inbound());
+    const saved = await saveReply(db, plainReply(a.conversationId, [a.messageId], ['hi \ud83d there']));
+    expect(saved.created).toBe(true);
+    expect(saved.parts.map((p) => p.body)).toEqual(['hi \ufffd there']);
+    const stored = await unsentDeliveries(db, a.conversationId);
+    expect(stored.map((p) => p.body)).toEqual(['hi \ufffd there']);
   });
 
   it('concurrent saves of one reply still make exactly one', async () => {

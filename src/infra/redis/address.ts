@@ -31,6 +31,21 @@ export function parseSentinelUrl(url: string): SentinelAddress | { error: string
     };
   }
   const [, auth, hostList = '', name = '', db, sentinelPassword] = match;
+  try {
+    return sentinelParts(auth, hostList, name, db, sentinelPassword);
+  } catch (error) {
+    // decodeURIComponent on a stray % (a password with % must be written %25)
+    return { error: `${(error as Error).message}: write a % in a password or name as %25` };
+  }
+}
+
+function sentinelParts(
+  auth: string | undefined,
+  hostList: string,
+  name: string,
+  db: string | undefined,
+  sentinelPassword: string | undefined,
+): SentinelAddress | { error: string } {
   const sentinels: SentinelAddress['sentinels'] = [];
   for (const entry of hostList.split(',')) {
     // host, host:port, or [ipv6]:port

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validate } from '../../../src/config/load.js';
+import { configSecrets } from '../../../src/errors/from-config.js';
 import { parseSentinelUrl, sentinelUrl } from '../../../src/infra/redis/address.js';
 import { createRedis, waitForRedis } from '../../../src/infra/redis/connect.js';
 import { createRedisQueue } from '../../../src/infra/redis/queue.js';
@@ -109,6 +110,28 @@ describe('redis+sentinel:// addresses', () => {
     expect(!bad.ok && bad.problems.join('\n')).toMatch(/REDIS_SENTINELS/);
     const badUrl = validate({ REDIS_URL: 'redis+sentinel://only-a-host' });
     expect(!badUrl.ok && badUrl.problems.join('\n')).toMatch(/REDIS_URL/);
+  });
+
+  it('REDIS_URL takes several Sentinels with ports; a stray % is a clear problem, not a crash', () => {
+    const many = validate({ REDIS_URL: 'redis+sentinel://:pw@10.0.0.1:26379,10.0.0.2:26380/mymaster/0' });
+    expect(many.ok && many.config.redis).toEqual({
+      kind: 'redis',
+      url: 'redis+sentinel://:pw@10.0.0.1:26379,10.0.0.2:26380/mymaster/0',
+    });
+    const stray = validate({ REDIS_URL: 'redis+sentinel://:50%off@10.0.0.1:26379/mymaster' });
+    expect(stray.ok).toBe(false);
+    expect(!stray.ok && stray.problems.join('\n')).toMatch(/REDIS_URL: .*%25/);
+    expect(validate({ REDIS_URL: 'http://not-redis' }).ok).toBe(false);
+  });
+
+  it('the Redis and Sentinel passwords of a sentinel address are secrets the error reporter removes', () => {
+    const result = validate({
+      REDIS_URL:
+        'redis+sentinel://:data-pw-123@10.0.0.1:26379,10.0.0.2:26379/mymaster/0?sentinelPassword=sent-pw-456',
+    });
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    expect(configSecrets(result.config)).toEqual(expect.arrayContaining(['data-pw-123', 'sent-pw-456']));
   });
 
   it('a client reaches the primary through the Sentinel', async () => {
