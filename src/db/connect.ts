@@ -10,6 +10,7 @@ import pg from 'pg';
 import type { Config } from '../config/load.js';
 import { AppError } from '../domain/errors.js';
 import type { Logger } from '../log.js';
+import { urlPassword } from '../security/url-password.js';
 import { lockPgliteDir } from './pglite-lock.js';
 import * as schema from './schema.js';
 
@@ -61,7 +62,8 @@ function connectPostgres(settings: { url: string; poolSize: number }, log?: Logg
   // crash the process. The pool drops that client and the next query opens a new one.
   pool.on('error', (error) => log?.warn({ err: error }, 'idle database connection failed'));
   const db = drizzlePg({ client: pool, schema });
-  const secret = passwordOf(settings.url);
+  // Kept out of error messages.
+  const secret = urlPassword(settings.url);
   let closed = false;
   return {
     db,
@@ -137,7 +139,7 @@ function unavailable(cause: unknown, secret?: string): AppError {
  * "Failed query: select 1\nparams: " one, which says nothing; the innermost cause says what happened
  * (`connect ECONNREFUSED 127.0.0.1:5499`, `database "x" does not exist`, …). One line, never the password.
  */
-export function rootCauseMessage(error: unknown, secret?: string): string {
+function rootCauseMessage(error: unknown, secret?: string): string {
   let root: unknown = error;
   for (let depth = 0; depth < 10 && root instanceof Error && root.cause !== undefined; depth++)
     root = root.cause;
@@ -156,14 +158,4 @@ export function rootCauseMessage(error: unknown, secret?: string): string {
   message = message.replace(/\s*\n\s*/g, ' ').trim();
   if (secret) message = message.split(secret).join('***');
   return message;
-}
-
-/** The password inside a connection string, to keep it out of error messages. */
-function passwordOf(url: string): string | undefined {
-  try {
-    const password = decodeURIComponent(new URL(url).password);
-    return password === '' ? undefined : password;
-  } catch {
-    return undefined;
-  }
 }

@@ -45,11 +45,6 @@ export function isBetterStatus(next: DeliveryStatus, current: DeliveryStatus): b
   return RANK[next] > RANK[current];
 }
 
-/** The best-ranked of some statuses (the first wins a tie). */
-export function bestStatus(first: DeliveryStatus, ...others: DeliveryStatus[]): DeliveryStatus {
-  return others.reduce((best, status) => (isBetterStatus(status, best) ? status : best), first);
-}
-
 export function isDeliveryStatus(value: string): value is DeliveryStatus {
   return Object.hasOwn(RANK, value);
 }

@@ -1,4 +1,5 @@
 import { parseSentinelUrl } from '../infra/redis/address.js';
+import { urlPassword } from '../security/url-password.js';
 import type { Config } from '../config/load.js';
 import type { Logger } from '../log.js';
 import type { Locks } from '../ports.js';
@@ -17,13 +18,6 @@ export function alertersFromConfig(alerts: Config['alerts']): Alerter[] {
 
 /** Every secret value the configuration holds, so the reporter can take them out of what it writes. */
 export function configSecrets(config: Config): string[] {
-  const urlPassword = (url: string) => {
-    try {
-      return decodeURIComponent(new URL(url).password);
-    } catch {
-      return '';
-    }
-  };
   // redis+sentinel:// carries the data servers' password and maybe the Sentinels' own.
   const sentinel = config.redis.kind === 'redis' ? parseSentinelUrl(config.redis.url) : { error: '' };
   const sentinelSecrets = 'error' in sentinel ? [] : [sentinel.password, sentinel.sentinelPassword];
