@@ -41,6 +41,8 @@ export interface Config {
     publicBaseUrl: string | undefined;
     trustProxy: boolean;
     bodyLimitBytes: number;
+    /** Webhook audit rows are written in batches this often (0: each at once, still off the request path). */
+    webhookLogFlushMs: number;
     /** Per client IP on the public endpoints; max 0 means off. */
     ipRateLimit: { max: number; windowSeconds: number };
   };
@@ -158,6 +160,7 @@ function build(env: Env, problems: string[], warnings: string[]): Config {
       publicBaseUrl: env.PUBLIC_BASE_URL?.replace(/\/+$/, ''),
       trustProxy: env.TRUST_PROXY,
       bodyLimitBytes: env.WEBHOOK_BODY_LIMIT_BYTES,
+      webhookLogFlushMs: env.WEBHOOK_LOG_FLUSH_MS,
       ipRateLimit: { max: env.IP_RATE_LIMIT_MAX, windowSeconds: env.IP_RATE_LIMIT_WINDOW_SECONDS },
     },
     database: databaseSettings(env),

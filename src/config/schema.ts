@@ -68,6 +68,8 @@ export const envSchema = z.object({
   PUBLIC_BASE_URL: url(['http:', 'https:']),
   TRUST_PROXY: bool.default(false),
   WEBHOOK_BODY_LIMIT_BYTES: int(1024, 10 * 1024 * 1024).default(64 * 1024),
+  /** Webhook audit rows wait this long to be written together (a crash loses at most this much of them). */
+  WEBHOOK_LOG_FLUSH_MS: int(0, 10_000).default(100),
   /** Requests per client IP per window on the public endpoints (webhook, status, simulator); 0 turns it off. */
   IP_RATE_LIMIT_MAX: int(0).default(600),
   IP_RATE_LIMIT_WINDOW_SECONDS: int(1, 3600).default(60),

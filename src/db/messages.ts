@@ -7,10 +7,10 @@ import { AppError } from '../domain/errors.js';
 import type { InboundMessage, Role, TokenUsage, Turn } from '../domain/types.js';
 import type { Db } from './connect.js';
 import type { Delivery } from './deliveries.js';
+import { prepared, runPrepared } from './prepared.js';
 import { rowsOf } from './rows.js';
 import { storableJson, storableText } from './storable.js';
 import { messages } from './schema.js';
-import { webhookLogRow, type WebhookLogInput } from './webhook-logs.js';
 
 export {
   claimDeliverySending,
@@ -29,41 +29,28 @@ export interface AcceptedInbound {
 }
 
 /**
- * Store an inbound message (and its webhook log) in ONE round trip: the conversation upsert, the message insert
- * and the log insert are data-modifying CTEs of a single statement. Concurrent first messages from a new
- * sender meet at the (channel, user_address) unique key, so there is always exactly one conversation.
+ * Store an inbound message in ONE round trip: the conversation upsert and the message insert are data-modifying
+ * CTEs of a single prepared statement. Concurrent first messages from a new sender meet at the
+ * (channel, user_address) unique key, so there is always exactly one conversation. The webhook's audit row is
+ * written apart, in batches (webhook-log-writer.ts): it is not part of the truth.
  */
 export async function acceptInbound(
   db: Db,
   message: InboundMessage,
-  log?: WebhookLogInput,
   /** 'pending' for the worker; already settled when the pipeline decided not to send it to the model. */
   processingStatus: 'pending' | 'answered' | 'skipped' = 'pending',
 ): Promise<AcceptedInbound> {
-  const logInsert = log
-    ? webhookLogCte({ ...log, providerMessageId: log.providerMessageId ?? message.providerMessageId })
-    : sql``;
-  const result = await db.execute(sql`
-    with conversation as (
-      insert into conversations (channel, user_address, business_address, profile_name)
-      values (${message.channel}, ${message.from}, ${message.to || null}, ${message.profileName === null ? null : storableText(message.profileName)})
-      on conflict (channel, user_address) do update set
-        last_activity_at = now(),
-        updated_at = now(),
-        is_active = true,
-        business_address = coalesce(excluded.business_address, conversations.business_address),
-        profile_name = coalesce(excluded.profile_name, conversations.profile_name)
-      returning id
-    ), inserted as (
-      insert into messages (conversation_id, role, content, metadata, provider_message_id, processing_status)
-      select id, 'user', ${storableText(message.body)}, ${JSON.stringify(storableJson(message.metadata))}::jsonb, ${message.providerMessageId}, ${processingStatus}
-      from conversation
-      on conflict (provider_message_id) do nothing
-      returning id
-    )${logInsert}
-    select conversation.id as conversation_id, inserted.id as message_id
-    from conversation left join inserted on true`);
-  const row = rowsOf<{ conversation_id: string; message_id: string | null }>(result)[0];
+  const rows = await runPrepared(db, ACCEPT_INBOUND, [
+    message.channel,
+    message.from,
+    message.to || null,
+    message.profileName === null ? null : storableText(message.profileName),
+    storableText(message.body),
+    JSON.stringify(storableJson(message.metadata)),
+    message.providerMessageId,
+    processingStatus,
+  ]);
+  const row = rows[0];
   if (!row) throw new AppError('internal', 'storing the inbound message returned no row');
   if (row.message_id !== null)
     return { conversationId: row.conversation_id, messageId: row.message_id, duplicate: false };
@@ -79,16 +66,28 @@ export async function acceptInbound(
   return { conversationId: existing.conversationId, messageId: existing.id, duplicate: true };
 }
 
-function webhookLogCte(entry: WebhookLogInput) {
-  const row = webhookLogRow(entry);
-  return sql`, logged as (
-      insert into webhook_logs
-        (channel, kind, method, path, headers, body, response_status, processing_time_ms, error, provider_message_id)
-      values (${row.channel}, ${row.kind}, ${row.method}, ${row.path}, ${JSON.stringify(row.headers)}::jsonb,
-        ${JSON.stringify(row.body)}::jsonb, ${row.responseStatus}, ${row.processingTimeMs}, ${row.error},
-        ${row.providerMessageId})
-    )`;
-}
+const ACCEPT_INBOUND = prepared<{ conversation_id: string; message_id: string | null }>(
+  'accept_inbound',
+  `with conversation as (
+    insert into conversations (channel, user_address, business_address, profile_name)
+    values ($1, $2, $3, $4)
+    on conflict (channel, user_address) do update set
+      last_activity_at = now(),
+      updated_at = now(),
+      is_active = true,
+      business_address = coalesce(excluded.business_address, conversations.business_address),
+      profile_name = coalesce(excluded.profile_name, conversations.profile_name)
+    returning id
+  ), inserted as (
+    insert into messages (conversation_id, role, content, metadata, provider_message_id, processing_status)
+    select id, 'user', $5, $6::jsonb, $7, $8
+    from conversation
+    on conflict (provider_message_id) do nothing
+    returning id
+  )
+  select conversation.id as conversation_id, inserted.id as message_id
+  from conversation left join inserted on true`,
+);
 
 export interface PendingInbound {
   id: string;

@@ -19,7 +19,7 @@ export interface WebhookLogInput {
   providerMessageId?: string | null;
 }
 
-/** The row values of a log entry; acceptInbound writes the same row inside its own statement. */
+/** The row values of a log entry, as webhook-log-writer.ts stores them. */
 export function webhookLogRow(entry: WebhookLogInput): typeof webhookLogs.$inferInsert {
   return {
     channel: entry.channel,
@@ -33,10 +33,6 @@ export function webhookLogRow(entry: WebhookLogInput): typeof webhookLogs.$infer
     error: entry.error == null ? null : storableText(entry.error),
     providerMessageId: entry.providerMessageId ?? null,
   };
-}
-
-export async function appendWebhookLog(db: Db, entry: WebhookLogInput): Promise<void> {
-  await db.insert(webhookLogs).values(webhookLogRow(entry));
 }
 
 /** Delete log rows older than olderThanDays; returns how many. */

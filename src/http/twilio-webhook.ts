@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { TwilioSettings } from '../config/load.js';
 import { verifyTwilioSignature, publicRequestUrl } from '../channels/twilio/signature.js';
 import { parseTwilioInbound, parseTwilioStatus } from '../channels/twilio/inbound.js';
-import { appendWebhookLog, type WebhookLogInput } from '../db/webhook-logs.js';
+import type { WebhookLogInput } from '../db/webhook-logs.js';
 import { AppError, HTTP_STATUS, isAppError } from '../domain/errors.js';
 import { acceptInbound } from '../pipeline/accept-inbound.js';
 import type { PipelineDeps } from '../pipeline/deps.js';
@@ -19,7 +19,7 @@ export interface TwilioWebhookOptions {
   trustProxy: boolean;
 }
 
-type Deps = Pick<PipelineDeps, 'db' | 'queue' | 'limiter' | 'locks' | 'log' | 'settings'>;
+type Deps = Pick<PipelineDeps, 'db' | 'queue' | 'limiter' | 'locks' | 'log' | 'settings' | 'auditLog'>;
 
 /** POST /api/whatsapp/webhook/ (inbound messages), POST /api/whatsapp/status/ (delivery callbacks), GET probe. */
 export function registerTwilioWebhook(app: FastifyInstance, deps: Deps, options: TwilioWebhookOptions): void {
@@ -45,11 +45,11 @@ export function registerTwilioWebhook(app: FastifyInstance, deps: Deps, options:
       const params = checkedParams(request, options, deps, 'inbound');
       // The length cap is the pipeline's (it answers with a notice); the body limit bounds the size here.
       const message = parseTwilioInbound(params, { maxBodyLength: Number.MAX_SAFE_INTEGER });
-      const log: WebhookLogInput = {
+      const accepted = await acceptInbound(deps, message, request.id);
+      deps.auditLog.write({
         ...logEntry(request, params, 'inbound', 200, started),
         providerMessageId: message.providerMessageId,
-      };
-      const accepted = await acceptInbound(deps, message, log, request.id);
+      });
       request.log.info(
         {
           messageId: accepted.messageId,
@@ -66,7 +66,7 @@ export function registerTwilioWebhook(app: FastifyInstance, deps: Deps, options:
       const params = checkedParams(request, options, deps, 'status');
       const update = parseTwilioStatus(params);
       await recordStatus(deps, update);
-      writeLog(deps, {
+      deps.auditLog.write({
         ...logEntry(request, params, 'status', 200, started),
         providerMessageId: update.providerMessageId,
       });
@@ -79,7 +79,7 @@ export function registerTwilioWebhook(app: FastifyInstance, deps: Deps, options:
       if (!kind || !isAppError(error) || error.kind === 'database_unavailable') return;
       const params =
         typeof request.body === 'object' && request.body !== null ? (request.body as FormParams) : {};
-      writeLog(deps, {
+      deps.auditLog.write({
         ...logEntry(request, params, kind, HTTP_STATUS[error.kind], 0),
         error: error.message,
       });
@@ -156,12 +156,6 @@ function logEntry(
     responseStatus,
     processingTimeMs: started > 0 ? performance.now() - started : 0,
   };
-}
-
-function writeLog(deps: Deps, entry: WebhookLogInput): void {
-  appendWebhookLog(deps.db, entry).catch((error: unknown) => {
-    deps.log.warn({ err: error }, 'could not write the webhook log');
-  });
 }
 
 function twiml(reply: FastifyReply): FastifyReply {

@@ -20,6 +20,7 @@ import type { Logger } from '../log.js';
 import { instrumentAiRuntime, instrumentChannels } from '../observability/instrument.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
 import type { PipelineDeps } from '../pipeline/deps.js';
+import { webhookLogWriter } from '../db/webhook-log-writer.js';
 import { bootDatabase } from './database-boot.js';
 import { fieldCipherFrom, requireFieldCipher } from '../security/field-encryption.js';
 import type { Channel, ContextCache, JobQueue, Locks, RateLimiter } from '../ports.js';
@@ -94,7 +95,15 @@ export async function compose(config: Config, log: Logger, options: ComposeOptio
     });
     const model = ai.environment.model;
 
+    const auditLog = webhookLogWriter(database.db, {
+      flushMs: config.http.webhookLogFlushMs,
+      log: log.child({ area: 'db' }),
+    });
+    // After the database's closer in the list, so it runs before it: the last rows are flushed, then it closes.
+    closers.push(() => auditLog.close());
+
     const deps: PipelineDeps = {
+      auditLog,
       report: (error, context) => void errors.report(error, { context }),
       db: database.db,
       queue: hot.queue,

@@ -1,6 +1,5 @@
 import { acceptInbound as storeInbound, saveReply } from '../db/messages.js';
 import { asDatabaseError } from '../db/sqlstate.js';
-import type { WebhookLogInput } from '../db/webhook-logs.js';
 import { codePointLength, truncate } from '../domain/sanitize.js';
 import type { InboundMessage } from '../domain/types.js';
 import { rateLimitedNotice, tooLongNotice } from '../domain/user-messages.js';
@@ -28,7 +27,6 @@ type Deps = Pick<PipelineDeps, 'db' | 'queue' | 'limiter' | 'locks' | 'log' | 's
 export async function acceptInbound(
   deps: Deps,
   message: InboundMessage,
-  webhookLog: WebhookLogInput | undefined,
   requestId: string,
 ): Promise<Accepted> {
   const length = codePointLength(message.body);
@@ -54,7 +52,6 @@ export async function acceptInbound(
           },
         }
       : message,
-    webhookLog,
     refused ? (notice ? 'answered' : 'skipped') : 'pending',
   );
   if (stored.duplicate) return { ...stored, queued: false };
@@ -77,14 +74,9 @@ async function firstNoticeInWindow(deps: Deps, message: InboundMessage): Promise
   return deps.locks.claimOnce(`rate-notice:${message.channel}:${message.from}`, windowMs).catch(() => true);
 }
 
-async function persist(
-  deps: Deps,
-  message: InboundMessage,
-  webhookLog: WebhookLogInput | undefined,
-  status: 'pending' | 'answered' | 'skipped',
-) {
+async function persist(deps: Deps, message: InboundMessage, status: 'pending' | 'answered' | 'skipped') {
   try {
-    return await storeInbound(deps.db, message, webhookLog, status);
+    return await storeInbound(deps.db, message, status);
   } catch (error) {
     throw asDatabaseError(error, 'could not store the inbound message');
   }

@@ -1,4 +1,5 @@
 import type { Db } from '../db/connect.js';
+import type { WebhookLogWriter } from '../db/webhook-log-writer.js';
 import type { ChannelName } from '../domain/types.js';
 import type { Logger } from '../log.js';
 import type { Channel, ChatModel, ContextCache, JobQueue, Locks, RateLimiter } from '../ports.js';
@@ -27,6 +28,8 @@ export interface PipelineDeps {
   ai: AiRuntime;
   channelFor(name: ChannelName): Channel | undefined;
   log: Logger;
+  /** The webhook audit log, written in batches off the request path. */
+  auditLog: WebhookLogWriter;
   settings: PipelineSettings;
   /**
    * The error handler (category, severity, throttled admin alert) for failures that end a piece of work: an AI

@@ -12,7 +12,7 @@ import {
   unsentDeliveries,
   type ReplyInput,
 } from '../../src/db/messages.js';
-import { conversations, deliveries, messages, webhookLogs } from '../../src/db/schema.js';
+import { conversations, deliveries, messages } from '../../src/db/schema.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { inbound, plainReply, rows, sender } from './fixtures.js';
 
@@ -117,61 +117,17 @@ describe('acceptInbound', () => {
     expect(await pendingInbound(db, rows[0]!.id)).toHaveLength(20);
   });
 
-  it('writes the webhook log in the same call', async () => {
-    const message = inbound();
-    await acceptInbound(db, message, {
-      channel: 'twilio',
-      kind: 'inbound',
-      method: 'POST',
-      path: '/api/whatsapp/webhook/',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: { MessageSid: message.providerMessageId, Body: 'hello' },
-      responseStatus: 200,
-      processingTimeMs: 1.5,
-    });
-    const logs = await db
-      .select()
-      .from(webhookLogs)
-      .where(eq(webhookLogs.providerMessageId, message.providerMessageId));
-    expect(logs).toHaveLength(1);
-    expect(logs[0]).toMatchObject({
-      channel: 'twilio',
-      kind: 'inbound',
-      method: 'POST',
-      path: '/api/whatsapp/webhook/',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: { MessageSid: message.providerMessageId, Body: 'hello' },
-      responseStatus: 200,
-      processingTimeMs: 1.5,
-      error: null,
-    });
-  });
-
-  it('stores what PostgreSQL cannot hold (U+0000, a lone surrogate) without it, message and log alike', async () => {
+  it('stores what PostgreSQL cannot hold (U+0000, a lone surrogate) without it', async () => {
     const message = inbound({
       body: 'a\u0000b',
       profileName: 'Ad\u0000a',
       metadata: { 'key\u0000': ['x\u0000y', { deep: '\ud800z' }] },
     });
-    const accepted = await acceptInbound(db, message, {
-      channel: 'twilio',
-      kind: 'inbound',
-      method: 'POST',
-      path: '/api/whatsapp/webhook/',
-      headers: {},
-      body: { MessageSid: message.providerMessageId, 'Extra\u0000': '\u0000', Lone: '\udc00' },
-      responseStatus: 200,
-      processingTimeMs: 1,
-    });
+    const accepted = await acceptInbound(db, message);
     const [stored] = await db.select().from(messages).where(eq(messages.id, accepted.messageId));
     expect(stored).toMatchObject({ content: 'ab', metadata: { key: ['xy', { deep: '\ufffdz' }] } });
     const conversation = await getConversation(db, accepted.conversationId);
     expect(conversation?.profileName).toBe('Ada');
-    const [log] = await db
-      .select()
-      .from(webhookLogs)
-      .where(eq(webhookLogs.providerMessageId, message.providerMessageId));
-    expect(log?.body).toEqual({ MessageSid: message.providerMessageId, Extra: '', Lone: '\ufffd' });
   });
 
   it('keeps the known profile name when a message comes without one, and reactivates the conversation', async () => {
@@ -347,7 +303,6 @@ describe('sessionTurns', () => {
     const refused = await acceptInbound(
       db,
       inbound({ from, body: 'x'.repeat(50), metadata: { refused: 'too_long', originalLength: 5000 } }),
-      undefined,
       'answered',
     );
     await saveReply(db, { ...reply(first.conversationId, [refused.messageId]), errorKind: 'too_long' });

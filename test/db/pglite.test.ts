@@ -1,10 +1,13 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { connectDb } from '../../src/db/connect.js';
 import { acceptInbound, pendingInbound, saveReply, sessionTurns } from '../../src/db/messages.js';
 import { runMigrations } from '../../src/db/migrate.js';
+import { rowsOf } from '../../src/db/rows.js';
+import { webhookLogWriter } from '../../src/db/webhook-log-writer.js';
 import { inbound, sender } from './fixtures.js';
 
 describe('PGlite (zero-setup mode)', () => {
@@ -21,16 +24,24 @@ describe('PGlite (zero-setup mode)', () => {
 
       const db = database.db;
       const from = sender();
-      const first = await acceptInbound(db, inbound({ from, body: 'one', metadata: { numMedia: 0 } }), {
+      const first = await acceptInbound(db, inbound({ from, body: 'one', metadata: { numMedia: 0 } }));
+      const audit = webhookLogWriter(db);
+      audit.write({
         channel: 'twilio',
         kind: 'inbound',
         method: 'POST',
         path: '/api/whatsapp/webhook/',
         headers: {},
-        body: {},
+        body: { MessageSid: 'SMpglite' },
         responseStatus: 200,
         processingTimeMs: 1,
+        providerMessageId: 'SMpglite',
       });
+      await audit.close();
+      const logged = await db.execute(
+        sql`select body from webhook_logs where provider_message_id = 'SMpglite'`,
+      );
+      expect(rowsOf(logged)).toEqual([{ body: { MessageSid: 'SMpglite' } }]);
       const again = await acceptInbound(db, { ...inbound({ from }), providerMessageId: 'SMsame' });
       expect(await acceptInbound(db, { ...inbound({ from }), providerMessageId: 'SMsame' })).toEqual({
         ...again,

@@ -106,10 +106,14 @@ describe('Twilio webhook → queue → LLM → reply', () => {
     await settle();
     expect(sentTo(from)).toHaveLength(0);
     expect(await app.query('select 1 from conversations where user_address = $1', [from])).toHaveLength(0);
-    const logs = await app.query<{ response_status: number; headers: Record<string, string> }>(
-      `select response_status, headers from webhook_logs where body->>'From' = $1`,
-      [from],
-    );
+    // Audit rows are written in batches, a moment after the response.
+    const logs = await eventually('the webhook log row', async () => {
+      const rows = await app.query<{ response_status: number; headers: Record<string, string> }>(
+        `select response_status, headers from webhook_logs where body->>'From' = $1`,
+        [from],
+      );
+      return rows.length > 0 ? rows : undefined;
+    });
     expect(logs).toHaveLength(1);
     expect(logs[0]!.response_status).toBe(403);
     expect(logs[0]!.headers['x-twilio-signature']).toBe('[redacted]');

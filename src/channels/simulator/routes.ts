@@ -1,11 +1,11 @@
 /**
  * The simulator's web side: the chat page and its small JSON API. A message typed on the page enters the same
- * pipeline as a Twilio webhook (stored with its webhook log, queued, answered by the worker, sent through the
+ * pipeline as a Twilio webhook (stored, logged in the webhook log, queued, answered by the worker, sent through the
  * simulator channel); only the adapter at the edges differs.
  */
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { appendWebhookLog, type WebhookLogInput } from '../../db/webhook-logs.js';
+import type { WebhookLogInput } from '../../db/webhook-logs.js';
 import { AppError, HTTP_STATUS, isAppError } from '../../domain/errors.js';
 import { stripControlChars } from '../../domain/sanitize.js';
 import type { InboundMessage } from '../../domain/types.js';
@@ -19,7 +19,7 @@ import { parseAddressQuery, parseInbound, parseReadReceipt } from './input.js';
 import { registerPage } from './page.js';
 import { simulatorConversations, simulatorThread } from './thread.js';
 
-type Deps = Pick<PipelineDeps, 'db' | 'queue' | 'limiter' | 'locks' | 'log' | 'settings'>;
+type Deps = Pick<PipelineDeps, 'db' | 'queue' | 'limiter' | 'locks' | 'log' | 'settings' | 'auditLog'>;
 type LoggedKind = WebhookLogInput['kind'];
 
 export function registerSimulator(app: FastifyInstance, deps: Deps, channel: SimulatorChannel): void {
@@ -42,12 +42,10 @@ export function registerSimulator(app: FastifyInstance, deps: Deps, channel: Sim
       };
       // The log row is written once the accept is done, so its processing time covers all of it (storing,
       // the rate limit, queueing), not just the parsing before it.
-      const accepted = await acceptInbound(deps, message, undefined, request.id);
-      await appendWebhookLog(deps.db, {
+      const accepted = await acceptInbound(deps, message, request.id);
+      deps.auditLog.write({
         ...logEntry(request, 'inbound', 202, started),
         providerMessageId: message.providerMessageId,
-      }).catch((error: unknown) => {
-        deps.log.warn({ err: error }, 'could not write the simulator request log');
       });
       request.log.info(
         { messageId: accepted.messageId, conversationId: accepted.conversationId },
@@ -132,7 +130,5 @@ function loggableBody(body: unknown): Record<string, unknown> {
 }
 
 function writeLog(deps: Deps, entry: WebhookLogInput): void {
-  appendWebhookLog(deps.db, entry).catch((error: unknown) => {
-    deps.log.warn({ err: error }, 'could not write the simulator request log');
-  });
+  deps.auditLog.write(entry);
 }

@@ -37,6 +37,18 @@ function newPhone(): string {
   return `+1415${randomInt(1_000_000, 9_999_999)}`;
 }
 
+/** Webhook log rows are written in batches, a moment after the response (webhook-log-writer.ts): wait for them. */
+function logRows<Row extends Record<string, unknown>>(
+  app: TestApp,
+  text: string,
+  values: unknown[],
+): Promise<Row[]> {
+  return eventually('the webhook log row', async () => {
+    const rows = await app.query<Row>(text, values);
+    return rows.length > 0 ? rows : undefined;
+  });
+}
+
 describe('simulator routes, through the real pipeline', () => {
   let app: TestApp;
   const streams: SseStream[] = [];
@@ -110,12 +122,12 @@ describe('simulator routes, through the real pipeline', () => {
     });
     expect(accepted.providerMessageId).toMatch(/^SIM[0-9a-f]{32}$/);
 
-    const logs = await app.query<{
+    const logs = await logRows<{
       channel: string;
       kind: string;
       response_status: number;
       body: Record<string, unknown>;
-    }>(`select channel, kind, response_status, body from webhook_logs where provider_message_id = $1`, [
+    }>(app, `select channel, kind, response_status, body from webhook_logs where provider_message_id = $1`, [
       accepted.providerMessageId,
     ]);
     expect(logs).toEqual([
@@ -142,7 +154,8 @@ describe('simulator routes, through the real pipeline', () => {
       const response = await posted;
       expect(response.status).toBe(202);
       const { providerMessageId } = (await response.json()) as { providerMessageId: string };
-      const [log] = await app.query<{ processing_time_ms: number }>(
+      const [log] = await logRows<{ processing_time_ms: number }>(
+        app,
         `select processing_time_ms from webhook_logs where provider_message_id = $1`,
         [providerMessageId],
       );
@@ -196,7 +209,8 @@ describe('simulator routes, through the real pipeline', () => {
         status: 'read',
       },
     ]);
-    const statusLogs = await app.query<{ channel: string; kind: string }>(
+    const statusLogs = await logRows<{ channel: string; kind: string }>(
+      app,
       `select channel, kind from webhook_logs where provider_message_id = $1`,
       [reply.providerMessageId],
     );
@@ -284,13 +298,11 @@ describe('simulator routes, through the real pipeline', () => {
     const response = await post('/simulator/api/messages', { from: phone, body: 'y'.repeat(5000) });
     expect(response.status).toBe(400);
     expect((await thread(phone)).conversation).toBeNull();
-    const logs = await eventually('the log row', async () => {
-      const rows = await app.query<{ response_status: number; error: string }>(
-        `select response_status, error from webhook_logs where channel = 'simulator' and body->>'from' = $1`,
-        [phone],
-      );
-      return rows.length > 0 ? rows : undefined;
-    });
+    const logs = await logRows<{ response_status: number; error: string }>(
+      app,
+      `select response_status, error from webhook_logs where channel = 'simulator' and body->>'from' = $1`,
+      [phone],
+    );
     expect(logs).toEqual([{ response_status: 400, error: expect.stringMatching(/at most 4096/) as string }]);
   });
 
