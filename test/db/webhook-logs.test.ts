@@ -99,7 +99,7 @@ describe('webhook logs', () => {
     expect(lines).toEqual([
       expect.objectContaining({
         message: 'webhook log rows refused; dropped',
-        fields: expect.objectContaining({ rows: 1 }),
+        fields: expect.objectContaining({ rows: 1 }) as unknown,
       }),
     ]);
   });
@@ -142,7 +142,7 @@ describe('webhook logs', () => {
     expect(lines).toEqual([
       expect.objectContaining({
         message: 'webhook log buffer full; oldest rows dropped',
-        fields: expect.objectContaining({ dropped: 1 }),
+        fields: expect.objectContaining({ dropped: 1 }) as unknown,
       }),
     ]);
   });
