@@ -1,6 +1,7 @@
 import { and, eq, lt, sql } from 'drizzle-orm';
 import type { ChannelName } from '../domain/types.js';
 import type { Db } from './connect.js';
+import { prepared, runPrepared } from './prepared.js';
 import { conversations } from './schema.js';
 
 export interface Conversation {
@@ -45,17 +46,23 @@ export async function conversationForWork(
   db: Db,
   id: string,
 ): Promise<(Conversation & { hasUnsentParts: boolean }) | null> {
-  const rows = await db
-    .select({
-      ...CONVERSATION_COLUMNS,
-      // Written out: drizzle leaves column names unqualified here, and "id" would mean the part's own id.
-      hasUnsentParts: sql<boolean>`exists (select 1 from deliveries as part where part.conversation_id = "conversations"."id" and part.status in ('pending', 'sending'))`,
-    })
-    .from(conversations)
-    .where(eq(conversations.id, id));
+  const rows = await runPrepared(db, CONVERSATION_FOR_WORK, [id]);
   const row = rows[0];
   return row ? { ...row, channel: row.channel as ChannelName } : null;
 }
+
+// Runs once per job: prepared (see prepared.ts).
+const CONVERSATION_FOR_WORK = prepared<
+  Omit<Conversation, 'channel'> & { channel: string; hasUnsentParts: boolean }
+>(
+  'conversation_for_work',
+  `select c.id, c.channel, c.user_address as "userAddress", c.business_address as "businessAddress",
+     c.profile_name as "profileName", c.is_active as "isActive", c.bot_paused as "botPaused",
+     c.context_reset_at as "contextResetAt", c.last_activity_at as "lastActivityAt",
+     exists (select 1 from deliveries as part
+       where part.conversation_id = c.id and part.status in ('pending', 'sending')) as "hasUnsentParts"
+   from conversations c where c.id = $1`,
+);
 
 /** Pause or resume the bot for a conversation (a human takes over). False if there is no such conversation. */
 export async function setBotPaused(db: Db, id: string, paused: boolean): Promise<boolean> {

@@ -13,6 +13,7 @@ import {
 } from '../domain/delivery.js';
 import type { DeliveryStatus } from '../domain/types.js';
 import type { Db } from './connect.js';
+import { prepared, runPrepared } from './prepared.js';
 import { deliveries, deliveryEvents, messages } from './schema.js';
 
 /** One outbound part of a reply, as the sender needs it. */
@@ -61,13 +62,15 @@ export async function unsentDeliveries(db: Db, conversationId: string): Promise<
  * during the call. False if the part is no longer unsent.
  */
 export async function claimDeliverySending(db: Db, id: string): Promise<boolean> {
-  const rows = await db
-    .update(deliveries)
-    .set({ status: 'sending', sendingStartedAt: sql`now()`, attempts: sql`${deliveries.attempts} + 1` })
-    .where(and(eq(deliveries.id, id), inArray(deliveries.status, UNSENT)))
-    .returning({ id: deliveries.id });
-  return rows.length > 0;
+  return (await runPrepared(db, CLAIM_SENDING, [id])).length > 0;
 }
+
+const CLAIM_SENDING = prepared<{ id: string }>(
+  'claim_delivery_sending',
+  `update deliveries set status = 'sending', sending_started_at = now(), attempts = attempts + 1, updated_at = now()
+   where id = $1 and status in ('pending', 'sending')
+   returning id`,
+);
 
 /** The channel accepted the part. A callback for this SID may already have arrived: the best status wins. */
 export async function recordSent(
@@ -76,38 +79,17 @@ export async function recordSent(
   providerMessageId: string,
   status: DeliveryStatus,
 ): Promise<void> {
-  // The final status is computed in SQL (rank from domain/delivery.ts), so the transaction is the lock and one
-  // statement: this runs for every part sent.
-  await db.transaction(async (tx) => {
-    await lockSid(tx, providerMessageId);
-    await tx.execute(sql`
-      with candidates as (
-        select ${status}::text as status, 0 as turn
-        union all select status, 1 from ${deliveries} where id = ${id}
-        union all select status, 2 from ${deliveryEvents} where provider_message_id = ${providerMessageId}
-      ), best as (
-        select status from candidates order by ${RANK_SQL} desc, turn limit 1
-      )
-      update ${deliveries} set
-        provider_message_id = ${providerMessageId},
-        status = best.status,
-        sent_at = coalesce(${deliveries.sentAt}, now()),
-        -- The send went through: an earlier attempt's error is history. A failure now can only come from a
-        -- status callback for this SID, which carries its own code (and no message).
-        error_code = case when best.status in ('failed', 'undelivered', 'canceled') then
-          (select error_code from ${deliveryEvents}
-            where provider_message_id = ${providerMessageId} and status = best.status and error_code is not null
-            limit 1) end,
-        error_message = null
-      from best
-      where ${deliveries.id} = ${id}`);
-  });
+  // One round trip: the lock and the ranked update run in a database function (migration 0002).
+  await runPrepared(db, RECORD_SENT, [id, providerMessageId, status, STATUS_RANKS, SID_LOCK_CLASS]);
 }
 
-/** `candidates.status` ranked as deliveryRank() ranks it: the one order, written out for SQL. */
-const RANK_SQL = sql.raw(
-  `(case status ${DELIVERY_STATUSES.map((s) => `when '${s}' then ${deliveryRank(s)}`).join(' ')} else -1 end)`,
+const RECORD_SENT = prepared<never>(
+  'record_sent',
+  'select record_sent($1::uuid, $2::text, $3::text, $4::jsonb, $5::integer)',
 );
+
+/** deliveryRank() for every status, as the database function takes it: the one order, handed to SQL. */
+const STATUS_RANKS = JSON.stringify(Object.fromEntries(DELIVERY_STATUSES.map((s) => [s, deliveryRank(s)])));
 
 export interface SendFailure {
   /** The provider's error code, when it gave one. */

@@ -2,7 +2,7 @@
  * Messages of a conversation: inbound rows (the source of truth the queue only points at), the context window,
  * and replies with their idempotency key. Delivery tracking of the reply parts is in deliveries.ts.
  */
-import { and, asc, desc, eq, gt, inArray, or, sql } from 'drizzle-orm';
+import { and, eq, inArray, sql } from 'drizzle-orm';
 import { AppError } from '../domain/errors.js';
 import type { InboundMessage, Role, TokenUsage, Turn } from '../domain/types.js';
 import type { Db } from './connect.js';
@@ -99,24 +99,16 @@ export interface PendingInbound {
 
 /** Inbound messages not yet handled, in arrival order: the next batch to answer. */
 export async function pendingInbound(db: Db, conversationId: string): Promise<PendingInbound[]> {
-  return db
-    .select({
-      id: messages.id,
-      content: messages.content,
-      metadata: messages.metadata,
-      providerMessageId: messages.providerMessageId,
-      createdAt: messages.createdAt,
-    })
-    .from(messages)
-    .where(
-      and(
-        eq(messages.conversationId, conversationId),
-        eq(messages.role, 'user'),
-        eq(messages.processingStatus, 'pending'),
-      ),
-    )
-    .orderBy(asc(messages.createdAt), asc(messages.id));
+  return runPrepared(db, PENDING_INBOUND, [conversationId]);
 }
+
+const PENDING_INBOUND = prepared<PendingInbound>(
+  'pending_inbound',
+  `select id, content, metadata, provider_message_id as "providerMessageId", created_at as "createdAt"
+   from messages
+   where conversation_id = $1 and role = 'user' and processing_status = 'pending'
+   order by created_at, id`,
+);
 
 export interface SessionOptions {
   maxTurns: number;
@@ -133,35 +125,11 @@ export interface SessionOptions {
  */
 export async function sessionTurns(db: Db, conversationId: string, options: SessionOptions): Promise<Turn[]> {
   if (options.maxTurns <= 0) return [];
-  const rows = await db
-    .select({
-      id: messages.id,
-      role: messages.role,
-      content: messages.content,
-      createdAt: messages.createdAt,
-    })
-    .from(messages)
-    .where(
-      and(
-        eq(messages.conversationId, conversationId),
-        // A message refused before the model (too long, over the rate limit) and its notice are not part of
-        // the conversation the model is asked to continue.
-        or(
-          and(
-            eq(messages.role, 'assistant'),
-            sql`coalesce(${messages.errorKind}, '') not in ('too_long', 'rate_limited')`,
-          ),
-          and(
-            eq(messages.role, 'user'),
-            eq(messages.processingStatus, 'answered'),
-            sql`${messages.metadata}->>'refused' is null`,
-          ),
-        ),
-        options.after ? gt(messages.createdAt, options.after) : undefined,
-      ),
-    )
-    .orderBy(desc(messages.createdAt), desc(messages.id))
-    .limit(options.maxTurns);
+  const rows = await runPrepared(db, SESSION_TURNS, [
+    conversationId,
+    options.after ?? null,
+    options.maxTurns,
+  ]);
 
   const session: Turn[] = [];
   let newer = options.now.getTime();
@@ -174,6 +142,21 @@ export async function sessionTurns(db: Db, conversationId: string, options: Sess
   }
   return session.reverse();
 }
+
+// Read on every context-cache miss.
+const SESSION_TURNS = prepared<{ id: string; role: string; content: string; createdAt: Date }>(
+  'session_turns',
+  `select id, role, content, created_at as "createdAt"
+   from messages
+   where conversation_id = $1
+     -- A message refused before the model (too long, over the rate limit) and its notice are not part of the
+     -- conversation the model is asked to continue.
+     and ((role = 'assistant' and coalesce(error_kind, '') not in ('too_long', 'rate_limited'))
+       or (role = 'user' and processing_status = 'answered' and metadata->>'refused' is null))
+     and ($2::timestamptz is null or created_at > $2::timestamptz)
+   order by created_at desc, id desc
+   limit $3`,
+);
 
 export interface ReplyInput {
   conversationId: string;
@@ -211,31 +194,22 @@ export async function saveReply(db: Db, reply: ReplyInput): Promise<SavedReply> 
   const latencyMs = reply.latencyMs === null ? null : Math.round(reply.latencyMs);
   // As stored: a lone surrogate from a model becomes U+FFFD (jsonb refuses it; see storable.ts).
   const bodies = reply.parts.map(storableText);
-  const result = await db.execute(sql`
-    with reply as (
-      insert into messages
-        (conversation_id, role, content, reply_to_message_id, model, provider, input_tokens, output_tokens,
-         latency_ms, error_kind)
-      values (${reply.conversationId}, 'assistant', ${storableText(reply.content)}, ${key}, ${reply.model}, ${reply.provider},
-        ${reply.usage?.inputTokens ?? null}, ${reply.usage?.outputTokens ?? null}, ${latencyMs}, ${reply.errorKind})
-      on conflict (reply_to_message_id) do nothing
-      returning id
-    ), parts as (
-      insert into deliveries (message_id, conversation_id, part_index, part_count, body, to_address, from_address)
-      select reply.id, ${reply.conversationId}, part.index - 1, ${reply.parts.length}, part.body, ${reply.to},
-        ${reply.from}
-      from reply, jsonb_array_elements_text(${JSON.stringify(bodies)}::jsonb) with ordinality
-        as part(body, index)
-      returning id, part_index
-    ), answered as (
-      update messages set processing_status = 'answered'
-      where id in (select value::uuid from jsonb_array_elements_text(${JSON.stringify(reply.answeredIds)}::jsonb))
-        and processing_status is distinct from 'answered'
-    )
-    select reply.id as reply_id,
-      coalesce((select jsonb_agg(jsonb_build_array(parts.id, parts.part_index)) from parts), '[]'::jsonb) as parts
-    from reply`);
-  const row = rowsOf<{ reply_id: string; parts: Array<[string, number]> | string }>(result)[0];
+  const [row] = await runPrepared(db, SAVE_REPLY, [
+    reply.conversationId,
+    storableText(reply.content),
+    key,
+    reply.model,
+    reply.provider,
+    reply.usage?.inputTokens ?? null,
+    reply.usage?.outputTokens ?? null,
+    latencyMs,
+    reply.errorKind,
+    reply.parts.length,
+    reply.to,
+    reply.from,
+    JSON.stringify(bodies),
+    JSON.stringify(reply.answeredIds),
+  ]);
   if (row) {
     // node-postgres parses jsonb; PGlite may hand it over as text.
     const stored =
@@ -257,7 +231,7 @@ export async function saveReply(db: Db, reply: ReplyInput): Promise<SavedReply> 
       .sort((a, b) => a.partIndex - b.partIndex);
     return { replyId: row.reply_id, created: true, parts };
   }
-  // A retry: the reply is there from the first time (the update above has marked what it answers).
+  // A retry: the reply is there from the first time (the statement has marked what it answers).
   const existing = await db
     .select({ id: messages.id })
     .from(messages)
@@ -266,6 +240,31 @@ export async function saveReply(db: Db, reply: ReplyInput): Promise<SavedReply> 
   if (!found) throw new AppError('internal', `reply to ${key} conflicted but was not found`);
   return { replyId: found.id, created: false, parts: [] };
 }
+
+// The reply, its parts, and the marks on what it answers: one prepared statement, once per answer.
+const SAVE_REPLY = prepared<{ reply_id: string; parts: Array<[string, number]> | string }>(
+  'save_reply',
+  `with reply as (
+    insert into messages
+      (conversation_id, role, content, reply_to_message_id, model, provider, input_tokens, output_tokens,
+       latency_ms, error_kind)
+    values ($1, 'assistant', $2, $3, $4, $5, $6, $7, $8, $9)
+    on conflict (reply_to_message_id) do nothing
+    returning id
+  ), parts as (
+    insert into deliveries (message_id, conversation_id, part_index, part_count, body, to_address, from_address)
+    select reply.id, $1, part.index - 1, $10, part.body, $11, $12
+    from reply, jsonb_array_elements_text($13::jsonb) with ordinality as part(body, index)
+    returning id, part_index
+  ), answered as (
+    update messages set processing_status = 'answered'
+    where id in (select value::uuid from jsonb_array_elements_text($14::jsonb))
+      and processing_status is distinct from 'answered'
+  )
+  select reply.id as reply_id,
+    coalesce((select jsonb_agg(jsonb_build_array(parts.id, parts.part_index)) from parts), '[]'::jsonb) as parts
+  from reply`,
+);
 
 /**
  * Close pending inbound messages without a reply (bot paused, rate limited, gave up). The reason is kept in the

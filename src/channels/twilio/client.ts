@@ -2,6 +2,7 @@
  * The one place a twilio SDK client is made. Credentials are always passed explicitly (the SDK otherwise reads
  * TWILIO_* from the environment on its own), and every request goes through ChannelHttpClient.
  */
+import http from 'node:http';
 import twilio from 'twilio';
 import type RequestClient from 'twilio/lib/base/RequestClient.js';
 import type { TwilioSettings } from '../../config/load.js';
@@ -22,6 +23,10 @@ class ChannelHttpClient extends twilio.RequestClient {
   constructor(baseUrl: string | undefined, timeoutMs: number) {
     super({ timeout: timeoutMs, keepAlive: true });
     this.#baseUrl = baseUrl === undefined ? undefined : new URL(baseUrl);
+    // The SDK pools https connections only; a plain-http base URL (a local gateway, the fakes) would open a new
+    // TCP connection per send without this.
+    if (this.#baseUrl?.protocol === 'http:')
+      this.axios.defaults.httpAgent = new http.Agent({ keepAlive: true, timeout: timeoutMs });
   }
 
   override async request<TData>(options: RequestClient.RequestOptions<TData>): Sent<TData> {
