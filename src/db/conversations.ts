@@ -1,6 +1,7 @@
 import { and, eq, lt, sql } from 'drizzle-orm';
 import type { ChannelName } from '../domain/types.js';
 import type { Db } from './connect.js';
+import type { PendingInbound } from './messages.js';
 import { prepared, runPrepared } from './prepared.js';
 import { conversations } from './schema.js';
 
@@ -38,30 +39,83 @@ export async function getConversation(db: Db, id: string): Promise<Conversation 
   return row ? { ...row, channel: row.channel as ChannelName } : null;
 }
 
-/**
- * The conversation as the worker starts on it, and whether any reply part is still unsent (a crash or a
- * transient send failure left it): one query, where asking separately would cost a round trip on every job.
- */
-export async function conversationForWork(
-  db: Db,
-  id: string,
-): Promise<(Conversation & { hasUnsentParts: boolean }) | null> {
-  const rows = await runPrepared(db, CONVERSATION_FOR_WORK, [id]);
-  const row = rows[0];
-  return row ? { ...row, channel: row.channel as ChannelName } : null;
+export interface ConversationWork extends Conversation {
+  /** A reply part of this conversation is still unsent (a crash or a transient send failure left it). */
+  hasUnsentParts: boolean;
+  /** Any reply was ever stored: without one there is no context to load, from the cache or the database. */
+  hasReplies: boolean;
+  /** Its inbound messages still pending, in arrival order: the first batch to answer. */
+  pending: PendingInbound[];
 }
 
-// Runs once per job: prepared (see prepared.ts).
-const CONVERSATION_FOR_WORK = prepared<
-  Omit<Conversation, 'channel'> & { channel: string; hasUnsentParts: boolean }
->(
+/**
+ * Everything a job starts from, in one query where asking separately would cost three round trips on every
+ * job: the conversation, whether a reply part is unsent, whether it has any reply yet, and the pending batch.
+ */
+export async function conversationForWork(db: Db, id: string): Promise<ConversationWork | null> {
+  const rows = await runPrepared(db, CONVERSATION_FOR_WORK, [id]);
+  const first = rows[0];
+  if (!first) return null;
+  return {
+    id: first.id,
+    // The CHECK constraint keeps `channel` to the ChannelName values.
+    channel: first.channel as ChannelName,
+    userAddress: first.userAddress,
+    businessAddress: first.businessAddress,
+    profileName: first.profileName,
+    isActive: first.isActive,
+    botPaused: first.botPaused,
+    contextResetAt: first.contextResetAt,
+    lastActivityAt: first.lastActivityAt,
+    hasUnsentParts: first.hasUnsentParts,
+    hasReplies: first.hasReplies,
+    pending: rows.flatMap((r) =>
+      r.messageId === null
+        ? []
+        : [
+            {
+              id: r.messageId,
+              content: r.content ?? '',
+              metadata: r.metadata ?? {},
+              providerMessageId: r.providerMessageId,
+              createdAt: r.createdAt ?? new Date(0),
+            },
+          ],
+    ),
+  };
+}
+
+type WorkRow = Omit<Conversation, 'channel'> & {
+  channel: string;
+  hasUnsentParts: boolean;
+  hasReplies: boolean;
+  messageId: string | null;
+  content: string | null;
+  metadata: Record<string, unknown> | null;
+  providerMessageId: string | null;
+  createdAt: Date | null;
+};
+
+// Runs once per job: prepared (see prepared.ts). One row per pending message, or one with no message.
+const CONVERSATION_FOR_WORK = prepared<WorkRow>(
   'conversation_for_work',
-  `select c.id, c.channel, c.user_address as "userAddress", c.business_address as "businessAddress",
+  `with c as (
+     select c.*,
+       exists (select 1 from deliveries as part
+         where part.conversation_id = c.id and part.status in ('pending', 'sending')) as has_unsent_parts,
+       exists (select 1 from messages as reply
+         where reply.conversation_id = c.id and reply.role = 'assistant') as has_replies
+     from conversations c where c.id = $1
+   )
+   select c.id, c.channel, c.user_address as "userAddress", c.business_address as "businessAddress",
      c.profile_name as "profileName", c.is_active as "isActive", c.bot_paused as "botPaused",
      c.context_reset_at as "contextResetAt", c.last_activity_at as "lastActivityAt",
-     exists (select 1 from deliveries as part
-       where part.conversation_id = c.id and part.status in ('pending', 'sending')) as "hasUnsentParts"
-   from conversations c where c.id = $1`,
+     c.has_unsent_parts as "hasUnsentParts", c.has_replies as "hasReplies",
+     m.id as "messageId", m.content, m.metadata, m.provider_message_id as "providerMessageId",
+     m.created_at as "createdAt"
+   from c
+   left join messages m on m.conversation_id = c.id and m.role = 'user' and m.processing_status = 'pending'
+   order by m.created_at, m.id`,
 );
 
 /** Pause or resume the bot for a conversation (a human takes over). False if there is no such conversation. */

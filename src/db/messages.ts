@@ -189,6 +189,21 @@ export interface SavedReply {
  * never a second one.
  */
 export async function saveReply(db: Db, reply: ReplyInput): Promise<SavedReply> {
+  const saved = await storeReply(db, reply, false);
+  if (saved === 'newer') throw new AppError('internal', 'saveReply does not check for newer messages');
+  return saved;
+}
+
+/**
+ * saveReply, unless the conversation has pending inbound messages besides the ones answered: then nothing is
+ * stored and the caller folds them into a new answer. The check is part of the statement, so the common case
+ * (nothing new) costs no extra round trip.
+ */
+export async function saveReplyUnlessNewer(db: Db, reply: ReplyInput): Promise<SavedReply | 'newer'> {
+  return storeReply(db, reply, true);
+}
+
+async function storeReply(db: Db, reply: ReplyInput, unlessNewer: boolean): Promise<SavedReply | 'newer'> {
   const key = reply.answeredIds.at(-1);
   if (key === undefined) throw new AppError('invalid_input', 'a reply must answer at least one message');
   const latencyMs = reply.latencyMs === null ? null : Math.round(reply.latencyMs);
@@ -209,15 +224,19 @@ export async function saveReply(db: Db, reply: ReplyInput): Promise<SavedReply> 
     reply.from,
     JSON.stringify(bodies),
     JSON.stringify(reply.answeredIds),
+    unlessNewer,
   ]);
-  if (row) {
+  if (!row) throw new AppError('internal', 'storing the reply returned no row');
+  if (row.newer) return 'newer';
+  if (row.reply_id !== null) {
+    const replyId = row.reply_id;
     // node-postgres parses jsonb; PGlite may hand it over as text.
     const stored =
       typeof row.parts === 'string' ? (JSON.parse(row.parts) as Array<[string, number]>) : row.parts;
     const parts = stored
       .map(([id, partIndex]) => ({
         id,
-        messageId: row.reply_id,
+        messageId: replyId,
         conversationId: reply.conversationId,
         partIndex,
         partCount: reply.parts.length,
@@ -229,7 +248,7 @@ export async function saveReply(db: Db, reply: ReplyInput): Promise<SavedReply> 
         sendingStartedAt: null,
       }))
       .sort((a, b) => a.partIndex - b.partIndex);
-    return { replyId: row.reply_id, created: true, parts };
+    return { replyId, created: true, parts };
   }
   // A retry: the reply is there from the first time (the statement has marked what it answers).
   const existing = await db
@@ -242,13 +261,25 @@ export async function saveReply(db: Db, reply: ReplyInput): Promise<SavedReply> 
 }
 
 // The reply, its parts, and the marks on what it answers: one prepared statement, once per answer.
-const SAVE_REPLY = prepared<{ reply_id: string; parts: Array<[string, number]> | string }>(
+// With $15, nothing happens when other inbound messages of the conversation are pending (newer: true).
+const SAVE_REPLY = prepared<{
+  newer: boolean;
+  reply_id: string | null;
+  parts: Array<[string, number]> | string;
+}>(
   'save_reply',
-  `with reply as (
+  `with newer as (
+    select $15::boolean and exists (
+      select 1 from messages
+      where conversation_id = $1 and role = 'user' and processing_status = 'pending'
+        and id not in (select value::uuid from jsonb_array_elements_text($14::jsonb))) as found
+  ), reply as (
     insert into messages
       (conversation_id, role, content, reply_to_message_id, model, provider, input_tokens, output_tokens,
        latency_ms, error_kind)
-    values ($1, 'assistant', $2, $3, $4, $5, $6, $7, $8, $9)
+    select $1::uuid, 'assistant', $2::text, $3::uuid, $4::text, $5::text, $6::integer, $7::integer, $8::integer,
+      $9::text
+    where not (select found from newer)
     on conflict (reply_to_message_id) do nothing
     returning id
   ), parts as (
@@ -260,10 +291,11 @@ const SAVE_REPLY = prepared<{ reply_id: string; parts: Array<[string, number]> |
     update messages set processing_status = 'answered'
     where id in (select value::uuid from jsonb_array_elements_text($14::jsonb))
       and processing_status is distinct from 'answered'
+      and not (select found from newer)
   )
-  select reply.id as reply_id,
+  select (select found from newer) as newer, reply.id as reply_id,
     coalesce((select jsonb_agg(jsonb_build_array(parts.id, parts.part_index)) from parts), '[]'::jsonb) as parts
-  from reply`,
+  from (select 1) as one left join reply on true`,
 );
 
 /**

@@ -1,5 +1,13 @@
-import { conversationForWork, type Conversation } from '../db/conversations.js';
-import { pendingInbound, saveReply, sessionTurns, markInbound } from '../db/messages.js';
+import { conversationForWork, type ConversationWork } from '../db/conversations.js';
+import {
+  markInbound,
+  pendingInbound,
+  saveReply,
+  saveReplyUnlessNewer,
+  sessionTurns,
+  type PendingInbound,
+  type SavedReply,
+} from '../db/messages.js';
 import { AppError, isAppError } from '../domain/errors.js';
 import { buildPrompt } from '../domain/prompt.js';
 import { stripControlChars } from '../domain/sanitize.js';
@@ -53,8 +61,11 @@ export async function processConversation(
     // A retry means an earlier run may have died between storing a reply and caching it: rebuild from the database.
     if (context.attempt > 1) await forgetContext(deps, conversation.id);
     let mayHaveUnsent = conversation.hasUnsentParts;
+    // The first round's batch came with the conversation; later rounds read it again.
+    let prefetched: PendingInbound[] | undefined = conversation.pending;
     for (let round = 0; round < MAX_ROUNDS_PER_JOB; round++) {
-      const step = await processOnce(deps, conversation, mayHaveUnsent, context, log);
+      const step = await processOnce(deps, conversation, mayHaveUnsent, prefetched, context, log);
+      prefetched = undefined;
       // After an answer, a message that came in since the last look has its own job, which runs once we let go
       // of the conversation: looking again here would cost two queries on every job to find nothing.
       if (step === 'idle' || step === 'answered') return { kind: 'done' };
@@ -85,8 +96,9 @@ export async function processConversation(
  */
 async function processOnce(
   deps: Deps,
-  conversation: Conversation,
+  conversation: ConversationWork,
   mayHaveUnsent: boolean,
+  prefetched: PendingInbound[] | undefined,
   jobContext: JobContext,
   log: Deps['log'],
 ): Promise<'idle' | 'answered' | 'worked'> {
@@ -94,7 +106,7 @@ async function processOnce(
   if (!channel) throw new AppError('config', `no channel configured for ${conversation.channel}`);
   if (mayHaveUnsent && (await sendUnsentParts(deps, conversation.id, channel, log))) return 'worked';
 
-  let batch = await pendingInbound(deps.db, conversation.id);
+  let batch = prefetched ?? (await pendingInbound(deps.db, conversation.id));
   if (batch.length === 0) return 'idle';
   const wait = burstWaitMs(batch, deps.settings, Date.now());
   if (wait > 0) throw new BurstNotOver(wait);
@@ -111,32 +123,35 @@ async function processOnce(
 
   const history = await loadContext(deps, conversation);
   let answer = await answerBatch(deps, history, batch, jobContext, log);
-  // Messages that arrived while the model was thinking are folded in, so the user gets one coherent answer.
-  for (let fold = 0; fold < MAX_FOLDS; fold++) {
+  let parts = splitReply(answer.text, channel.maxBodyLength);
+  // Messages that arrived while the model was thinking are folded in, so the user gets one coherent answer. The
+  // store refuses while there are any (a check inside the same statement), at most MAX_FOLDS times.
+  let saved: SavedReply | 'newer';
+  for (let fold = 0; ; fold++) {
+    const reply = {
+      conversationId: conversation.id,
+      answeredIds: batch.map((m) => m.id),
+      content: answer.text,
+      parts: parts.length > 0 ? parts : [answer.text],
+      to: conversation.userAddress,
+      from: conversation.businessAddress,
+      model: answer.model,
+      provider: answer.provider,
+      usage: answer.usage,
+      latencyMs: answer.latencyMs,
+      errorKind: answer.errorKind,
+    };
+    saved = fold < MAX_FOLDS ? await saveReplyUnlessNewer(deps.db, reply) : await saveReply(deps.db, reply);
+    if (saved !== 'newer') break;
     const newer = await pendingInbound(deps.db, conversation.id);
-    if (newer.length === batch.length) break;
     log.info(
       { before: batch.length, after: newer.length },
       'newer messages arrived; folding them into the answer',
     );
     batch = newer;
     answer = await answerBatch(deps, history, batch, jobContext, log);
+    parts = splitReply(answer.text, channel.maxBodyLength);
   }
-
-  const parts = splitReply(answer.text, channel.maxBodyLength);
-  const saved = await saveReply(deps.db, {
-    conversationId: conversation.id,
-    answeredIds: batch.map((m) => m.id),
-    content: answer.text,
-    parts: parts.length > 0 ? parts : [answer.text],
-    to: conversation.userAddress,
-    from: conversation.businessAddress,
-    model: answer.model,
-    provider: answer.provider,
-    usage: answer.usage,
-    latencyMs: answer.latencyMs,
-    errorKind: answer.errorKind,
-  });
   const now = Date.now();
   const turns: Turn[] = [
     ...batch.map((m) => ({ id: m.id, role: 'user' as const, content: m.content, at: m.createdAt.getTime() })),
@@ -253,8 +268,12 @@ async function answerBatch(
   }
 }
 
-/** The session's turns: from the hot cache, or rebuilt from PostgreSQL on a miss (and cached again). */
-async function loadContext(deps: Deps, conversation: Conversation): Promise<Turn[]> {
+/**
+ * The session's turns: from the hot cache, or rebuilt from PostgreSQL on a miss (and cached again). A
+ * conversation without any reply yet has none, and costs no lookup.
+ */
+async function loadContext(deps: Deps, conversation: ConversationWork): Promise<Turn[]> {
+  if (!conversation.hasReplies) return [];
   const cached = await deps.context.get(conversation.id).catch(() => null);
   if (cached) return cached.slice(-deps.settings.maxHistory);
   const turns = await sessionTurns(deps.db, conversation.id, {

@@ -43,6 +43,24 @@ describe('conversations', () => {
     expect(await conversationForWork(db, '00000000-0000-4000-8000-000000000000')).toBeNull();
   });
 
+  it('conversationForWork brings the pending batch in arrival order, and whether any reply exists', async () => {
+    const from = sender();
+    const first = await acceptInbound(db, inbound({ from, body: 'one', metadata: { numMedia: 0 } }));
+    const second = await acceptInbound(db, inbound({ from, body: 'two' }));
+    const work = await conversationForWork(db, first.conversationId);
+    expect(work?.hasReplies).toBe(false);
+    expect(work?.pending.map((m) => [m.id, m.content])).toEqual([
+      [first.messageId, 'one'],
+      [second.messageId, 'two'],
+    ]);
+    expect(work?.pending[0]).toMatchObject({ metadata: { numMedia: 0 } });
+    expect(work?.pending[0]?.createdAt).toBeInstanceOf(Date);
+
+    await saveReply(db, plainReply(first.conversationId, [first.messageId, second.messageId], ['ok.']));
+    const after = await conversationForWork(db, first.conversationId);
+    expect(after).toMatchObject({ hasReplies: true, pending: [], userAddress: from });
+  });
+
   it('pauses and resumes the bot', async () => {
     const { conversationId } = await acceptInbound(db, inbound());
     expect(await setBotPaused(db, conversationId, true)).toBe(true);

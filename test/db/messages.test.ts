@@ -1,4 +1,4 @@
-import { eq, inArray, sql } from 'drizzle-orm';
+import { and, eq, inArray, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../src/db/connect.js';
 import { getConversation } from '../../src/db/conversations.js';
@@ -7,6 +7,7 @@ import {
   markInbound,
   pendingInbound,
   saveReply,
+  saveReplyUnlessNewer,
   sessionTurns,
   strandedWork,
   unsentDeliveries,
@@ -103,6 +104,30 @@ describe('acceptInbound', () => {
       .where(eq(messages.providerMessageId, message.providerMessageId));
     expect(stored).toHaveLength(1);
     expect(stored[0]?.content).toBe('hello');
+  });
+
+  it('saveReplyUnlessNewer stores nothing while another message of the conversation is pending', async () => {
+    const from = sender();
+    const first = await acceptInbound(db, inbound({ from, body: 'first' }));
+    const second = await acceptInbound(db, inbound({ from, body: 'second' }));
+    expect(await saveReplyUnlessNewer(db, reply(first.conversationId, [first.messageId]))).toBe('newer');
+    // Nothing was stored or marked.
+    expect((await pendingInbound(db, first.conversationId)).map((m) => m.id)).toEqual([
+      first.messageId,
+      second.messageId,
+    ]);
+    const replies = await db
+      .select()
+      .from(messages)
+      .where(and(eq(messages.conversationId, first.conversationId), eq(messages.role, 'assistant')));
+    expect(replies).toHaveLength(0);
+    // With both answered there is nothing newer: stored, parts returned, both marked.
+    const saved = await saveReplyUnlessNewer(
+      db,
+      reply(first.conversationId, [first.messageId, second.messageId]),
+    );
+    expect(saved).toMatchObject({ created: true, parts: [{ partIndex: 0 }, { partIndex: 1 }] });
+    expect(await pendingInbound(db, first.conversationId)).toEqual([]);
   });
 
   it('20 concurrent first messages from one new sender make exactly one conversation and 20 messages', async () => {
