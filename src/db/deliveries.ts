@@ -3,18 +3,12 @@
  * Callbacks come several per message, out of order, and sometimes before we stored the SID they are about:
  * each one is kept in delivery_events and a status only ever replaces a lower-ranked one.
  */
-import { and, asc, eq, inArray, sql } from 'drizzle-orm';
-import {
-  DELIVERY_STATUSES,
-  deliveryRank,
-  isBetterStatus,
-  isDeliveryStatus,
-  isFailedStatus,
-} from '../domain/delivery.js';
+import { and, asc, eq, inArray } from 'drizzle-orm';
+import { DELIVERY_STATUSES, deliveryRank, isDeliveryStatus } from '../domain/delivery.js';
 import type { DeliveryStatus } from '../domain/types.js';
 import type { Db } from './connect.js';
 import { prepared, runPrepared } from './prepared.js';
-import { deliveries, deliveryEvents, messages } from './schema.js';
+import { deliveries, messages } from './schema.js';
 
 /** One outbound part of a reply, as the sender needs it. */
 export interface Delivery {
@@ -121,47 +115,28 @@ export interface StatusCallback {
  * recordSent applies it when the SID arrives.
  */
 export async function recordDeliveryStatus(db: Db, callback: StatusCallback): Promise<{ known: boolean }> {
-  return db.transaction(async (tx) => {
-    await lockSid(tx, callback.providerMessageId);
-    await tx
-      .insert(deliveryEvents)
-      .values({
-        providerMessageId: callback.providerMessageId,
-        status: callback.status,
-        errorCode: callback.errorCode,
-      })
-      .onConflictDoNothing();
-    const rows = await tx
-      .select({ id: deliveries.id, status: deliveries.status })
-      .from(deliveries)
-      .where(eq(deliveries.providerMessageId, callback.providerMessageId));
-    const part = rows[0];
-    if (!part) return { known: false };
-    if (isBetterStatus(callback.status, asStatus(part.status))) {
-      await tx
-        .update(deliveries)
-        .set({
-          status: callback.status,
-          ...(isFailedStatus(callback.status) && callback.errorCode !== null
-            ? { errorCode: callback.errorCode }
-            : {}),
-        })
-        .where(eq(deliveries.id, part.id));
-    }
-    return { known: true };
-  });
+  // One round trip: the lock, the event, and the ranked update run in a database function (migration 0002).
+  const [row] = await runPrepared(db, RECORD_DELIVERY_STATUS, [
+    callback.providerMessageId,
+    callback.status,
+    callback.errorCode,
+    STATUS_RANKS,
+    SID_LOCK_CLASS,
+  ]);
+  return { known: row?.known === true };
 }
 
-/** Advisory lock class for per-SID serialisation (two-key form, so it never meets single-key locks). */
-const SID_LOCK_CLASS = 20_250_601;
+const RECORD_DELIVERY_STATUS = prepared<{ known: boolean }>(
+  'record_delivery_status',
+  'select record_delivery_status($1::text, $2::text, $3::text, $4::jsonb, $5::integer) as known',
+);
 
 /**
- * recordSent and recordDeliveryStatus for one SID take turns. Without this, a callback racing the SID's
- * storage could find no part while recordSent had already read the events, and its status would be lost.
+ * Advisory lock class (two-key form, so it never meets single-key locks) under which record_sent and
+ * record_delivery_status take turns per SID. Without it, a callback racing the SID's storage could find no part
+ * while record_sent had already read the events, and its status would be lost.
  */
-async function lockSid(tx: Pick<Db, 'execute'>, providerMessageId: string): Promise<void> {
-  await tx.execute(sql`select pg_advisory_xact_lock(${SID_LOCK_CLASS}, hashtext(${providerMessageId}))`);
-}
+const SID_LOCK_CLASS = 20_250_601;
 
 /** The CHECK constraint keeps the column to DeliveryStatus values; this narrows the type and guards the rank. */
 function asStatus(value: string): DeliveryStatus {
