@@ -103,8 +103,13 @@ export const messages = pgTable(
       isOneOf('processing_status', ['pending', 'answered', 'skipped', 'failed']),
     ),
     index('messages_conversation_created_idx').on(t.conversationId, t.createdAt),
-    // The scheduler's stranded-work sweep reads only the (few) pending rows.
-    index('messages_pending_idx').on(t.createdAt).where(sql.raw(`"processing_status" = 'pending'`)),
+    // Only the (few) pending rows: the worker's batch of one conversation by prefix, the scheduler's
+    // stranded-work sweep by reading them all. Keyed by conversation first: keyed by time alone, the planner
+    // combined it with the conversation index and read every pending row of every conversation (a backlog after
+    // an outage made each reply cost milliseconds).
+    index('messages_pending_idx')
+      .on(t.conversationId, t.createdAt)
+      .where(sql.raw(`"processing_status" = 'pending'`)),
   ],
 );
 
