@@ -24,6 +24,8 @@ export interface Delivery {
   attempts: number;
   /** When the last send attempt started: after a crash mid-send, the channel is asked what it took since then. */
   sendingStartedAt: Date | null;
+  /** This process stored it already claimed ('sending') a moment ago, to send now: no claim, no check first. */
+  claimed?: boolean;
 }
 
 const UNSENT: DeliveryStatus[] = ['pending', 'sending'];

@@ -188,8 +188,17 @@ export interface SavedReply {
  * Keyed by the last answered message: a retried job gets the reply stored the first time (created: false) and
  * never a second one.
  */
-export async function saveReply(db: Db, reply: ReplyInput): Promise<SavedReply> {
-  const saved = await storeReply(db, reply, false);
+export interface SaveOptions {
+  /**
+   * Store the first part already claimed for sending ('sending', attempt 1), for a caller that sends it right
+   * away: it saves the claim's own statement. After a crash the part is found in 'sending' and the channel is
+   * asked before sending again, exactly as after a crash during the send.
+   */
+  claimFirstPart?: boolean;
+}
+
+export async function saveReply(db: Db, reply: ReplyInput, options: SaveOptions = {}): Promise<SavedReply> {
+  const saved = await storeReply(db, reply, false, options);
   if (saved === 'newer') throw new AppError('internal', 'saveReply does not check for newer messages');
   return saved;
 }
@@ -199,11 +208,21 @@ export async function saveReply(db: Db, reply: ReplyInput): Promise<SavedReply> 
  * stored and the caller folds them into a new answer. The check is part of the statement, so the common case
  * (nothing new) costs no extra round trip.
  */
-export async function saveReplyUnlessNewer(db: Db, reply: ReplyInput): Promise<SavedReply | 'newer'> {
-  return storeReply(db, reply, true);
+export async function saveReplyUnlessNewer(
+  db: Db,
+  reply: ReplyInput,
+  options: SaveOptions = {},
+): Promise<SavedReply | 'newer'> {
+  return storeReply(db, reply, true, options);
 }
 
-async function storeReply(db: Db, reply: ReplyInput, unlessNewer: boolean): Promise<SavedReply | 'newer'> {
+async function storeReply(
+  db: Db,
+  reply: ReplyInput,
+  unlessNewer: boolean,
+  options: SaveOptions,
+): Promise<SavedReply | 'newer'> {
+  const claimFirst = options.claimFirstPart === true;
   const key = reply.answeredIds.at(-1);
   if (key === undefined) throw new AppError('invalid_input', 'a reply must answer at least one message');
   const latencyMs = reply.latencyMs === null ? null : Math.round(reply.latencyMs);
@@ -225,6 +244,7 @@ async function storeReply(db: Db, reply: ReplyInput, unlessNewer: boolean): Prom
     JSON.stringify(bodies),
     uuidArray(reply.answeredIds),
     unlessNewer,
+    claimFirst,
   ]);
   if (!row) throw new AppError('internal', 'storing the reply returned no row');
   if (row.newer) return 'newer';
@@ -243,9 +263,9 @@ async function storeReply(db: Db, reply: ReplyInput, unlessNewer: boolean): Prom
         body: bodies[partIndex] ?? '',
         to: reply.to,
         from: reply.from,
-        status: 'pending' as const,
-        attempts: 0,
-        sendingStartedAt: null,
+        ...(claimFirst && partIndex === 0
+          ? { status: 'sending' as const, attempts: 1, sendingStartedAt: new Date(), claimed: true }
+          : { status: 'pending' as const, attempts: 0, sendingStartedAt: null }),
       }))
       .sort((a, b) => a.partIndex - b.partIndex);
     return { replyId, created: true, parts };
@@ -294,8 +314,12 @@ const SAVE_REPLY = prepared<{
     on conflict (reply_to_message_id) do nothing
     returning id
   ), parts as (
-    insert into deliveries (message_id, conversation_id, part_index, part_count, body, to_address, from_address)
-    select reply.id, $1, part.index - 1, $10, part.body, $11, $12
+    insert into deliveries (message_id, conversation_id, part_index, part_count, body, to_address, from_address,
+      status, attempts, sending_started_at)
+    select reply.id, $1, part.index - 1, $10, part.body, $11, $12,
+      case when $16::boolean and part.index = 1 then 'sending' else 'pending' end,
+      case when $16::boolean and part.index = 1 then 1 else 0 end,
+      case when $16::boolean and part.index = 1 then now() end
     from reply, jsonb_array_elements_text($13::jsonb) with ordinality as part(body, index)
     returning id, part_index
   ), answered as (

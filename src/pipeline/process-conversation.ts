@@ -141,7 +141,12 @@ async function processOnce(
       latencyMs: answer.latencyMs,
       errorKind: answer.errorKind,
     };
-    saved = fold < MAX_FOLDS ? await saveReplyUnlessNewer(deps.db, reply) : await saveReply(deps.db, reply);
+    // Sent right after: the first part is stored already claimed for sending (one statement fewer).
+    const options = { claimFirstPart: true };
+    saved =
+      fold < MAX_FOLDS
+        ? await saveReplyUnlessNewer(deps.db, reply, options)
+        : await saveReply(deps.db, reply, options);
     if (saved !== 'newer') break;
     const newer = await pendingInbound(deps.db, conversation.id);
     log.info(

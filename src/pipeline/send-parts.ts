@@ -39,7 +39,8 @@ export async function sendParts(
   log: Deps['log'],
 ): Promise<void> {
   for (const part of parts) {
-    if (part.status === 'sending' && (await alreadyDelivered(deps, channel, part, log))) continue;
+    if (part.status === 'sending' && !part.claimed && (await alreadyDelivered(deps, channel, part, log)))
+      continue;
     if (part.attempts >= MAX_SEND_ATTEMPTS) {
       await recordSendFailure(deps.db, part.id, {
         code: null,
@@ -49,7 +50,7 @@ export async function sendParts(
       log.error({ deliveryId: part.id }, 'outbound part given up after repeated transient failures');
       continue;
     }
-    await claimDeliverySending(deps.db, part.id);
+    if (!part.claimed) await claimDeliverySending(deps.db, part.id);
     try {
       const result = await channel.send({
         to: part.to,

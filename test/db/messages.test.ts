@@ -130,6 +130,31 @@ describe('acceptInbound', () => {
     expect(await pendingInbound(db, first.conversationId)).toEqual([]);
   });
 
+  it('claimFirstPart stores the first part already claimed for sending, the others pending', async () => {
+    const first = await acceptInbound(db, inbound());
+    const saved = await saveReply(db, reply(first.conversationId, [first.messageId]), {
+      claimFirstPart: true,
+    });
+    expect(saved.parts.map((p) => [p.partIndex, p.status, p.attempts, p.claimed ?? false])).toEqual([
+      [0, 'sending', 1, true],
+      [1, 'pending', 0, false],
+    ]);
+    const stored = await db
+      .select({ partIndex: deliveries.partIndex, status: deliveries.status, attempts: deliveries.attempts })
+      .from(deliveries)
+      .where(eq(deliveries.messageId, saved.replyId));
+    expect(stored.sort((a, b) => a.partIndex - b.partIndex)).toEqual([
+      { partIndex: 0, status: 'sending', attempts: 1 },
+      { partIndex: 1, status: 'pending', attempts: 0 },
+    ]);
+    // As a crash would leave it: both unsent, the first to be checked with the channel before a resend.
+    const unsent = await unsentDeliveries(db, first.conversationId);
+    expect(unsent.map((p) => [p.status, p.sendingStartedAt instanceof Date])).toEqual([
+      ['sending', true],
+      ['pending', false],
+    ]);
+  });
+
   it('20 concurrent first messages from one new sender make exactly one conversation and 20 messages', async () => {
     const from = sender();
     const results = await Promise.all(
