@@ -70,6 +70,28 @@ export function jobQueueContract(name: string, makeQueue: MakeJobQueue): void {
       ]);
     });
 
+    it('runs each of many fresh jobs enqueued at once exactly once, with its own data and delay', async () => {
+      const { queue, calls } = await consuming({ concurrency: 10 });
+      const started = Date.now();
+      await Promise.all(
+        Array.from({ length: 30 }, (_, i) =>
+          queue.enqueue(
+            { conversationId: `c-${i}`, messageId: `fresh-${i}`, requestId: `r-${i}` },
+            { fresh: true, delayMs: i === 0 ? 300 : 0 },
+          ),
+        ),
+      );
+      await waitFor(() => calls.length === 30, 'all 30 jobs to run');
+      expect(new Set(calls.map((c) => c.context.jobId)).size).toBe(30);
+      for (const call of calls) {
+        const i = call.job.messageId.slice('fresh-'.length);
+        expect(call.job).toEqual({ conversationId: `c-${i}`, messageId: `fresh-${i}`, requestId: `r-${i}` });
+      }
+      // The delayed one ran last, after its delay, though it was added in the same batch as the others.
+      expect(calls.at(-1)?.job.messageId).toBe('fresh-0');
+      expect(Date.now() - started).toBeGreaterThanOrEqual(290);
+    });
+
     it('runs a messageId enqueued twice while waiting only once', async () => {
       const { queue, calls } = await consuming({ concurrency: 1 }, undefined, async (q) => {
         await q.enqueue(job('m-1'));

@@ -38,6 +38,20 @@ describe('Redis JobQueue', () => {
     await expect(unreachable.stats()).rejects.toMatchObject({ kind: 'queue_unavailable' });
   }, 10_000);
 
+  it('fails concurrent fresh enqueues with queue_unavailable while Redis is down', async () => {
+    const proxy: TcpProxy = await startTcpProxy(TEST_REDIS_URL);
+    cleanups.push(() => proxy.stop());
+    const q = queue({ url: `redis://127.0.0.1:${proxy.port}`, prefix: prefix() });
+    await q.enqueue({ conversationId: 'c-1', messageId: 'before' }, { fresh: true });
+    await proxy.stop();
+    const results = await Promise.allSettled(
+      ['a', 'b', 'c'].map((id) => q.enqueue({ conversationId: 'c-1', messageId: id }, { fresh: true })),
+    );
+    expect(
+      results.map((r) => (r.status === 'rejected' ? (r.reason as { kind: string }).kind : 'ok')),
+    ).toEqual(['queue_unavailable', 'queue_unavailable', 'queue_unavailable']);
+  }, 15_000);
+
   it('fails enqueue while Redis is down and accepts jobs again once it is back', async () => {
     const proxy: TcpProxy = await startTcpProxy(TEST_REDIS_URL);
     cleanups.push(() => proxy.stop());
