@@ -74,6 +74,14 @@ describe('PGlite (zero-setup mode)', () => {
         now: new Date(),
       });
       expect(turns.map((t) => t.role)).toEqual(['user', 'user', 'assistant']);
+      // A context reset (a timestamp parameter of the prepared statement) cuts them off on PGlite too.
+      const afterReset = await sessionTurns(db, first.conversationId, {
+        maxTurns: 10,
+        sessionTimeoutMs: 60_000,
+        now: new Date(),
+        after: new Date(Date.now() + 60_000),
+      });
+      expect(afterReset).toEqual([]);
     } finally {
       await database.close();
       await rm(dir, { recursive: true, force: true });
