@@ -25,7 +25,15 @@ export function sqlState(error: unknown): string | undefined {
  */
 export function asDatabaseError(error: unknown, what: string): AppError {
   if (isAppError(error)) return error;
+  return new AppError(isRefusal(error) ? 'internal' : 'database_unavailable', what, { cause: error });
+}
+
+/**
+ * PostgreSQL answered and refused the statement for what it carried (SQLSTATE class 22, 23 or 42): the same
+ * statement will be refused again. Anything else (no answer, 08 connection, 57P01 shutdown, 53300 too many
+ * connections, 40001 serialization) may succeed later.
+ */
+export function isRefusal(error: unknown): boolean {
   const code = sqlState(error);
-  const refused = code !== undefined && (/^2[23]/.test(code) || code.startsWith('42'));
-  return new AppError(refused ? 'internal' : 'database_unavailable', what, { cause: error });
+  return code !== undefined && (/^2[23]/.test(code) || code.startsWith('42'));
 }

@@ -5,13 +5,14 @@
  * the truth (the message row is). Written inside the accept statement it cost about a fifth of the webhook's
  * throughput (bench/analysis.md); written here, many requests share one multi-row INSERT.
  * The price, documented for operators: a crash (SIGKILL, power loss) loses the rows of the last flush interval
- * (100 ms by default). A graceful shutdown flushes. While the database is down, rows wait in a bounded buffer;
- * past the bound the oldest are dropped, with a warning that counts them.
+ * (100 ms by default). A graceful shutdown flushes (for at most 5 s). While the database is down or slow, rows
+ * wait in a bounded buffer with at most one batch in flight; past the bound the oldest are dropped, with a
+ * warning that counts them.
  */
 import type { Logger } from '../log.js';
 import type { Db } from './connect.js';
 import { prepared, runPrepared } from './prepared.js';
-import { sqlState } from './sqlstate.js';
+import { isRefusal } from './sqlstate.js';
 import { webhookLogRow, type WebhookLogInput } from './webhook-logs.js';
 
 export interface WebhookLogWriter {
@@ -19,7 +20,7 @@ export interface WebhookLogWriter {
   write(entry: WebhookLogInput): void;
   /** Store everything queued so far (tests, shutdown). */
   flush(): Promise<void>;
-  /** Flush and stop. Writes after close are stored at once, one by one. */
+  /** Flush (waiting at most 5 s) and stop. Writes after close are stored at once. */
   close(): Promise<void>;
 }
 
@@ -39,69 +40,86 @@ const DEFAULT_MAX_BUFFERED = 20_000;
 
 type Row = ReturnType<typeof webhookLogRow>;
 
+/** close() waits this long for the last rows; a database that hangs must not hold up the shutdown. */
+const CLOSE_DEADLINE_MS = 5000;
+/** After a failed write (the database is down), try again this often. */
+const RETRY_MS = 1000;
+
 export function webhookLogWriter(db: Db, options: WebhookLogWriterOptions = {}): WebhookLogWriter {
   const flushMs = options.flushMs ?? DEFAULT_FLUSH_MS;
   const maxBatch = options.maxBatch ?? DEFAULT_MAX_BATCH;
   const maxBuffered = options.maxBuffered ?? DEFAULT_MAX_BUFFERED;
+  /** Oldest first. With at most one batch in flight (≤ maxBatch rows), memory stays bounded during an outage. */
   let buffer: Row[] = [];
   let timer: NodeJS.Timeout | undefined;
-  let writing: Promise<void> = Promise.resolve();
+  let draining: Promise<void> | undefined;
   let closed = false;
   /** Rows dropped since the last report. */
   let dropped = 0;
 
-  const schedule = (): void => {
-    if (buffer.length >= maxBatch || closed) {
-      void flush();
-      return;
-    }
-    if (timer) return;
-    timer = setTimeout(() => void flush(), flushMs);
+  const later = (ms: number): void => {
+    if (timer || closed) return;
+    timer = setTimeout(() => void kick(), ms);
     // A pending audit row must not keep a finished process alive; shutdown calls close(), which flushes.
     timer.unref();
   };
 
-  // One batch at a time, in order: a flush waits for the one before it.
-  const flush = (): Promise<void> => {
+  // One store at a time, oldest rows first; writes made meanwhile are taken by the same loop.
+  function kick(): Promise<void> {
     if (timer) clearTimeout(timer);
     timer = undefined;
-    reportDropped();
-    const batch = buffer;
-    buffer = [];
-    writing = writing.then(() => (batch.length > 0 ? store(batch) : undefined));
-    return writing;
-  };
+    draining ??= drain().finally(() => {
+      draining = undefined;
+    });
+    return draining;
+  }
 
-  const store = async (batch: Row[]): Promise<void> => {
-    try {
-      await insertBatch(db, batch);
-    } catch (error) {
-      if (sqlState(error) === undefined) {
-        // No answer from PostgreSQL (down, restarting): keep the rows for the next attempt, bounded.
-        requeue(batch);
-        options.log?.warn(
-          { err: error, rows: batch.length },
-          'could not write webhook log rows; kept for the next attempt',
-        );
+  const drain = async (): Promise<void> => {
+    for (;;) {
+      reportDropped();
+      if (buffer.length === 0) return;
+      const batch = buffer.splice(0, maxBatch);
+      if (!(await store(batch))) {
+        later(Math.max(flushMs, RETRY_MS));
         return;
       }
+    }
+  };
+
+  /** False when the database did not take the rows (they are back in the buffer). */
+  const store = async (batch: Row[]): Promise<boolean> => {
+    try {
+      await insertBatch(db, batch);
+      return true;
+    } catch (error) {
+      if (!isRefusal(error)) return keep(batch, error);
       // PostgreSQL refused the statement: find the row it refuses, so it does not cost the others.
       let refused = 0;
-      for (const row of batch) await insertBatch(db, [row]).catch(() => (refused += 1));
-      if (refused > 0) options.log?.warn({ err: error, rows: refused }, 'webhook log rows refused; dropped');
+      for (const [index, row] of batch.entries()) {
+        try {
+          await insertBatch(db, [row]);
+        } catch (rowError) {
+          if (!isRefusal(rowError)) return keep(batch.slice(index), rowError);
+          refused += 1;
+        }
+      }
+      options.log?.warn({ err: error, rows: refused }, 'webhook log rows refused; dropped');
+      return true;
     }
   };
 
-  const requeue = (rows: Row[]): void => {
+  // No answer, or a "try later" one (shutdown, too many connections): back to the front of the buffer, bounded.
+  const keep = (rows: Row[], error: unknown): false => {
     buffer = [...rows, ...buffer];
     trim();
-    if (!timer && !closed) {
-      timer = setTimeout(() => void flush(), Math.max(flushMs, 1000));
-      timer.unref();
-    }
+    options.log?.warn(
+      { err: error, rows: rows.length },
+      'could not write webhook log rows; kept for the next attempt',
+    );
+    return false;
   };
 
-  // Counted here, reported once per flush: an outage under load must not become a log line per request.
+  // Counted here, reported once per batch: an outage under load must not become a log line per request.
   const trim = (): void => {
     const excess = buffer.length - maxBuffered;
     if (excess <= 0) return;
@@ -120,12 +138,21 @@ export function webhookLogWriter(db: Db, options: WebhookLogWriterOptions = {}):
       // Stamped now, not when the batch reaches the database: the log orders by when the request was handled.
       buffer.push({ ...webhookLogRow(entry), createdAt: new Date() });
       trim();
-      schedule();
+      if (closed || buffer.length >= maxBatch) void kick();
+      else later(flushMs);
     },
-    flush,
+    flush: kick,
     async close() {
       closed = true;
-      await flush();
+      let deadline: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<'timeout'>((resolve) => {
+        deadline = setTimeout(() => resolve('timeout'), CLOSE_DEADLINE_MS);
+      });
+      const outcome = await Promise.race([kick(), timedOut]);
+      clearTimeout(deadline);
+      reportDropped();
+      if (outcome === 'timeout' || buffer.length > 0)
+        options.log?.warn({ rows: buffer.length }, 'webhook log rows not written before shutdown; dropped');
     },
   };
 }

@@ -37,6 +37,21 @@ async function logged(providerMessageId: string) {
   return db.select().from(webhookLogs).where(eq(webhookLogs.providerMessageId, providerMessageId));
 }
 
+/** A database handle whose driver is `query` (the writer runs statements through `$client.query(text, values)`). */
+function driver(query: (text: string, values: unknown[]) => Promise<{ rows: unknown[] }>): Db {
+  return { $client: { query } } as unknown as Db;
+}
+
+/** The real database, by text and values, for a driver that fails first and then answers. */
+function realQuery(text: string, values: unknown[]): Promise<{ rows: unknown[] }> {
+  return testDb.database.withConnection(async (connection) => {
+    const client = (
+      connection as unknown as { $client: { query(t: string, v: unknown[]): Promise<{ rows: unknown[] }> } }
+    ).$client;
+    return client.query(text, values);
+  });
+}
+
 function warnings() {
   const lines: Array<{ fields: Record<string, unknown>; message: string }> = [];
   return {
@@ -146,6 +161,78 @@ describe('webhook logs', () => {
       }),
     ]);
   });
+
+  it('keeps the rows when PostgreSQL says "try later" (57P01 shutdown), and writes them once it answers', async () => {
+    const ids = [sid(), sid(), sid()];
+    let failures = 2;
+    const { lines, log } = warnings();
+    const writer = webhookLogWriter(
+      driver(async (text, values) => {
+        if (failures-- > 0)
+          throw Object.assign(new Error('terminating connection due to administrator command'), {
+            code: '57P01',
+          });
+        return realQuery(text, values);
+      }),
+      { flushMs: 10_000, log },
+    );
+    for (const id of ids) writer.write(entry(id));
+    await writer.flush();
+    await writer.flush();
+    for (const id of ids) expect(await logged(id)).toHaveLength(0);
+    await writer.close();
+    for (const id of ids) expect(await logged(id)).toHaveLength(1);
+    expect(lines.map((l) => l.message)).toEqual([
+      'could not write webhook log rows; kept for the next attempt',
+      'could not write webhook log rows; kept for the next attempt',
+    ]);
+  });
+
+  it('has at most one batch in flight and drops the oldest rows while a slow database fails', async () => {
+    let inFlight = 0;
+    let mostInFlight = 0;
+    let calls = 0;
+    const { lines, log } = warnings();
+    const writer = webhookLogWriter(
+      driver(async () => {
+        calls += 1;
+        mostInFlight = Math.max(mostInFlight, ++inFlight);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        inFlight -= 1;
+        throw new Error('connect ECONNREFUSED 127.0.0.1:5432');
+      }),
+      { flushMs: 1, maxBatch: 10, maxBuffered: 20, log },
+    );
+    for (let i = 0; i < 200; i++) {
+      writer.write(entry(sid()));
+      if (i % 20 === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    await writer.flush();
+    expect(mostInFlight).toBe(1);
+    expect(calls).toBeLessThan(20);
+    await writer.close();
+    // Nothing was written, and every row is accounted for: dropped past the bound, or given up at shutdown.
+    const counted = (message: string, field: string) =>
+      lines.filter((l) => l.message === message).reduce((sum, l) => sum + Number(l.fields[field]), 0);
+    const dropped = counted('webhook log buffer full; oldest rows dropped', 'dropped');
+    const lost = counted('webhook log rows not written before shutdown; dropped', 'rows');
+    expect(lost).toBeLessThanOrEqual(20);
+    expect(dropped + lost).toBe(200);
+  });
+
+  it('close() gives up after its deadline when the database hangs, and says how many rows it lost', async () => {
+    const { lines, log } = warnings();
+    const writer = webhookLogWriter(
+      driver(() => new Promise(() => undefined)),
+      { flushMs: 10_000, log },
+    );
+    writer.write(entry(sid()));
+    writer.write(entry(sid()));
+    const started = Date.now();
+    await writer.close();
+    expect(Date.now() - started).toBeLessThan(7000);
+    expect(lines.at(-1)?.message).toBe('webhook log rows not written before shutdown; dropped');
+  }, 10_000);
 
   it('stores what PostgreSQL cannot hold (U+0000, a lone surrogate) without it', async () => {
     const messageSid = sid();
