@@ -91,15 +91,20 @@ export interface SendFailure {
   /** The provider's error code, when it gave one. */
   code: string | null;
   message: string;
-  /** The channel refused the message for good; otherwise it goes back to 'pending' to be tried again. */
+  /** The channel refused the message for good; otherwise it is tried again. */
   permanent: boolean;
+  /**
+   * A transient failure that may have come after the channel took the message (a timeout, a reset, a 5xx): the
+   * part stays 'sending', so the retry asks the channel before sending again. Otherwise it goes back to 'pending'.
+   */
+  ambiguous?: boolean;
 }
 
 export async function recordSendFailure(db: Db, id: string, failure: SendFailure): Promise<void> {
   await db
     .update(deliveries)
     .set({
-      status: failure.permanent ? 'failed' : 'pending',
+      status: failure.permanent ? 'failed' : failure.ambiguous ? 'sending' : 'pending',
       errorCode: failure.code,
       errorMessage: failure.message,
     })

@@ -35,6 +35,12 @@ export interface AppErrorOptions {
   retryAfterSeconds?: number;
   /** Provider's own error code (e.g. Twilio 21211), kept for the record; never shown to users. */
   code?: string;
+  /**
+   * A failed send that certainly never reached the provider (connection refused, DNS, refused with 429/4xx).
+   * Without it a failed send is ambiguous (a timeout or a reset may come after the provider took the message):
+   * the retry asks the provider before sending again.
+   */
+  notSent?: boolean;
 }
 
 const DEFAULT_RETRYABLE: Record<ErrorKind, boolean> = {
@@ -63,6 +69,7 @@ export class AppError extends Error {
   readonly retryable: boolean;
   readonly retryAfterSeconds: number | undefined;
   readonly code: string | undefined;
+  readonly notSent: boolean;
 
   constructor(kind: ErrorKind, message: string, options: AppErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -71,6 +78,7 @@ export class AppError extends Error {
     this.retryable = options.retryable ?? DEFAULT_RETRYABLE[kind];
     this.retryAfterSeconds = options.retryAfterSeconds;
     this.code = options.code;
+    this.notSent = options.notSent ?? false;
   }
 }
 

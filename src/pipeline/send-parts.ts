@@ -76,6 +76,7 @@ export async function sendParts(
         code: error.code ?? null,
         message: error.message,
         permanent: !error.retryable,
+        ambiguous: !error.notSent,
       });
       if (error.retryable) throw error;
       log.error(

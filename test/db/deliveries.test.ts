@@ -116,6 +116,20 @@ describe('sending parts', () => {
       errorMessage: 'Too Many Requests',
     });
 
+    // A failure that may have come after the channel took the message keeps the part 'sending': checked first.
+    const [ambiguous] = await replyWith(['c']);
+    await claimDeliverySending(db, ambiguous!.id);
+    await recordSendFailure(db, ambiguous!.id, {
+      code: null,
+      message: 'network error ETIMEDOUT',
+      permanent: false,
+      ambiguous: true,
+    });
+    expect(await row(ambiguous!.id)).toMatchObject({
+      status: 'sending',
+      errorMessage: 'network error ETIMEDOUT',
+    });
+
     await claimDeliverySending(db, permanent!.id);
     await recordSendFailure(db, permanent!.id, {
       code: '63016',

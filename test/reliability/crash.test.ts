@@ -117,3 +117,17 @@ describe('a worker killed with SIGKILL in the middle of a job', { timeout: 90_00
     expect(deployment.llm.requests).toHaveLength(1);
   });
 });
+
+describe('a send whose answer is lost after Twilio took the message (no crash)', { timeout: 90_000 }, () => {
+  it('the connection reset leaves the part "sending"; the retry finds it at Twilio and does not resend', async () => {
+    const from = newSender();
+    deployment.llm.respond(() => ({ text: 'taken, then the line dropped' }));
+    gate.plan('accept-then-reset');
+    await postMessage(from, 'hello');
+
+    await expectExactlyOneReply(deployment, from, 'taken, then the line dropped');
+    // One send reached Twilio; the retry asked instead of sending again, and the LLM was asked once.
+    expect(deployment.twilio.sent.filter((m) => m.to === from)).toHaveLength(1);
+    expect(deployment.llm.requests).toHaveLength(1);
+  });
+});

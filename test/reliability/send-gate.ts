@@ -4,13 +4,15 @@
  *  - 'accept-then-hang': Twilio gets (and records) the message, but the answer never comes back to the app,
  *    as when a process dies after Twilio took the message and before it learned the SID;
  *  - 'hang': the request never reaches Twilio and is never answered, as when a process dies before its
- *    request went out.
+ *    request went out;
+ *  - 'accept-then-reset': Twilio gets (and records) the message, then the connection is cut before the answer,
+ *    as when a network path drops after the provider took the message (the app sees ECONNRESET).
  * Every other request (and every send once the planned ones are used up) passes through unchanged.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-export type SendFate = 'accept-then-hang' | 'hang';
+export type SendFate = 'accept-then-hang' | 'accept-then-reset' | 'hang';
 
 export interface SendGate {
   /** Use as TWILIO_API_BASE_URL. */
@@ -37,6 +39,10 @@ export async function startSendGate(target: string): Promise<SendGate> {
       void forward(target, request, body).then(
         (answer) => {
           if (fate === 'accept-then-hang') return;
+          if (fate === 'accept-then-reset') {
+            request.socket.destroy();
+            return;
+          }
           response.writeHead(answer.status, answer.headers);
           response.end(answer.body);
         },

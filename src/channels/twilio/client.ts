@@ -55,6 +55,8 @@ function rateLimited(body: unknown, headers: Record<string, unknown>): AppError 
     `Twilio rate limited the request (HTTP 429${code ? `, code ${code}` : ''})`,
     {
       ...options,
+      // Refused: Twilio did not take the message.
+      notSent: true,
       ...(code ? { code } : {}),
     },
   );

@@ -38,6 +38,16 @@ const NETWORK_CODES = new Set([
   'ERR_CANCELED',
 ]);
 
+/** Failures before a connection existed: the request cannot have reached Twilio. */
+const NEVER_CONNECTED = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ERR_SOCKET_CONNECTION_TIMEOUT',
+]);
+
 function networkCode(error: unknown): string | undefined {
   if (!(error instanceof Error)) return undefined;
   const code = (error as { code?: unknown }).code;
@@ -50,7 +60,8 @@ export function mapTwilioError(error: unknown, action: string): AppError {
   if (isTwilioHttpError(error)) {
     const code = error.code === undefined ? undefined : String(error.code);
     const detail = `Twilio ${action} failed (HTTP ${error.status}${code ? `, code ${code}` : ''}): ${error.message}`;
-    const options = { cause: error, ...(code ? { code } : {}) };
+    // Twilio answered with a 4xx: it did not take the message. A 5xx may come after it did.
+    const options = { cause: error, notSent: error.status < 500, ...(code ? { code } : {}) };
     if (error.status === 429) return new AppError('channel_rate_limited', detail, options);
     if (code === '20003') return new AppError('channel_auth', detail, options);
     // Invalid number (21211), opted out (21610), outside the 24 h window (63016), too long (21617), region not
@@ -67,7 +78,9 @@ export function mapTwilioError(error: unknown, action: string): AppError {
   }
   const network = networkCode(error);
   if (network !== undefined) {
-    return new AppError('channel_unavailable', `Twilio ${action} failed: network error ${network}`);
+    return new AppError('channel_unavailable', `Twilio ${action} failed: network error ${network}`, {
+      notSent: NEVER_CONNECTED.has(network),
+    });
   }
   return new AppError('internal', `Twilio ${action} failed unexpectedly: ${describe(error)}`, {
     cause: error,

@@ -109,7 +109,7 @@ describe('Twilio channel send', () => {
     [
       '429 → rate limited with Retry-After',
       { status: 429, code: 20429, message: 'Too Many Requests', retryAfter: 7 },
-      { kind: 'channel_rate_limited', retryable: true, retryAfterSeconds: 7, code: '20429' },
+      { kind: 'channel_rate_limited', retryable: true, retryAfterSeconds: 7, code: '20429', notSent: true },
     ],
     [
       '429 without Retry-After',
@@ -119,12 +119,12 @@ describe('Twilio channel send', () => {
     [
       '500 → unavailable, retryable',
       { status: 500, code: 20500, message: 'Internal Server Error' },
-      { kind: 'channel_unavailable', retryable: true, code: '20500' },
+      { kind: 'channel_unavailable', retryable: true, code: '20500', notSent: false },
     ],
     [
       '503 → unavailable, retryable',
       { status: 503, code: 20503, message: 'Service Unavailable' },
-      { kind: 'channel_unavailable', retryable: true, code: '20503' },
+      { kind: 'channel_unavailable', retryable: true, code: '20503', notSent: false },
     ],
     [
       '403 → auth',
@@ -134,7 +134,7 @@ describe('Twilio channel send', () => {
     [
       '21211 invalid number → rejected',
       { status: 400, code: 21211, message: "The 'To' number is not a valid phone number." },
-      { kind: 'channel_rejected', retryable: false, code: '21211' },
+      { kind: 'channel_rejected', retryable: false, code: '21211', notSent: true },
     ],
     [
       '21610 unsubscribed recipient → rejected',
@@ -189,7 +189,8 @@ describe('Twilio channel send', () => {
     await closed.close();
     const offline = createTwilioChannel({ ...settings, apiBaseUrl: url });
     const error = await sendError({ to: randomUserAddress(), body: 'x' }, offline);
-    expect(error).toMatchObject({ kind: 'channel_unavailable', retryable: true });
+    // Nothing listening: the message cannot have reached Twilio, so a retry need not ask first.
+    expect(error).toMatchObject({ kind: 'channel_unavailable', retryable: true, notSent: true });
     expect(error.message).toMatch(/ECONNREFUSED/);
     const basic = Buffer.from(`${settings.accountSid}:${settings.authToken}`).toString('base64');
     expect(everything(error)).not.toContain(settings.authToken);
