@@ -113,7 +113,9 @@ export function spawnRole(role: ProcessRole, env: Record<string, string>, name: 
           resolve(found);
         } else if (exit) {
           finish();
-          reject(new Error(`${name} exited (${describeExit(exit)}) before logging ${what}`));
+          // The last lines say why (a port taken, a config refused): the test's report is all CI keeps.
+          const tail = output.slice(-15).join('\n');
+          reject(new Error(`${name} exited (${describeExit(exit)}) before logging ${what}:\n${tail}`));
         }
       };
       const timer = setTimeout(() => {
