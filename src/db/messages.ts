@@ -183,11 +183,6 @@ export interface SavedReply {
   parts: Delivery[];
 }
 
-/**
- * Store a reply, its delivery parts, and mark what it answers, in one statement (atomic, one round trip).
- * Keyed by the last answered message: a retried job gets the reply stored the first time (created: false) and
- * never a second one.
- */
 export interface SaveOptions {
   /**
    * Store the first part already claimed for sending ('sending', attempt 1), for a caller that sends it right
@@ -197,6 +192,11 @@ export interface SaveOptions {
   claimFirstPart?: boolean;
 }
 
+/**
+ * Store a reply, its delivery parts, and mark what it answers, in one statement (atomic, one round trip).
+ * Keyed by the last answered message: a retried job gets the reply stored the first time (created: false) and
+ * never a second one.
+ */
 export async function saveReply(db: Db, reply: ReplyInput, options: SaveOptions = {}): Promise<SavedReply> {
   const saved = await storeReply(db, reply, false, options);
   if (saved === 'newer') throw new AppError('internal', 'saveReply does not check for newer messages');
@@ -280,7 +280,6 @@ async function storeReply(
   return { replyId: found.id, created: false, parts: [] };
 }
 
-// The reply, its parts, and the marks on what it answers: one prepared statement, once per answer.
 /**
  * A uuid[] parameter as PostgreSQL's array literal, the same on both drivers. `= any($1::uuid[])` is planned as an
  * index lookup; `in (select … from jsonb_array_elements_text($1))` was planned, on a young table's statistics,
@@ -292,7 +291,8 @@ function uuidArray(ids: string[]): string {
   return `{${ids.join(',')}}`;
 }
 
-// With $15, nothing happens when other inbound messages of the conversation are pending (newer: true).
+// The reply, its parts, and the marks on what it answers: one prepared statement, once per answer. With $15,
+// nothing happens when other inbound messages of the conversation are pending (newer: true).
 const SAVE_REPLY = prepared<{
   newer: boolean;
   reply_id: string | null;

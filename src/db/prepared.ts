@@ -7,8 +7,8 @@
  * reuses it; PGlite (one connection, in process) just runs the text.
  *
  * Rows come back as the driver parses them (uuid and text as string, timestamptz as Date, jsonb as a value),
- * the same on both drivers. Values: pass jsonb as a JSON string with an explicit `::jsonb` cast; node-postgres
- * turns a JS array into a PostgreSQL array literal, which is what `$1::uuid[]` wants.
+ * the same on both drivers. Values: pass jsonb as a JSON string with an explicit `::jsonb` cast, and an array as
+ * PostgreSQL's array literal text (`{a,b}`, see uuidArray in messages.ts), which both drivers send alike.
  */
 import pg from 'pg';
 import type { Db } from './connect.js';

@@ -56,6 +56,8 @@ export function webhookLogWriter(db: Db, options: WebhookLogWriterOptions = {}):
   let closed = false;
   /** Rows dropped since the last report. */
   let dropped = 0;
+  /** Rows of the batch being stored (out of the buffer until it succeeds or is kept). */
+  let inFlight = 0;
 
   const later = (ms: number): void => {
     if (timer || closed) return;
@@ -79,7 +81,10 @@ export function webhookLogWriter(db: Db, options: WebhookLogWriterOptions = {}):
       reportDropped();
       if (buffer.length === 0) return;
       const batch = buffer.splice(0, maxBatch);
-      if (!(await store(batch))) {
+      inFlight = batch.length;
+      const stored = await store(batch);
+      inFlight = 0;
+      if (!stored) {
         later(Math.max(flushMs, RETRY_MS));
         return;
       }
@@ -151,8 +156,9 @@ export function webhookLogWriter(db: Db, options: WebhookLogWriterOptions = {}):
       const outcome = await Promise.race([kick(), timedOut]);
       clearTimeout(deadline);
       reportDropped();
-      if (outcome === 'timeout' || buffer.length > 0)
-        options.log?.warn({ rows: buffer.length }, 'webhook log rows not written before shutdown; dropped');
+      const left = buffer.length + inFlight;
+      if (outcome === 'timeout' || left > 0)
+        options.log?.warn({ rows: left }, 'webhook log rows not written before shutdown; dropped');
     },
   };
 }

@@ -231,7 +231,10 @@ describe('webhook logs', () => {
     const started = Date.now();
     await writer.close();
     expect(Date.now() - started).toBeLessThan(7000);
-    expect(lines.at(-1)?.message).toBe('webhook log rows not written before shutdown; dropped');
+    expect(lines.at(-1)).toMatchObject({
+      message: 'webhook log rows not written before shutdown; dropped',
+      fields: { rows: 2 },
+    });
   }, 10_000);
 
   it('stores what PostgreSQL cannot hold (U+0000, a lone surrogate) without it', async () => {
