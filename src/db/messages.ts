@@ -4,12 +4,12 @@
  */
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import { AppError } from '../domain/errors.js';
-import type { InboundMessage, Role, TokenUsage, Turn } from '../domain/types.js';
+import type { Role, TokenUsage, Turn } from '../domain/types.js';
 import type { Db } from './connect.js';
 import type { Delivery } from './deliveries.js';
 import { prepared, runPrepared } from './prepared.js';
 import { rowsOf } from './rows.js';
-import { storableJson, storableText } from './storable.js';
+import { storableText } from './storable.js';
 import { messages } from './schema.js';
 
 export {
@@ -20,74 +20,7 @@ export {
   unsentDeliveries,
   type Delivery,
 } from './deliveries.js';
-
-export interface AcceptedInbound {
-  conversationId: string;
-  messageId: string;
-  /** The channel delivered this message id before: nothing was stored, messageId is the first copy's. */
-  duplicate: boolean;
-}
-
-/**
- * Store an inbound message in ONE round trip: the conversation upsert and the message insert are data-modifying
- * CTEs of a single prepared statement. Concurrent first messages from a new sender meet at the
- * (channel, user_address) unique key, so there is always exactly one conversation. The webhook's audit row is
- * written apart, in batches (webhook-log-writer.ts): it is not part of the truth.
- */
-export async function acceptInbound(
-  db: Db,
-  message: InboundMessage,
-  /** 'pending' for the worker; already settled when the pipeline decided not to send it to the model. */
-  processingStatus: 'pending' | 'answered' | 'skipped' = 'pending',
-): Promise<AcceptedInbound> {
-  const rows = await runPrepared(db, ACCEPT_INBOUND, [
-    message.channel,
-    message.from,
-    message.to || null,
-    message.profileName === null ? null : storableText(message.profileName),
-    storableText(message.body),
-    JSON.stringify(storableJson(message.metadata)),
-    message.providerMessageId,
-    processingStatus,
-  ]);
-  const row = rows[0];
-  if (!row) throw new AppError('internal', 'storing the inbound message returned no row');
-  if (row.message_id !== null)
-    return { conversationId: row.conversation_id, messageId: row.message_id, duplicate: false };
-
-  // Redelivery (rare): point at the copy stored the first time.
-  const first = await db
-    .select({ id: messages.id, conversationId: messages.conversationId })
-    .from(messages)
-    .where(eq(messages.providerMessageId, message.providerMessageId));
-  const existing = first[0];
-  if (!existing)
-    throw new AppError('internal', `inbound ${message.providerMessageId} conflicted but was not found`);
-  return { conversationId: existing.conversationId, messageId: existing.id, duplicate: true };
-}
-
-const ACCEPT_INBOUND = prepared<{ conversation_id: string; message_id: string | null }>(
-  'accept_inbound',
-  `with conversation as (
-    insert into conversations (channel, user_address, business_address, profile_name)
-    values ($1, $2, $3, $4)
-    on conflict (channel, user_address) do update set
-      last_activity_at = now(),
-      updated_at = now(),
-      is_active = true,
-      business_address = coalesce(excluded.business_address, conversations.business_address),
-      profile_name = coalesce(excluded.profile_name, conversations.profile_name)
-    returning id
-  ), inserted as (
-    insert into messages (conversation_id, role, content, metadata, provider_message_id, processing_status)
-    select id, 'user', $5, $6::jsonb, $7, $8
-    from conversation
-    on conflict (provider_message_id) do nothing
-    returning id
-  )
-  select conversation.id as conversation_id, inserted.id as message_id
-  from conversation left join inserted on true`,
-);
+export { acceptInbound, type AcceptedInbound } from './accept-inbound.js';
 
 export interface PendingInbound {
   id: string;

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
+import { createInboundBatcher } from '../../src/db/accept-inbound.js';
 import { connectDb } from '../../src/db/connect.js';
 import { acceptInbound, pendingInbound, saveReply, sessionTurns } from '../../src/db/messages.js';
 import { runMigrations } from '../../src/db/migrate.js';
@@ -48,6 +49,22 @@ describe('PGlite (zero-setup mode)', () => {
         duplicate: true,
       });
       expect(again.conversationId).toBe(first.conversationId);
+
+      // Concurrent messages share one multi-row statement (accept-inbound.ts): the same SQL on PGlite.
+      const statements: number[] = [];
+      const batcher = createInboundBatcher(db, { maxLanes: 1, onStatement: (n) => statements.push(n) });
+      const burst = [inbound(), inbound({ body: 'it\'s {quoted}, \\ "and" multi\nline' }), inbound()];
+      const stored = await Promise.all(burst.map((message) => batcher.accept(message, 'skipped')));
+      expect(statements).toEqual([1, 2]);
+      const burstRows = rowsOf<{ content: string; processing_status: string }>(
+        await db.execute(
+          sql`select content, processing_status from messages where id in (${sql.join(
+            stored.map((s) => sql`${s.messageId}`),
+            sql`, `,
+          )}) order by created_at`,
+        ),
+      );
+      expect(burstRows).toEqual(burst.map((m) => ({ content: m.body, processing_status: 'skipped' })));
 
       const pending = await pendingInbound(db, first.conversationId);
       expect(pending.map((m) => m.id)).toEqual([first.messageId, again.messageId]);
