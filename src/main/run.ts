@@ -69,7 +69,7 @@ export async function startRoles(roles: Role[], config: Config, log: Logger): Pr
             context: { requestId: request.id, method: request.method, path: request.url.split('?')[0] },
           }),
       });
-      await registerSecurityHeaders(app, { publicBaseUrl: config.http.publicBaseUrl });
+      registerSecurityHeaders(app, { publicBaseUrl: config.http.publicBaseUrl });
       registerIpRateLimit(app, {
         max: config.http.ipRateLimit.max,
         windowSeconds: config.http.ipRateLimit.windowSeconds,

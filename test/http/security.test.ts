@@ -2,7 +2,12 @@ import type { FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AppError } from '../../src/domain/errors.js';
 import { registerIpRateLimit } from '../../src/http/ip-rate-limit.js';
-import { CONTENT_SECURITY_POLICY, HSTS, registerSecurityHeaders } from '../../src/http/security.js';
+import {
+  CONTENT_SECURITY_POLICY,
+  HSTS,
+  registerSecurityHeaders,
+  securityHeaders,
+} from '../../src/http/security.js';
 import { createServer } from '../../src/http/server.js';
 import { silentLogger } from '../../src/log.js';
 
@@ -18,7 +23,7 @@ async function build(options: { publicBaseUrl?: string; trustProxy?: boolean; ip
     bodyLimitBytes: 1024,
     trustProxy: options.trustProxy ?? false,
   });
-  await registerSecurityHeaders(server, { publicBaseUrl: options.publicBaseUrl });
+  registerSecurityHeaders(server, { publicBaseUrl: options.publicBaseUrl });
   if (options.ipLimit) {
     registerIpRateLimit(server, {
       max: options.ipLimit,
@@ -59,6 +64,32 @@ function expectSecurityHeaders(headers: Record<string, unknown>) {
 }
 
 describe('security headers', () => {
+  it("are helmet's full set for our options, the same on every response", async () => {
+    const server = await build();
+    const first = await server.inject({ method: 'GET', url: '/page' });
+    const second = await server.inject({ method: 'GET', url: '/nowhere' });
+    const names = [
+      'content-security-policy',
+      'cross-origin-opener-policy',
+      'cross-origin-resource-policy',
+      'origin-agent-cluster',
+      'referrer-policy',
+      'x-content-type-options',
+      'x-dns-prefetch-control',
+      'x-download-options',
+      'x-frame-options',
+      'x-permitted-cross-domain-policies',
+      'x-xss-protection',
+    ];
+    expect(Object.keys(securityHeaders()).sort()).toEqual(names);
+    for (const name of names) {
+      expect(first.headers[name]).toBe(securityHeaders()[name]);
+      expect(second.headers[name]).toBe(securityHeaders()[name]);
+    }
+    expect(first.headers['cross-origin-opener-policy']).toBe('same-origin');
+    expect(first.headers['x-xss-protection']).toBe('0');
+  });
+
   it('are on every kind of response: JSON, HTML, 404, 400, 413, 500, 503 and 429', async () => {
     const server = await build({ ipLimit: 8 });
     const responses = [
