@@ -15,6 +15,7 @@ import { eq } from 'drizzle-orm';
 import { AppError } from '../domain/errors.js';
 import type { InboundMessage } from '../domain/types.js';
 import type { Db } from './connect.js';
+import { naturalBatcher } from '../infra/natural-batcher.js';
 import { prepared, runPrepared } from './prepared.js';
 import { messages } from './schema.js';
 import { isRefusal, sqlState } from './sqlstate.js';
@@ -75,85 +76,40 @@ export interface InboundBatcher {
   accept(message: InboundMessage, status: InboundStatus): Promise<AcceptedInbound>;
 }
 
-interface Waiting {
-  row: AcceptRow;
-  resolve(accepted: AcceptedInbound): void;
-  reject(error: unknown): void;
+export function createInboundBatcher(db: Db, options: InboundBatchOptions = {}): InboundBatcher {
+  const batcher = naturalBatcher<AcceptRow, AcceptedInbound>({
+    maxLanes: options.maxLanes ?? MAX_LANES,
+    slowMs: options.slowMs ?? SLOW_MS,
+    maxBatch: options.maxBatch ?? MAX_BATCH,
+    run: (rows) => storeBatch(db, rows, options.onStatement),
+  });
+  return { accept: (message, status) => batcher.submit(acceptRow(message, status)) };
 }
 
-export function createInboundBatcher(db: Db, options: InboundBatchOptions = {}): InboundBatcher {
-  const maxLanes = options.maxLanes ?? MAX_LANES;
-  const slowMs = options.slowMs ?? SLOW_MS;
-  const maxBatch = options.maxBatch ?? MAX_BATCH;
-  const waiting: Waiting[] = [];
-  /** When each running statement started (performance.now()). */
-  const running = new Set<{ startedAt: number }>();
-  let recheck: NodeJS.Timeout | undefined;
-
-  function mayStart(now: number): boolean {
-    if (running.size === 0) return true;
-    if (running.size >= maxLanes) return false;
-    for (const statement of running) if (now - statement.startedAt < slowMs) return false;
-    return true;
+/**
+ * The same provider id twice in one batch (a channel retrying while the first is still being handled): the
+ * statement gets it once, and the later copies are answered as the redelivery they are.
+ */
+async function storeBatch(
+  db: Db,
+  rows: AcceptRow[],
+  onStatement: InboundBatchOptions['onStatement'],
+): Promise<(AcceptedInbound | Error)[]> {
+  const firstIndex = new Map<string, number>();
+  const unique: AcceptRow[] = [];
+  for (const row of rows) {
+    if (firstIndex.has(row.providerMessageId)) continue;
+    firstIndex.set(row.providerMessageId, unique.length);
+    unique.push(row);
   }
-
-  function pump(): void {
-    let now = performance.now();
-    while (waiting.length > 0 && mayStart(now)) {
-      const batch = waiting.splice(0, maxBatch);
-      const statement = { startedAt: now };
-      running.add(statement);
-      void settle(batch).finally(() => {
-        running.delete(statement);
-        pump();
-      });
-      now = performance.now();
-    }
-    // Messages left waiting behind slow statements: look again once those count as slow.
-    if (waiting.length > 0 && recheck === undefined && running.size < maxLanes) {
-      recheck = setTimeout(() => {
-        recheck = undefined;
-        pump();
-      }, slowMs);
-      recheck.unref();
-    }
-  }
-
-  async function settle(batch: Waiting[]): Promise<void> {
-    // The same provider id twice in one batch (a channel retrying while the first is still being handled): the
-    // statement gets it once, and the later copies are answered as the redelivery they are.
-    const firsts = new Map<string, Waiting>();
-    const copies: Waiting[] = [];
-    for (const item of batch) {
-      if (firsts.has(item.row.providerMessageId)) copies.push(item);
-      else firsts.set(item.row.providerMessageId, item);
-    }
-    const unique = [...firsts.values()];
-    const outcomes = await storeAll(
-      db,
-      unique.map((item) => item.row),
-      options.onStatement,
-    );
-    unique.forEach((item, index) => {
-      const outcome = outcomes[index];
-      if (outcome instanceof Error || outcome === undefined) item.reject(outcome);
-      else item.resolve(outcome);
-    });
-    for (const copy of copies) {
-      const first = outcomes[unique.indexOf(firsts.get(copy.row.providerMessageId) as Waiting)];
-      if (first instanceof Error || first === undefined) copy.reject(first);
-      else copy.resolve({ ...first, duplicate: true });
-    }
-  }
-
-  return {
-    accept(message, status) {
-      return new Promise<AcceptedInbound>((resolve, reject) => {
-        waiting.push({ row: acceptRow(message, status), resolve, reject });
-        pump();
-      });
-    },
-  };
+  const outcomes = await storeAll(db, unique, onStatement);
+  const seen = new Set<string>();
+  return rows.map((row) => {
+    const outcome = outcomes[firstIndex.get(row.providerMessageId) as number] as AcceptedInbound | Error;
+    const copy = seen.has(row.providerMessageId);
+    seen.add(row.providerMessageId);
+    return copy && !(outcome instanceof Error) ? { ...outcome, duplicate: true } : outcome;
+  });
 }
 
 /** A message as the statements take it: text already made storable, metadata as JSON. */
