@@ -334,7 +334,7 @@ async function profileWorker(pipeline: Pipeline): Promise<ProfileSummary | undef
   const worker = pipeline.worker;
   await worker?.stop();
   pipeline.worker = undefined;
-  const file = worker ? mainThreadProfile(dir, worker.pid) : undefined;
+  const file = worker ? mainThreadProfile(dir, worker.pid, 'worker') : undefined;
   return file === undefined ? undefined : summarizeProfile(file);
 }
 

@@ -3,7 +3,7 @@
  * area (our source files, each package, node internals, GC), and the inclusive time of our own functions, so
  * "what would fix it" can point at a line instead of at a flame graph.
  */
-import { readFileSync, readdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 interface CallFrame {
@@ -142,7 +142,15 @@ export function formatProfile(title: string, summary: ProfileSummary): string {
 }
 
 /** The main thread's profile of process `pid` in `dir` (other threads, e.g. tsx's loader, write their own). */
-export function mainThreadProfile(dir: string, pid: number): string | undefined {
+export function mainThreadProfile(dir: string, pid: number, label: string): string | undefined {
   const name = readdirSync(dir).find((file) => file.includes(`.${pid}.0.`) && file.endsWith('.cpuprofile'));
-  return name === undefined ? undefined : join(dir, name);
+  if (name === undefined) return undefined;
+  const file = join(dir, name);
+  // BENCH_KEEP_PROFILES=DIR keeps the raw profile (for Chrome DevTools or speedscope) beyond the run.
+  const keep = process.env.BENCH_KEEP_PROFILES;
+  if (keep) {
+    mkdirSync(keep, { recursive: true });
+    copyFileSync(file, join(keep, `${label}.cpuprofile`));
+  }
+  return file;
 }

@@ -165,6 +165,6 @@ export async function profileOurWeb(context: BenchContext): Promise<ProfileSumma
     await server.child.stop();
   }
   await drainUnconsumedQueue(context);
-  const file = mainThreadProfile(dir, server.child.pid);
+  const file = mainThreadProfile(dir, server.child.pid, 'web');
   return file === undefined ? undefined : summarizeProfile(file);
 }

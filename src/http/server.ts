@@ -50,10 +50,6 @@ export function createServer(options: ServerOptions): FastifyInstance {
     return503OnClosing: true,
   });
 
-  app.addHook('onSend', async (request, reply) => {
-    void reply.header('x-request-id', request.id);
-  });
-
   // A request still running when close() starts keeps its keep-alive connection open once answered, and
   // server.close() waits for that connection until the client drops it: SIGTERM during a webhook made the
   // process hang until the forced exit (code 1). Answering it with `Connection: close` lets the close finish.
@@ -62,8 +58,10 @@ export function createServer(options: ServerOptions): FastifyInstance {
     closing = true;
     done();
   });
-  app.addHook('onSend', async (_request, reply) => {
+  app.addHook('onSend', (request, reply, payload, done) => {
+    void reply.header('x-request-id', request.id);
     if (closing) void reply.header('connection', 'close');
+    done(null, payload);
   });
 
   app.setErrorHandler((error, request, reply) => {
