@@ -73,6 +73,24 @@ describe('natural batching of inbound messages', () => {
     }
   });
 
+  it('stores text PostgreSQL would refuse in JSON (U+0000, a lone surrogate) cleaned, without failing the batch', async () => {
+    const { batcher: acceptor, statements } = batcher();
+    const odd = inbound({
+      body: 'nul\u0000 and \ud800 alone',
+      profileName: 'A\u0000da',
+      metadata: { k: '\udc00' },
+    });
+    const [, stored] = await Promise.all([
+      acceptor.accept(inbound(), 'pending'),
+      acceptor.accept(odd, 'pending'),
+      acceptor.accept(inbound(), 'pending'),
+    ]);
+    expect(statements).toEqual([1, 2]);
+    const [row] = await storedRows([stored.messageId]);
+    expect(row?.content).toBe('nul and \ufffd alone');
+    expect(row?.metadata).toEqual({ k: '\ufffd' });
+  });
+
   it('keeps each message its own status', async () => {
     const { batcher: acceptor } = batcher();
     const statuses = ['pending', 'skipped', 'answered', 'pending'] as const;
