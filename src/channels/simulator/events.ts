@@ -96,7 +96,9 @@ function stream(
 ): void {
   reply.hijack();
   const response = reply.raw;
+  // A hijacked reply does not send the headers set on it (the security headers): carry them over.
   response.writeHead(200, {
+    ...(reply.getHeaders() as Record<string, string | string[]>),
     'content-type': 'text/event-stream; charset=utf-8',
     'cache-control': 'no-cache, no-transform',
     connection: 'keep-alive',

@@ -170,6 +170,9 @@ describe('simulator routes, through the real pipeline', () => {
     const stream = await events(phone);
     expect(stream.status).toBe(200);
     expect(stream.headers.get('content-type')).toContain('text/event-stream');
+    // The stream is written past Fastify (hijacked), and still carries the security headers.
+    expect(stream.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(stream.headers.get('content-security-policy')).toContain("default-src 'self'");
 
     await post('/simulator/api/messages', { from: phone, body: 'what is up?' });
     const reply = (await stream.next((e) => e.event === 'message')).data as MessageEvent;
