@@ -10,6 +10,10 @@
  * Measured on 2 cores (bench/analysis.md): per message, PostgreSQL's CPU falls from ~0.41 ms alone to ~0.16 ms
  * in batches of 8, and the client's from ~0.14 ms to ~0.03 ms. A batch is one transaction; if PostgreSQL refuses
  * it for what one message carried, each message is retried alone, so one bad message cannot fail the others.
+ * The price: a message shares the fate of its batch. When one sender's conversation row is locked (another batch,
+ * the idle sweep, an admin action; all short), the other messages of that batch wait with it, and a message
+ * arriving later in another lane may be stored before an earlier one of the same sender that waits on the lock.
+ * When every lane is stuck, a message waiting 5 s fails as 'database unavailable' (503, the channel retries).
  */
 import { eq } from 'drizzle-orm';
 import { AppError } from '../domain/errors.js';
@@ -38,6 +42,8 @@ export interface InboundBatchOptions {
   slowMs?: number;
   /** At most this many messages in one statement. */
   maxBatch?: number;
+  /** A message that waited this long for every stuck lane fails as 'database unavailable' (503: the channel retries). */
+  maxWaitMs?: number;
   /** Called with the number of messages of each statement sent (tests, diagnostics). */
   onStatement?: (messages: number) => void;
 }
@@ -51,6 +57,8 @@ export interface InboundBatchOptions {
 const MAX_LANES = 4;
 const SLOW_MS = 25;
 const MAX_BATCH = 100;
+/** As long as a lone statement waits for a pool connection (connect.ts) before it fails. */
+const MAX_WAIT_MS = 5000;
 
 /**
  * Store an inbound message (see the file comment). A redelivery of a stored provider id stores nothing and
@@ -81,6 +89,9 @@ export function createInboundBatcher(db: Db, options: InboundBatchOptions = {}):
     maxLanes: options.maxLanes ?? MAX_LANES,
     slowMs: options.slowMs ?? SLOW_MS,
     maxBatch: options.maxBatch ?? MAX_BATCH,
+    maxWaitMs: options.maxWaitMs ?? MAX_WAIT_MS,
+    timeoutError: () =>
+      new AppError('database_unavailable', 'the database took no inbound message for too long'),
     run: (rows) => storeBatch(db, rows, options.onStatement),
   });
   return { accept: (message, status) => batcher.submit(acceptRow(message, status)) };
@@ -161,7 +172,10 @@ async function storeAll(
     // Refused for what one message carried, or lost a deadlock to another batch: each alone, so only the
     // message at fault fails. No answer at all (connection, shutdown): every message of the batch fails alike.
     if (!isRefusal(error) && !RETRY_ALONE.has(sqlState(error) ?? '')) return rows.map(() => asError(error));
-    return Promise.all(rows.map((row) => storeOne(db, row, onStatement).catch(asError)));
+    // One at a time: in arrival order (a sender's burst keeps its order), without flooding the shared pool.
+    const outcomes: (AcceptedInbound | Error)[] = [];
+    for (const row of rows) outcomes.push(await storeOne(db, row, onStatement).catch(asError));
+    return outcomes;
   }
 }
 

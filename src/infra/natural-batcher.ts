@@ -5,7 +5,10 @@
  * commit, and the batch size follows the load by itself.
  *
  * One slow call (a lock wait, a stalled server) must not hold up everything behind it: when every running call
- * has taken `slowMs`, another lane opens, up to `maxLanes`.
+ * has taken `slowMs`, another lane opens, up to `maxLanes`. And when every lane is stuck (a server that accepts
+ * connections but no longer answers), an item that has waited `maxWaitMs` without starting fails with
+ * `timeoutError()`, as a call of its own would have failed on the client's own timeout; the queue stays bounded
+ * by the arrival rate × maxWaitMs.
  */
 
 export interface NaturalBatcherOptions<Item, Result> {
@@ -17,6 +20,9 @@ export interface NaturalBatcherOptions<Item, Result> {
   slowMs: number;
   /** Items per call at most. */
   maxBatch: number;
+  /** An item not started within this fails with timeoutError(). */
+  maxWaitMs: number;
+  timeoutError(): Error;
 }
 
 export interface NaturalBatcher<Item, Result> {
@@ -25,6 +31,8 @@ export interface NaturalBatcher<Item, Result> {
 
 interface Waiting<Item, Result> {
   item: Item;
+  /** performance.now() when submitted. */
+  since: number;
   resolve(result: Result): void;
   reject(error: unknown): void;
 }
@@ -36,6 +44,7 @@ export function naturalBatcher<Item, Result>(
   /** When each running call started (performance.now()). */
   const running = new Set<{ startedAt: number }>();
   let recheck: NodeJS.Timeout | undefined;
+  let expiry: NodeJS.Timeout | undefined;
 
   function mayStart(now: number): boolean {
     if (running.size === 0) return true;
@@ -64,6 +73,22 @@ export function naturalBatcher<Item, Result>(
       }, options.slowMs);
       recheck.unref();
     }
+    scheduleExpiry();
+  }
+
+  /** One timer for the oldest waiting item (the queue is in arrival order), not one per item. */
+  function scheduleExpiry(): void {
+    const oldest = waiting[0];
+    if (oldest === undefined || expiry !== undefined) return;
+    const dueIn = Math.max(0, oldest.since + options.maxWaitMs - performance.now());
+    expiry = setTimeout(() => {
+      expiry = undefined;
+      const now = performance.now();
+      while (waiting.length > 0 && now - (waiting[0] as Waiting<Item, Result>).since >= options.maxWaitMs)
+        (waiting.shift() as Waiting<Item, Result>).reject(options.timeoutError());
+      scheduleExpiry();
+    }, dueIn);
+    expiry.unref();
   }
 
   async function settle(batch: Waiting<Item, Result>[]): Promise<void> {
@@ -84,7 +109,7 @@ export function naturalBatcher<Item, Result>(
   return {
     submit(item) {
       return new Promise<Result>((resolve, reject) => {
-        waiting.push({ item, resolve, reject });
+        waiting.push({ item, since: performance.now(), resolve, reject });
         pump();
       });
     },

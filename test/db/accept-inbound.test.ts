@@ -157,7 +157,8 @@ describe('natural batching of inbound messages', () => {
 
   it('fails only the message PostgreSQL refuses: the others of its batch are stored', async () => {
     const { batcher: acceptor, statements } = batcher();
-    const good = [inbound(), inbound(), inbound()];
+    const from = sender();
+    const good = [1, 2, 3].map((n) => inbound({ from, body: `good ${n}` }));
     const bad = inbound({ channel: 'carrier-pigeon' as InboundMessage['channel'] });
     const results = await Promise.allSettled([
       acceptor.accept(inbound(), 'pending'),
@@ -186,6 +187,18 @@ describe('natural batching of inbound messages', () => {
         ),
       );
     expect(stored.map((row) => row.sid).sort()).toEqual(good.map((m) => m.providerMessageId).sort());
+    // Retried one at a time, so the sender's messages keep their order.
+    const inOrder = await db
+      .select({ content: messages.content })
+      .from(messages)
+      .where(
+        eq(
+          messages.conversationId,
+          (results[1] as PromiseFulfilledResult<{ conversationId: string }>).value.conversationId,
+        ),
+      )
+      .orderBy(messages.createdAt, messages.id);
+    expect(inOrder.map((row) => row.content)).toEqual(['good 1', 'good 2', 'good 3']);
   });
 
   it('opens another lane when the running statement is stuck, so one locked sender does not hold up the rest', async () => {
@@ -217,6 +230,28 @@ describe('natural batching of inbound messages', () => {
     await holder.end();
     expect((await stuck).conversationId).toBe(before.conversationId);
     expect(statements).toEqual([1, 1, 2]);
+  });
+
+  it('fails a message as "database unavailable" when it waited too long behind stuck statements', async () => {
+    const acceptor = createInboundBatcher(db, { maxLanes: 1, maxWaitMs: 100 });
+    const locked = inbound();
+    const before = await acceptor.accept(locked, 'pending');
+    const holder = new pg.Client({ connectionString: testDb.url });
+    await holder.connect();
+    await holder.query('begin');
+    await holder.query('select 1 from conversations where id = $1 for update', [before.conversationId]);
+    const stuck = acceptor.accept(inbound({ from: locked.from }), 'pending');
+    const behind = inbound();
+    await expect(acceptor.accept(behind, 'pending')).rejects.toMatchObject({ kind: 'database_unavailable' });
+    await holder.query('commit');
+    await holder.end();
+    expect((await stuck).conversationId).toBe(before.conversationId);
+    // Nothing of the failed message was stored: the channel's retry stores it.
+    const rows = await db
+      .select()
+      .from(messages)
+      .where(eq(messages.providerMessageId, behind.providerMessageId));
+    expect(rows).toEqual([]);
   });
 
   it('fails every message of a batch when the database does not answer, without retrying each', async () => {

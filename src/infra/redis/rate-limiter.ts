@@ -53,6 +53,8 @@ export interface RedisRateLimiterOptions {
   prefix: string;
   /** Called with the number of hits of each script call (tests). */
   onCall?: (hits: number) => void;
+  /** A hit not sent within this fails (the caller then lets the message through). */
+  maxWaitMs?: number;
 }
 
 export function createRedisRateLimiter(redis: Redis, options: RedisRateLimiterOptions): RateLimiter {
@@ -61,6 +63,9 @@ export function createRedisRateLimiter(redis: Redis, options: RedisRateLimiterOp
     maxLanes: 4,
     slowMs: 100,
     maxBatch: 200,
+    // As long as a lone command may wait (connect.ts): past it the caller lets the message through.
+    maxWaitMs: options.maxWaitMs ?? 2000,
+    timeoutError: () => new Error('Redis did not take the rate-limit hit for too long'),
     async run(hits) {
       options.onCall?.(hits.length);
       const reply = (await SLIDING_WINDOW(
