@@ -220,17 +220,20 @@ async function firstCopy(db: Db, providerMessageId: string): Promise<AcceptedInb
   return { conversationId: existing.conversationId, messageId: existing.id, duplicate: true };
 }
 
+/** A new message revives its conversation; a missing business address or profile name keeps the stored one. */
+const TOUCH_CONVERSATION = `on conflict (channel, user_address) do update set
+      last_activity_at = now(),
+      updated_at = now(),
+      is_active = true,
+      business_address = coalesce(excluded.business_address, conversations.business_address),
+      profile_name = coalesce(excluded.profile_name, conversations.profile_name)`;
+
 const ACCEPT_INBOUND = prepared<{ conversation_id: string; message_id: string | null }>(
   'accept_inbound',
   `with conversation as (
     insert into conversations (channel, user_address, business_address, profile_name)
     values ($1, $2, $3, $4)
-    on conflict (channel, user_address) do update set
-      last_activity_at = now(),
-      updated_at = now(),
-      is_active = true,
-      business_address = coalesce(excluded.business_address, conversations.business_address),
-      profile_name = coalesce(excluded.profile_name, conversations.profile_name)
+    ${TOUCH_CONVERSATION}
     returning id
   ), inserted as (
     insert into messages (conversation_id, role, content, metadata, provider_message_id, processing_status)
@@ -286,12 +289,7 @@ const ACCEPT_INBOUND_BATCH = prepared<{
     insert into conversations (channel, user_address, business_address, profile_name)
     select channel, user_address, business_address, profile_name from sender
     order by channel, user_address
-    on conflict (channel, user_address) do update set
-      last_activity_at = now(),
-      updated_at = now(),
-      is_active = true,
-      business_address = coalesce(excluded.business_address, conversations.business_address),
-      profile_name = coalesce(excluded.profile_name, conversations.profile_name)
+    ${TOUCH_CONVERSATION}
     returning id, channel, user_address
   ), inserted as (
     insert into messages (conversation_id, role, content, metadata, provider_message_id, processing_status)

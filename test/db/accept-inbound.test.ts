@@ -27,6 +27,20 @@ function batcher(): { batcher: InboundBatcher; statements: number[] } {
   };
 }
 
+/** Another session holding a conversation's row lock until release(). */
+async function lockConversation(conversationId: string): Promise<{ release(): Promise<void> }> {
+  const holder = new pg.Client({ connectionString: testDb.url });
+  await holder.connect();
+  await holder.query('begin');
+  await holder.query('select 1 from conversations where id = $1 for update', [conversationId]);
+  return {
+    async release() {
+      await holder.query('commit');
+      await holder.end();
+    },
+  };
+}
+
 async function storedRows(ids: string[]) {
   return db.select().from(messages).where(inArray(messages.id, ids));
 }
@@ -211,10 +225,7 @@ describe('natural batching of inbound messages', () => {
     const locked = inbound();
     const before = await acceptor.accept(locked, 'pending');
     // Another session holds the conversation's row lock (an admin edit, a long transaction).
-    const holder = new pg.Client({ connectionString: testDb.url });
-    await holder.connect();
-    await holder.query('begin');
-    await holder.query('select 1 from conversations where id = $1 for update', [before.conversationId]);
+    const holder = await lockConversation(before.conversationId);
     const stuck = acceptor.accept(inbound({ from: locked.from }), 'pending');
     const others = await Promise.all([
       acceptor.accept(inbound(), 'pending'),
@@ -226,8 +237,7 @@ describe('natural batching of inbound messages', () => {
     // Still waiting for the lock, while the others were stored beside it.
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(stuckDone).toBe(false);
-    await holder.query('commit');
-    await holder.end();
+    await holder.release();
     expect((await stuck).conversationId).toBe(before.conversationId);
     expect(statements).toEqual([1, 1, 2]);
   });
@@ -236,15 +246,11 @@ describe('natural batching of inbound messages', () => {
     const acceptor = createInboundBatcher(db, { maxLanes: 1, maxWaitMs: 100 });
     const locked = inbound();
     const before = await acceptor.accept(locked, 'pending');
-    const holder = new pg.Client({ connectionString: testDb.url });
-    await holder.connect();
-    await holder.query('begin');
-    await holder.query('select 1 from conversations where id = $1 for update', [before.conversationId]);
+    const holder = await lockConversation(before.conversationId);
     const stuck = acceptor.accept(inbound({ from: locked.from }), 'pending');
     const behind = inbound();
     await expect(acceptor.accept(behind, 'pending')).rejects.toMatchObject({ kind: 'database_unavailable' });
-    await holder.query('commit');
-    await holder.end();
+    await holder.release();
     expect((await stuck).conversationId).toBe(before.conversationId);
     // Nothing of the failed message was stored: the channel's retry stores it.
     const rows = await db
