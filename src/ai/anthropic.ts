@@ -6,6 +6,7 @@
 import Anthropic from '@anthropic-ai/sdk';
 import type { MessageParam } from '@anthropic-ai/sdk/resources/messages';
 import { AppError } from '../domain/errors.js';
+import { leanFetch } from '../infra/lean-fetch.js';
 import type { ChatMessage, ChatModel, ChatRequest, ChatResult } from '../ports.js';
 import { withDeadline } from './deadline.js';
 import type { AiErrorContext } from './errors.js';
@@ -32,6 +33,8 @@ export function createAnthropicModel(options: AnthropicOptions): ChatModel {
     // Our queue retries with backoff; SDK retries inside that would multiply the time a job can take.
     maxRetries: 0,
     timeout: options.timeoutMs,
+    // Half the CPU of the platform's fetch per call (src/infra/http-client.ts).
+    fetch: leanFetch,
     webhookKey: null,
   });
   const context: AiErrorContext = {

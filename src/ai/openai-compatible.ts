@@ -5,6 +5,7 @@
 import OpenAI from 'openai';
 import type { ChatCompletionCreateParamsNonStreaming, ChatCompletionMessageParam } from 'openai/resources';
 import { AppError } from '../domain/errors.js';
+import { leanFetch } from '../infra/lean-fetch.js';
 import type { ChatMessage, ChatModel, ChatRequest, ChatResult } from '../ports.js';
 import { withDeadline } from './deadline.js';
 import type { AiErrorContext } from './errors.js';
@@ -89,6 +90,8 @@ function createClient(options: OpenAiCompatibleOptions): OpenAI {
     // Our queue retries with backoff; SDK retries inside that would multiply the time a job can take.
     maxRetries: 0,
     timeout: options.timeoutMs,
+    // Half the CPU of the platform's fetch per call (src/infra/http-client.ts).
+    fetch: leanFetch,
     // Explicit nulls so the SDK does not pick up OPENAI_* variables behind the config's back.
     adminAPIKey: null,
     organization: null,

@@ -4,6 +4,7 @@
  * network error is not kept as `cause` because axios errors carry the request config, Authorization included.
  */
 import { AppError, isAppError } from '../../domain/errors.js';
+import { HttpTransportError } from '../../infra/http-client.js';
 
 interface TwilioHttpError {
   status: number;
@@ -75,6 +76,12 @@ export function mapTwilioError(error: unknown, action: string): AppError {
     }
     // 5xx, or something between us and Twilio answering oddly (a 3xx from a proxy).
     return new AppError('channel_unavailable', detail, options);
+  }
+  // Our transport (client.ts) knows whether a connection was ever made; a reused keep-alive socket was.
+  if (error instanceof HttpTransportError) {
+    return new AppError('channel_unavailable', `Twilio ${action} failed: network error ${error.code}`, {
+      notSent: error.neverConnected,
+    });
   }
   const network = networkCode(error);
   if (network !== undefined) {

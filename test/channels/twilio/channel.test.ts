@@ -197,6 +197,24 @@ describe('Twilio channel send', () => {
     expect(everything(error)).not.toContain(basic);
   });
 
+  it('maps a connection dropped after the request went out to channel_unavailable that may have been sent', async () => {
+    const dropping = http.createServer((request) => {
+      request.resume();
+      request.on('end', () => request.socket.destroy());
+    });
+    await new Promise<void>((resolve) => dropping.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (dropping.address() as AddressInfo).port;
+      const flaky = createTwilioChannel({ ...settings, apiBaseUrl: `http://127.0.0.1:${port}` });
+      const error = await sendError({ to: randomUserAddress(), body: 'x' }, flaky);
+      // Twilio may have taken it: the retry must ask (findSent) before sending again.
+      expect(error).toMatchObject({ kind: 'channel_unavailable', retryable: true, notSent: false });
+      expect(everything(error)).not.toContain(settings.authToken);
+    } finally {
+      await new Promise((resolve) => dropping.close(resolve));
+    }
+  });
+
   it('refuses to build a client for an account SID that is not AC…', () => {
     let thrown: unknown;
     try {

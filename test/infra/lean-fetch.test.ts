@@ -1,0 +1,113 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { leanFetch } from '../../src/infra/lean-fetch.js';
+
+interface Seen {
+  method: string;
+  url: string;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+let server: http.Server;
+let origin: string;
+const seen: Seen[] = [];
+
+beforeAll(async () => {
+  server = http.createServer((request, response) => {
+    let body = '';
+    request.setEncoding('utf8');
+    request.on('data', (chunk: string) => (body += chunk));
+    request.on('end', () => {
+      seen.push({ method: request.method ?? '', url: request.url ?? '', headers: request.headers, body });
+      const path = request.url ?? '';
+      if (path === '/empty') {
+        response.writeHead(204, { 'x-request-id': 'r1' });
+        response.end();
+      } else if (path === '/moved') {
+        response.writeHead(307, { location: '/json' });
+        response.end();
+      } else if (path === '/slow') {
+        setTimeout(() => response.end('{}'), 1000);
+      } else {
+        response.writeHead(200, { 'content-type': 'application/json', 'x-request-id': 'r2' });
+        response.end(JSON.stringify({ echo: body, type: request.headers['content-type'] ?? null }));
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(async () => {
+  server.closeAllConnections();
+  await new Promise((resolve) => server.close(resolve));
+});
+
+describe('leanFetch', () => {
+  it('answers like fetch: status, headers, json, for a JSON POST with Headers', async () => {
+    const response = await leanFetch(`${origin}/json`, {
+      method: 'post',
+      headers: new Headers({ 'Content-Type': 'application/json', Authorization: 'Bearer k' }),
+      body: JSON.stringify({ a: 1 }),
+    });
+    expect(response.ok).toBe(true);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('x-request-id')).toBe('r2');
+    expect(await response.json()).toEqual({ echo: '{"a":1}', type: 'application/json' });
+    const last = seen.at(-1);
+    expect(last?.method).toBe('POST');
+    expect(last?.headers.authorization).toBe('Bearer k');
+  });
+
+  it('accepts headers as a record or as pairs, and a URL object', async () => {
+    await leanFetch(new URL(`${origin}/json?x=1`), { headers: [['X-Pair', 'p']] });
+    expect(seen.at(-1)).toMatchObject({ method: 'GET', url: '/json?x=1', headers: { 'x-pair': 'p' } });
+    await leanFetch(`${origin}/json`, { headers: { 'X-Record': 'r' } });
+    expect(seen.at(-1)?.headers['x-record']).toBe('r');
+  });
+
+  it('gives a 204 a null body', async () => {
+    const response = await leanFetch(`${origin}/empty`, { method: 'DELETE' });
+    expect(response.status).toBe(204);
+    expect(response.body).toBeNull();
+    expect(response.headers.get('x-request-id')).toBe('r1');
+  });
+
+  it('follows a redirect through the platform fetch', async () => {
+    const response = await leanFetch(`${origin}/moved`, { method: 'POST', body: 'b' });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ echo: 'b', type: 'text/plain;charset=UTF-8' });
+  });
+
+  it('hands a body it does not handle (a form) to the platform fetch', async () => {
+    const response = await leanFetch(`${origin}/json`, {
+      method: 'POST',
+      body: new URLSearchParams({ k: 'v' }),
+    });
+    expect(await response.json()).toEqual({
+      echo: 'k=v',
+      type: 'application/x-www-form-urlencoded;charset=UTF-8',
+    });
+  });
+
+  it('fails as fetch does: TypeError "fetch failed" caused by the system error', async () => {
+    const closed = http.createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((resolve) => closed.close(resolve));
+    const error: unknown = await leanFetch(`http://127.0.0.1:${port}/`).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TypeError);
+    expect(error).toMatchObject({ message: 'fetch failed', cause: { code: 'ECONNREFUSED' } });
+  });
+
+  it('rejects with an AbortError when its signal aborts without a reason', async () => {
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 50);
+    const error: unknown = await leanFetch(`${origin}/slow`, { signal: controller.signal }).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(DOMException);
+    expect(error).toMatchObject({ name: 'AbortError' });
+  });
+});
