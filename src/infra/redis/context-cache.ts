@@ -1,12 +1,21 @@
 /**
  * A conversation's recent turns as one sorted set (score = turn time, member = the turn as JSON). A turn id
  * always carries the same content, so re-appending a turn writes the same member and changes nothing. Each append
- * is one MULTI: add, trim to the newest maxTurns, refresh the idle TTL.
+ * is one script call: add, trim to the newest maxTurns, refresh the idle TTL (atomic like a MULTI, at a fraction of
+ * the client CPU: one command instead of five, once per answered message).
  */
 import type { Redis } from 'ioredis';
 import type { Turn } from '../../domain/types.js';
 import type { ContextCache } from '../../ports.js';
 import { redisKey } from './connect.js';
+import { defineScript } from './script.js';
+
+// ARGV: maxTurns, ttlSeconds, then score/member pairs. Ranks 0 … -(maxTurns+1) are all but the newest maxTurns.
+const APPEND = defineScript(`
+if #ARGV > 2 then redis.call('ZADD', KEYS[1], unpack(ARGV, 3)) end
+redis.call('ZREMRANGEBYRANK', KEYS[1], 0, -(tonumber(ARGV[1]) + 1))
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+return 1`);
 
 export function createRedisContextCache(
   redis: Redis,
@@ -19,15 +28,8 @@ export function createRedisContextCache(
       return members.length === 0 ? null : members.map((member) => JSON.parse(member) as Turn);
     },
     async append(conversationId, turns) {
-      const k = key(conversationId);
-      const multi = redis.multi();
-      if (turns.length > 0) multi.zadd(k, ...turns.flatMap((turn) => [turn.at, encode(turn)]));
-      // Ranks 0 … -(maxTurns+1) are everything but the newest maxTurns.
-      multi.zremrangebyrank(k, 0, -(options.maxTurns + 1));
-      multi.expire(k, options.ttlSeconds);
-      const results = await multi.exec();
-      const failed = results?.find(([error]) => error !== null);
-      if (failed?.[0]) throw failed[0];
+      const pairs = turns.flatMap((turn) => [turn.at, encode(turn)]);
+      await APPEND(redis, [key(conversationId)], [options.maxTurns, options.ttlSeconds, ...pairs]);
     },
     async clear(conversationId) {
       await redis.del(key(conversationId));
