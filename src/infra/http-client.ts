@@ -159,10 +159,11 @@ export function httpRequest(request: HttpRequest): Promise<HttpResponse> {
       },
     );
     req.on('socket', (socket) => {
-      // A reused keep-alive socket is connected already; a new one says so when it is.
+      // A reused keep-alive socket is connected already; a new one says so when it is. Over TLS the request can
+      // only leave once the handshake is done, so a refused certificate still means "never received".
       if (!(socket as { connecting?: boolean }).connecting) connected = true;
       else
-        socket.once('connect', () => {
+        socket.once('encrypted' in socket ? 'secureConnect' : 'connect', () => {
           connected = true;
         });
     });
