@@ -61,9 +61,16 @@ export const DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024;
  */
 const IDLE_SOCKET_MS = 4000;
 
+/**
+ * Idle sockets kept per host. Node's default (256) is below a worker's concurrency (up to 500 LLM calls at
+ * once), so each wave of answers closed the surplus and the next wave connected again.
+ */
+const MAX_FREE_SOCKETS = 1024;
+
+const agentOptions = { keepAlive: true, timeout: IDLE_SOCKET_MS, maxFreeSockets: MAX_FREE_SOCKETS };
 const sharedAgents = {
-  'http:': new http.Agent({ keepAlive: true, timeout: IDLE_SOCKET_MS }),
-  'https:': new https.Agent({ keepAlive: true, timeout: IDLE_SOCKET_MS }),
+  'http:': new http.Agent(agentOptions),
+  'https:': new https.Agent(agentOptions),
 };
 
 export function sharedAgentFor(protocol: string): http.Agent {

@@ -11,6 +11,9 @@ import { AppError } from '../../domain/errors.js';
 import { httpRequest } from '../../infra/http-client.js';
 
 export type TwilioClient = twilio.Twilio;
+
+/** Connections to Twilio per process: the SDK's default (docs/scaling.md: what it means for throughput). */
+export const TWILIO_MAX_SOCKETS = 20;
 type Sent<TData> = ReturnType<typeof twilio.RequestClient.prototype.request<TData>>;
 
 /**
@@ -29,12 +32,25 @@ class ChannelHttpClient extends twilio.RequestClient {
   readonly #httpAgent: http.Agent;
 
   constructor(baseUrl: string | undefined, timeoutMs: number) {
-    super({ timeout: timeoutMs, keepAlive: true });
+    // At most TWILIO_MAX_SOCKETS sends in flight per process (the SDK's default, which stays under Twilio's
+    // per-account concurrency limit), and all of them kept open between bursts: the SDK keeps only 5, so every
+    // burst paid new TLS handshakes.
+    super({
+      timeout: timeoutMs,
+      keepAlive: true,
+      maxSockets: TWILIO_MAX_SOCKETS,
+      maxFreeSockets: TWILIO_MAX_SOCKETS,
+    });
     this.#baseUrl = baseUrl === undefined ? undefined : new URL(baseUrl);
     this.#timeoutMs = timeoutMs;
     // The SDK pools https connections only (its agent honours TWILIO_CA_BUNDLE and HTTP_PROXY, so it is kept);
-    // a plain-http base URL (a local gateway, the fakes) gets a keep-alive pool of its own.
-    this.#httpAgent = new http.Agent({ keepAlive: true, timeout: timeoutMs });
+    // a plain-http base URL (a local gateway, the fakes) gets a pool of its own with the same limits.
+    this.#httpAgent = new http.Agent({
+      keepAlive: true,
+      timeout: timeoutMs,
+      maxSockets: TWILIO_MAX_SOCKETS,
+      maxFreeSockets: TWILIO_MAX_SOCKETS,
+    });
   }
 
   override async request<TData>(options: RequestClient.RequestOptions<TData>): Sent<TData> {

@@ -7,6 +7,7 @@ import {
   fetchTwilioAccount,
   TWILIO_MAX_BODY_LENGTH,
 } from '../../../src/channels/twilio/channel.js';
+import { TWILIO_MAX_SOCKETS } from '../../../src/channels/twilio/client.js';
 import { parseTwilioStatus } from '../../../src/channels/twilio/inbound.js';
 import { verifyTwilioSignature } from '../../../src/channels/twilio/signature.js';
 import type { TwilioSettings } from '../../../src/config/load.js';
@@ -212,6 +213,38 @@ describe('Twilio channel send', () => {
       expect(everything(error)).not.toContain(settings.authToken);
     } finally {
       await new Promise((resolve) => dropping.close(resolve));
+    }
+  });
+
+  it('keeps at most TWILIO_MAX_SOCKETS sends in flight, on connections it keeps open between bursts', async () => {
+    let inFlight = 0;
+    let peak = 0;
+    const sockets = new Set<unknown>();
+    const slow = http.createServer((request, response) => {
+      sockets.add(request.socket);
+      inFlight += 1;
+      peak = Math.max(peak, inFlight);
+      request.resume();
+      setTimeout(() => {
+        inFlight -= 1;
+        response.writeHead(201, { 'content-type': 'application/json' });
+        response.end(JSON.stringify({ sid: `SM${'0'.repeat(32)}`, status: 'queued' }));
+      }, 30);
+    });
+    await new Promise<void>((resolve) => slow.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (slow.address() as AddressInfo).port;
+      const busy = createTwilioChannel({ ...settings, apiBaseUrl: `http://127.0.0.1:${port}` });
+      const burst = () =>
+        Promise.all(Array.from({ length: 50 }, () => busy.send({ to: randomUserAddress(), body: 'b' })));
+      await burst();
+      expect(peak).toBe(TWILIO_MAX_SOCKETS);
+      await burst();
+      // The second burst reused the first one's connections instead of opening new ones.
+      expect(sockets.size).toBe(TWILIO_MAX_SOCKETS);
+    } finally {
+      slow.closeAllConnections();
+      await new Promise((resolve) => slow.close(resolve));
     }
   });
 
