@@ -8,6 +8,7 @@ import {
 } from 'fastify';
 import { HTTP_STATUS, isAppError } from '../domain/errors.js';
 import type { Logger } from '../log.js';
+import { lazyRequestLogger } from './lazy-request-logger.js';
 
 export interface ServerOptions {
   log: Logger;
@@ -37,6 +38,8 @@ export function createServer(options: ServerOptions): FastifyInstance {
     trustProxy: options.trustProxy,
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
+    // The per-request child logger is made only when a line is written through it.
+    childLoggerFactory: lazyRequestLogger,
     requestTimeout: options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
     // Longer than the request timeout, so a slow request gets its 408 before the idle socket is cut silently.
     connectionTimeout: (options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS) + 5000,
