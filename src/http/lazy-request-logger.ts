@@ -71,12 +71,13 @@ function wouldWrite(logger: object, level: Level): boolean {
   return typeof aware.isLevelEnabled === 'function' ? aware.isLevelEnabled(level) : true;
 }
 
-/** Fastify's childLoggerFactory: a lazy child, unless the route asks for its own level (then a real one). */
+/** Fastify's childLoggerFactory: a lazy child, unless the route asks for its own level or serializers (then a real one). */
 export function lazyRequestLogger(
   parent: FastifyBaseLogger,
   bindings: Bindings,
   options: ChildLoggerOptions,
 ): FastifyBaseLogger {
-  if (options.level !== undefined) return parent.child(bindings, options);
+  if (options.level !== undefined || options.serializers !== undefined)
+    return parent.child(bindings, options);
   return new LazyRequestLogger(parent, bindings);
 }

@@ -185,7 +185,7 @@ export function httpRequest(request: HttpRequest): Promise<HttpResponse> {
               connected
                 ? new HttpTransportError(`no whole answer within ${request.timeoutMs} ms`, 'ETIMEDOUT', false)
                 : new HttpTransportError(
-                    `could not connect within ${request.timeoutMs} ms`,
+                    `no connection within ${request.timeoutMs} ms (connecting, or waiting for a free one)`,
                     'ERR_SOCKET_CONNECTION_TIMEOUT',
                     true,
                   ),
@@ -204,7 +204,7 @@ function transportError(error: unknown, connected: boolean): HttpTransportError 
   return new HttpTransportError(message, code, !connected || CONNECT_CODES.has(code), { cause: error });
 }
 
-/** As the platform's fetch rejects: with the signal's reason. */
+/** The signal's reason when it is an error (as the platform's fetch rejects); else an AbortError saying it. */
 function abortReason(signal: AbortSignal): Error {
   const reason: unknown = signal.reason;
   if (reason instanceof Error) return reason;
@@ -216,24 +216,39 @@ const inflate = promisify(zlib.inflate);
 const inflateRaw = promisify(zlib.inflateRaw);
 const brotli = promisify(zlib.brotliDecompress);
 
-/** We ask for no compression; a server that compresses anyway is still understood. */
+/**
+ * We ask for no compression; a server that compresses anyway is still understood. An empty body (a 204, an error
+ * without a body) is empty whatever the header says, and an encoding we do not know is passed through, as the
+ * platform's fetch does.
+ */
 async function decode(body: Buffer, encoding: string | undefined, maxBytes: number): Promise<Buffer> {
+  if (body.length === 0) return body;
   // Bounded like the body itself, so a small compressed answer cannot unpack into gigabytes.
   const options = { maxOutputLength: maxBytes };
+  const unpack = (run: Promise<Buffer>): Promise<Buffer> =>
+    run.catch((error: unknown) => {
+      if ((error as { code?: unknown }).code !== 'ERR_BUFFER_TOO_LARGE') throw error;
+      throw new HttpTransportError(
+        `the answer unpacks to more than ${maxBytes} bytes`,
+        'ERR_RESPONSE_TOO_LARGE',
+        false,
+      );
+    });
   switch (encoding?.trim().toLowerCase()) {
-    case undefined:
-    case '':
-    case 'identity':
-      return body;
     case 'gzip':
     case 'x-gzip':
-      return gunzip(body, options);
+      return unpack(gunzip(body, options));
     case 'deflate':
-      // Servers disagree on whether "deflate" has the zlib wrapper.
-      return inflate(body, options).catch(() => inflateRaw(body, options));
+      // Servers disagree on whether "deflate" has the zlib wrapper; its two-byte header says.
+      return unpack(hasZlibHeader(body) ? inflate(body, options) : inflateRaw(body, options));
     case 'br':
-      return brotli(body, options);
+      return unpack(brotli(body, options));
     default:
-      throw new Error(`unsupported content-encoding ${encoding}`);
+      return body;
   }
+}
+
+function hasZlibHeader(body: Buffer): boolean {
+  const [first = 0, second = 0] = body;
+  return (first & 0x0f) === 8 && ((first << 8) | second) % 31 === 0;
 }

@@ -1,8 +1,8 @@
 /**
  * A `fetch` for the LLM SDKs (their documented `fetch` option) over http-client.ts: same promise, same Response,
  * same errors as the platform's fetch for what those SDKs send (a JSON body, a method, headers, a signal), at
- * about half its CPU per call. Anything else (a stream or form body, a Request object, another scheme, a
- * redirect to follow) goes to the platform's fetch unchanged, so nothing is lost by using it.
+ * about half its CPU per call. Anything else (a stream or form body, a Request object, another scheme) goes to the
+ * platform's fetch unchanged, and so does a redirect, from its new location.
  */
 import { HttpTransportError, httpRequest } from './http-client.js';
 
@@ -32,18 +32,40 @@ export async function leanFetch(input: string | URL | Request, init: RequestInit
     if (!(error instanceof HttpTransportError)) throw error;
     throw new TypeError('fetch failed', { cause: error });
   }
-  if (REDIRECT_STATUSES.has(answer.status) && answer.headers.location && init.redirect !== 'manual') {
-    return globalThis.fetch(input, init);
+  const location = answer.headers.location;
+  if (REDIRECT_STATUSES.has(answer.status) && location && init.redirect !== 'manual') {
+    return followRedirect(url, location, answer.status, init);
   }
   const headers = new Headers();
   for (let i = 0; i + 1 < answer.rawHeaders.length; i += 2) {
     headers.append(answer.rawHeaders[i] ?? '', answer.rawHeaders[i + 1] ?? '');
   }
-  return new Response(NULL_BODY_STATUSES.has(answer.status) ? null : answer.body, {
-    status: answer.status,
-    statusText: answer.statusText,
-    headers,
-  });
+  const content = NULL_BODY_STATUSES.has(answer.status) ? null : answer.body;
+  try {
+    return new Response(content, { status: answer.status, statusText: answer.statusText, headers });
+  } catch {
+    // The Response constructor is stricter than the wire: a reason phrase with control characters is dropped,
+    // and a status outside 200–599 is a failure to talk HTTP, as for any broken answer.
+    try {
+      return new Response(content, { status: answer.status, headers });
+    } catch (error) {
+      throw new TypeError('fetch failed', { cause: error });
+    }
+  }
+}
+
+/**
+ * The first hop by fetch's rules, from the new location (never the original URL again: the request may have been
+ * taken there); the platform's fetch follows any further hops. 303, and 301/302 after a POST, become a GET.
+ */
+function followRedirect(from: URL, location: string, status: number, init: RequestInit): Promise<Response> {
+  const method = (init.method ?? 'GET').toUpperCase();
+  const toGet = status === 303 ? method !== 'HEAD' : (status === 301 || status === 302) && method === 'POST';
+  if (!toGet) return globalThis.fetch(new URL(location, from), init);
+  const headers = new Headers(init.headers);
+  for (const name of ['content-type', 'content-length', 'content-encoding', 'content-language'])
+    headers.delete(name);
+  return globalThis.fetch(new URL(location, from), { ...init, method: 'GET', body: null, headers });
 }
 
 function headerRecord(headers: RequestInit['headers']): Record<string, string> {

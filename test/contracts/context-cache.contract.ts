@@ -43,6 +43,14 @@ export function contextCacheContract(name: string, makeCache: MakeContextCache):
       expect(await cache.get('c-1')).toEqual([turn(3), turn(4), turn(5)]);
     });
 
+    it('takes thousands of turns in one append (a long backlog), keeping the newest maxTurns in order', async () => {
+      const { cache } = await make({ maxTurns: 4, ttlSeconds: 60 });
+      const many = Array.from({ length: 5000 }, (_, i) => turn(i + 1));
+      // Out of order, with two turns sharing the newest millisecond.
+      await cache.append('c-1', [...many.reverse(), turn(6000, 1_700_000_000_000 + 5000 * 1000)]);
+      expect((await cache.get('c-1'))?.map((t) => t.id)).toEqual(['t-4998', 't-4999', 't-5000', 't-6000']);
+    });
+
     it('re-appending turns it already has changes nothing', async () => {
       const { cache } = await make({ maxTurns: 5, ttlSeconds: 60 });
       await cache.append('c-1', [turn(1), turn(2)]);

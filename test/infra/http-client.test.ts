@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { gzipSync } from 'node:zlib';
+import { deflateRawSync, deflateSync, gzipSync } from 'node:zlib';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { HttpTransportError, httpRequest } from '../../src/infra/http-client.js';
 
@@ -178,6 +178,33 @@ describe('httpRequest', () => {
     const error = await failure(
       httpRequest({ url: new URL(origin), method: 'GET', maxBodyBytes: 64 * 1024 }),
     );
-    expect(error).toBeInstanceOf(HttpTransportError);
+    expect(error).toMatchObject({ name: 'HttpTransportError', code: 'ERR_RESPONSE_TOO_LARGE' });
+  });
+
+  it('unpacks deflate with and without the zlib wrapper, and passes an unknown encoding through', async () => {
+    const text = Buffer.from('{"deflated":true}');
+    for (const [encoding, body] of [
+      ['deflate', deflateSync(text)],
+      ['deflate', deflateRawSync(text)],
+      ['zstd-or-whatever', text],
+    ] as const) {
+      handler = (_request, response) => {
+        response.writeHead(200, { 'content-encoding': encoding });
+        response.end(body);
+      };
+      const answer = await httpRequest({ url: new URL(origin), method: 'GET' });
+      expect(answer.body.toString()).toBe('{"deflated":true}');
+    }
+  });
+
+  it('answers an empty body as empty, whatever Content-Encoding says (a 429 must stay a 429)', async () => {
+    handler = (_request, response) => {
+      response.writeHead(429, { 'content-encoding': 'gzip', 'content-length': '0', 'retry-after': '3' });
+      response.end();
+    };
+    const answer = await httpRequest({ url: new URL(origin), method: 'POST', body: '{}' });
+    expect(answer.status).toBe(429);
+    expect(answer.headers['retry-after']).toBe('3');
+    expect(answer.body).toHaveLength(0);
   });
 });

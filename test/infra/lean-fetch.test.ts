@@ -1,5 +1,5 @@
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { leanFetch } from '../../src/infra/lean-fetch.js';
 
@@ -27,6 +27,9 @@ beforeAll(async () => {
         response.end();
       } else if (path === '/moved') {
         response.writeHead(307, { location: '/json' });
+        response.end();
+      } else if (path === '/see-other') {
+        response.writeHead(303, { location: '/json?after=303' });
         response.end();
       } else if (path === '/slow') {
         setTimeout(() => response.end('{}'), 1000);
@@ -74,10 +77,50 @@ describe('leanFetch', () => {
     expect(response.headers.get('x-request-id')).toBe('r1');
   });
 
-  it('follows a redirect through the platform fetch', async () => {
-    const response = await leanFetch(`${origin}/moved`, { method: 'POST', body: 'b' });
+  it('follows a 307 from the new location only: the POST reaches each URL once', async () => {
+    seen.length = 0;
+    const response = await leanFetch(`${origin}/moved`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"b":1}',
+    });
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ echo: 'b', type: 'text/plain;charset=UTF-8' });
+    expect(await response.json()).toEqual({ echo: '{"b":1}', type: 'application/json' });
+    expect(seen.map((s) => [s.method, s.url])).toEqual([
+      ['POST', '/moved'],
+      ['POST', '/json'],
+    ]);
+  });
+
+  it('turns a POST answered with 303 into a GET without the body, as fetch does', async () => {
+    seen.length = 0;
+    const response = await leanFetch(`${origin}/see-other`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"b":1}',
+    });
+    expect(await response.json()).toEqual({ echo: '', type: null });
+    expect(seen.map((s) => [s.method, s.url])).toEqual([
+      ['POST', '/see-other'],
+      ['GET', '/json?after=303'],
+    ]);
+  });
+
+  it('fails as fetch fails when the answer is not HTTP a Response can hold (status 600)', async () => {
+    const raw = net.createServer((socket) => {
+      socket.once('data', () => {
+        socket.end('HTTP/1.1 600 Odd\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok');
+      });
+    });
+    await new Promise<void>((resolve) => raw.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (raw.address() as AddressInfo).port;
+      const error: unknown = await leanFetch(`http://127.0.0.1:${port}/`).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(TypeError);
+      expect(error).toMatchObject({ message: 'fetch failed' });
+    } finally {
+      await new Promise((resolve) => raw.close(resolve));
+    }
   });
 
   it('hands a body it does not handle (a form) to the platform fetch', async () => {

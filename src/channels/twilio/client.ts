@@ -67,7 +67,8 @@ class ChannelHttpClient extends twilio.RequestClient {
       method: options.method.toUpperCase(),
       headers,
       body: encodeBody(options.data, headers['Content-Type']),
-      timeoutMs: options.timeout ?? this.#timeoutMs,
+      // `||` as the SDK's own client: a timeout of 0 means the default, not an instant failure.
+      timeoutMs: options.timeout || this.#timeoutMs,
       agent: url.protocol === 'http:' ? this.#httpAgent : (this.axios.defaults.httpsAgent as http.Agent),
     });
     const body = response.body.toString('utf8');

@@ -28,7 +28,14 @@ export function createRedisContextCache(
       return members.length === 0 ? null : members.map((member) => JSON.parse(member) as Turn);
     },
     async append(conversationId, turns) {
-      const pairs = turns.flatMap((turn) => [turn.at, encode(turn)]);
+      // Only the newest maxTurns can survive the trim; sending no more also keeps the script's argument list
+      // far below Lua's unpack limit (~8,000 values) after a long backlog.
+      // Sorted as the set sorts: by score, then by member.
+      const members = turns
+        .map((turn) => ({ at: turn.at, member: encode(turn) }))
+        .sort((a, b) => a.at - b.at || (a.member < b.member ? -1 : a.member > b.member ? 1 : 0))
+        .slice(-options.maxTurns);
+      const pairs = members.flatMap(({ at, member }) => [at, member]);
       await APPEND(redis, [key(conversationId)], [options.maxTurns, options.ttlSeconds, ...pairs]);
     },
     async clear(conversationId) {
