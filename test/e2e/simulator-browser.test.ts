@@ -124,6 +124,36 @@ describe('simulator page in Chromium', () => {
     expect(await page.locator('.conversation').count()).toBe(3);
     expect(problems).toEqual([]);
   });
+
+  it(
+    'a reply that arrives before the send returns does not leave "typing…" up',
+    { timeout: 30_000 },
+    async () => {
+      await page.goto(`${app.url}/simulator/`);
+      await startChat('+1 415 555 0177', 'Quick Reply');
+      // Hold the send's answer until the reply has come through the event stream: the order a fast pipeline gives.
+      await page.route('**/simulator/api/messages', async (route) => {
+        const response = await route.fetch();
+        await botBubble('You wrote: "Answer me before you return"').waitFor();
+        await route.fulfill({ response });
+      });
+      try {
+        await page.getByLabel('Message', { exact: true }).fill('Answer me before you return');
+        await page.getByLabel('Message', { exact: true }).press('Enter');
+        await botBubble('You wrote: "Answer me before you return"').waitFor();
+        await expect
+          .poll(() => page.locator('.message--out .message__state').last().getAttribute('data-status'), {
+            timeout: 10_000,
+          })
+          .not.toBe('sending');
+        await expect
+          .poll(() => page.locator('#chat-status').textContent(), { timeout: 5_000 })
+          .toBe('online');
+      } finally {
+        await page.unroute('**/simulator/api/messages');
+      }
+    },
+  );
 });
 
 describe('simulator page in Chromium, with a model that writes long answers', () => {

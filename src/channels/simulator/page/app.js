@@ -34,6 +34,8 @@ let items = [];
 const nodes = new Map();
 const readRequested = new Set();
 const waitingForReply = new Set();
+/** Replies received per address, so a send can tell whether its answer came before its own POST returned. */
+const repliesSeen = new Map();
 let connected = false;
 let localCount = 0;
 
@@ -208,11 +210,15 @@ async function send(text) {
   };
   append(item);
   upsert(address, { lastMessage: text, lastActivityAt: new Date().toISOString() });
+  const repliesBefore = repliesSeen.get(address) ?? 0;
   try {
     const accepted = await sendMessage(address, conversation?.profileName ?? null, text);
     item.messageId = accepted.messageId;
-    if (item.status === 'sending') setStatus(item, 'pending');
-    waitingForReply.add(address);
+    // The pipeline can answer before this POST returns: then the reply's event has come already, and waiting
+    // for another would leave "typing…" up for good.
+    const answered = (repliesSeen.get(address) ?? 0) > repliesBefore;
+    if (item.status === 'sending') setStatus(item, answered ? 'answered' : 'pending');
+    if (!answered) waitingForReply.add(address);
     ui.composerError.hidden = true;
   } catch (error) {
     setStatus(item, 'error', error.message);
@@ -232,6 +238,7 @@ function onMessage(event) {
     lastActivityAt: event.sentAt,
     unread: isOpen && document.visibilityState === 'visible' ? 0 : (current?.unread ?? 0) + 1,
   });
+  repliesSeen.set(event.address, (repliesSeen.get(event.address) ?? 0) + 1);
   waitingForReply.delete(event.address);
   if (isOpen && !nodes.has(`p:${event.providerMessageId}`)) {
     for (const item of items)
