@@ -73,19 +73,13 @@ const sharedAgents = {
   'https:': new https.Agent(agentOptions),
 };
 
-export function sharedAgentFor(protocol: string): http.Agent {
-  const agent = sharedAgents[protocol as keyof typeof sharedAgents] as http.Agent | undefined;
-  if (!agent) throw new Error(`unsupported protocol ${protocol}`);
-  return agent;
-}
-
 /** Codes of failures that happen before the connection exists. */
 const CONNECT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
 
 export function httpRequest(request: HttpRequest): Promise<HttpResponse> {
   const { url, signal } = request;
   const transport = url.protocol === 'https:' ? https : http;
-  const agent = request.agent ?? sharedAgentFor(url.protocol);
+  const agent = request.agent ?? (url.protocol === 'https:' ? sharedAgents['https:'] : sharedAgents['http:']);
   const maxBodyBytes = request.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const headers: Record<string, string | number> = { ...request.headers };
   if (request.body !== undefined) headers['content-length'] = Buffer.byteLength(request.body);

@@ -1,41 +1,26 @@
-import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
-import { pino, type Logger } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createServer } from '../../src/http/server.js';
+import { captureLog, type CapturedLog } from '../errors/capture-log.js';
 
 const apps: FastifyInstance[] = [];
 afterEach(async () => {
   await Promise.all(apps.splice(0).map((app) => app.close()));
 });
 
-interface Capture {
-  log: Logger;
-  lines(): Array<Record<string, unknown> & { level: number; msg?: string }>;
-  /** Child loggers made so far (pino's onChild hook). */
+interface Capture extends CapturedLog {
+  /** Child loggers made so far. */
   children(): number;
 }
 
+/** The app's logger (captureLog), also counting the children made from it (pino's onChild hook). */
 function capture(level: string): Capture {
-  const raw: string[] = [];
+  const captured = captureLog(level);
   let made = 0;
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      raw.push(chunk.toString('utf8'));
-      callback();
-    },
-  });
-  const log = pino({ level, onChild: () => (made += 1) }, stream);
-  return {
-    log,
-    lines: () =>
-      raw
-        .join('')
-        .split('\n')
-        .filter(Boolean)
-        .map((line) => JSON.parse(line) as Record<string, unknown> & { level: number; msg?: string }),
-    children: () => made,
+  captured.log.onChild = () => {
+    made += 1;
   };
+  return { ...captured, children: () => made };
 }
 
 async function build(captured: Capture): Promise<FastifyInstance> {

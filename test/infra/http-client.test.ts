@@ -1,38 +1,27 @@
 import http from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
 import { deflateRawSync, deflateSync, gzipSync } from 'node:zlib';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { HttpTransportError, httpRequest } from '../../src/infra/http-client.js';
+import { freePort } from '../helpers/tcp-proxy.js';
+import {
+  startScriptedServer,
+  type ScriptedHandler,
+  type ScriptedServer,
+} from '../helpers/scripted-server.js';
 
-type Handler = (request: http.IncomingMessage, response: http.ServerResponse, body: string) => void;
-
-let server: http.Server;
+let server: ScriptedServer;
 let origin: string;
-let handler: Handler;
-const sockets = new Set<Socket>();
+const silent: ScriptedHandler = (_request, response) => response.end();
 
 beforeAll(async () => {
-  server = http.createServer((request, response) => {
-    let body = '';
-    request.setEncoding('utf8');
-    request.on('data', (chunk: string) => (body += chunk));
-    request.on('end', () => {
-      handler(request, response, body);
-    });
-  });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  server = await startScriptedServer(silent);
+  origin = server.origin;
 });
 afterEach(() => {
-  handler = (_request, response) => response.end();
+  server.answer(silent);
 });
 afterAll(async () => {
-  for (const socket of sockets) socket.destroy();
-  await new Promise((resolve) => server.close(resolve));
+  await server.close();
 });
 
 async function failure(promise: Promise<unknown>): Promise<unknown> {
@@ -45,7 +34,7 @@ async function failure(promise: Promise<unknown>): Promise<unknown> {
 describe('httpRequest', () => {
   it('sends method, headers and body, and returns status, headers and the whole body', async () => {
     let seen: { method?: string; type?: string; length?: string; body?: string } = {};
-    handler = (request, response, body) => {
+    server.answer((request, response, body) => {
       seen = {
         method: request.method,
         type: request.headers['content-type'],
@@ -54,7 +43,7 @@ describe('httpRequest', () => {
       };
       response.writeHead(201, 'Made', { 'x-one': 'a', 'set-cookie': ['s=1', 't=2'] });
       response.end('héllo');
-    };
+    });
     const answer = await httpRequest({
       url: new URL(`${origin}/path?q=1`),
       method: 'POST',
@@ -71,29 +60,26 @@ describe('httpRequest', () => {
 
   it('reuses one keep-alive connection for sequential requests', async () => {
     const ports: number[] = [];
-    handler = (request, response) => {
+    server.answer((request, response) => {
       ports.push(request.socket.remotePort ?? 0);
       response.end('ok');
-    };
+    });
     for (let i = 0; i < 3; i++) await httpRequest({ url: new URL(origin), method: 'GET' });
     expect(ports).toHaveLength(3);
     expect(new Set(ports).size).toBe(1);
   });
 
   it('fails with ECONNREFUSED, marked as never connected, when nothing listens', async () => {
-    const closed = http.createServer();
-    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
-    const port = (closed.address() as AddressInfo).port;
-    await new Promise((resolve) => closed.close(resolve));
+    const port = await freePort();
     const error = await failure(httpRequest({ url: new URL(`http://127.0.0.1:${port}/`), method: 'POST' }));
     expect(error).toBeInstanceOf(HttpTransportError);
     expect(error).toMatchObject({ code: 'ECONNREFUSED', neverConnected: true });
   });
 
   it('times out the whole exchange (a connected request is not marked never connected)', async () => {
-    handler = (_request, response) => {
+    server.answer((_request, response) => {
       setTimeout(() => response.end('late'), 500);
-    };
+    });
     const error = await failure(
       httpRequest({ url: new URL(origin), method: 'POST', body: 'x', timeoutMs: 100 }),
     );
@@ -101,19 +87,19 @@ describe('httpRequest', () => {
   });
 
   it('also times out when the body stalls after the headers came', async () => {
-    handler = (_request, response) => {
+    server.answer((_request, response) => {
       response.writeHead(200, { 'content-length': '10' });
       response.write('12345');
-    };
+    });
     const error = await failure(httpRequest({ url: new URL(origin), method: 'GET', timeoutMs: 150 }));
     expect(error).toMatchObject({ code: 'ETIMEDOUT' });
   });
 
   it('keeps a request alive longer than the idle timeout of its keep-alive agent', async () => {
     const agent = new http.Agent({ keepAlive: true, timeout: 50 });
-    handler = (_request, response) => {
+    server.answer((_request, response) => {
       setTimeout(() => response.end('slow but fine'), 250);
-    };
+    });
     try {
       await httpRequest({ url: new URL(origin), method: 'GET', agent });
       const answer = await httpRequest({ url: new URL(origin), method: 'GET', agent });
@@ -125,10 +111,10 @@ describe('httpRequest', () => {
 
   it("rejects with the signal's reason when aborted, and sends nothing when aborted already", async () => {
     let requests = 0;
-    handler = (_request, response) => {
+    server.answer((_request, response) => {
       requests += 1;
       setTimeout(() => response.end('late'), 500);
-    };
+    });
     const controller = new AbortController();
     const pending = failure(httpRequest({ url: new URL(origin), method: 'GET', signal: controller.signal }));
     setTimeout(() => controller.abort(new DOMException('deadline', 'TimeoutError')), 50);
@@ -142,7 +128,7 @@ describe('httpRequest', () => {
   });
 
   it('refuses an answer larger than maxBodyBytes', async () => {
-    handler = (_request, response) => response.end('x'.repeat(5000));
+    server.answer((_request, response) => response.end('x'.repeat(5000)));
     const error = await failure(httpRequest({ url: new URL(origin), method: 'GET', maxBodyBytes: 1000 }));
     expect(error).toMatchObject({ code: 'ERR_RESPONSE_TOO_LARGE' });
     const whole = await httpRequest({ url: new URL(origin), method: 'GET', maxBodyBytes: 5000 });
@@ -150,11 +136,11 @@ describe('httpRequest', () => {
   });
 
   it('fails, rather than answering with half a body, when the connection drops mid-answer', async () => {
-    handler = (_request, response) => {
+    server.answer((_request, response) => {
       response.writeHead(200, { 'content-length': '100' });
       response.write('partial');
       setTimeout(() => response.socket?.destroy(), 20);
-    };
+    });
     const error = await failure(httpRequest({ url: new URL(origin), method: 'GET' }));
     expect(error).toBeInstanceOf(HttpTransportError);
     expect(error).toMatchObject({ neverConnected: false });
@@ -162,19 +148,19 @@ describe('httpRequest', () => {
 
   it('unpacks a gzip answer it did not ask for, bounded by maxBodyBytes', async () => {
     const packed = gzipSync(Buffer.from('{"ok":true}'));
-    handler = (_request, response) => {
+    server.answer((_request, response) => {
       response.writeHead(200, { 'content-encoding': 'gzip' });
       response.end(packed);
-    };
+    });
     const answer = await httpRequest({ url: new URL(origin), method: 'GET' });
     expect(answer.body.toString()).toBe('{"ok":true}');
 
     // 1 MB of zeros packs into ~1 KB: under the limit on the wire, over it once unpacked.
     const bomb = gzipSync(Buffer.alloc(1024 * 1024));
-    handler = (_request, response) => {
+    server.answer((_request, response) => {
       response.writeHead(200, { 'content-encoding': 'gzip' });
       response.end(bomb);
-    };
+    });
     const error = await failure(
       httpRequest({ url: new URL(origin), method: 'GET', maxBodyBytes: 64 * 1024 }),
     );
@@ -188,20 +174,20 @@ describe('httpRequest', () => {
       ['deflate', deflateRawSync(text)],
       ['zstd-or-whatever', text],
     ] as const) {
-      handler = (_request, response) => {
+      server.answer((_request, response) => {
         response.writeHead(200, { 'content-encoding': encoding });
         response.end(body);
-      };
+      });
       const answer = await httpRequest({ url: new URL(origin), method: 'GET' });
       expect(answer.body.toString()).toBe('{"deflated":true}');
     }
   });
 
   it('answers an empty body as empty, whatever Content-Encoding says (a 429 must stay a 429)', async () => {
-    handler = (_request, response) => {
+    server.answer((_request, response) => {
       response.writeHead(429, { 'content-encoding': 'gzip', 'content-length': '0', 'retry-after': '3' });
       response.end();
-    };
+    });
     const answer = await httpRequest({ url: new URL(origin), method: 'POST', body: '{}' });
     expect(answer.status).toBe(429);
     expect(answer.headers['retry-after']).toBe('3');

@@ -2,6 +2,8 @@ import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { leanFetch } from '../../src/infra/lean-fetch.js';
+import { startScriptedServer, type ScriptedServer } from '../helpers/scripted-server.js';
+import { freePort } from '../helpers/tcp-proxy.js';
 
 interface Seen {
   method: string;
@@ -10,41 +12,34 @@ interface Seen {
   body: string;
 }
 
-let server: http.Server;
+let server: ScriptedServer;
 let origin: string;
 const seen: Seen[] = [];
 
 beforeAll(async () => {
-  server = http.createServer((request, response) => {
-    let body = '';
-    request.setEncoding('utf8');
-    request.on('data', (chunk: string) => (body += chunk));
-    request.on('end', () => {
-      seen.push({ method: request.method ?? '', url: request.url ?? '', headers: request.headers, body });
-      const path = request.url ?? '';
-      if (path === '/empty') {
-        response.writeHead(204, { 'x-request-id': 'r1' });
-        response.end();
-      } else if (path === '/moved') {
-        response.writeHead(307, { location: '/json' });
-        response.end();
-      } else if (path === '/see-other') {
-        response.writeHead(303, { location: '/json?after=303' });
-        response.end();
-      } else if (path === '/slow') {
-        setTimeout(() => response.end('{}'), 1000);
-      } else {
-        response.writeHead(200, { 'content-type': 'application/json', 'x-request-id': 'r2' });
-        response.end(JSON.stringify({ echo: body, type: request.headers['content-type'] ?? null }));
-      }
-    });
+  server = await startScriptedServer((request, response, body) => {
+    seen.push({ method: request.method ?? '', url: request.url ?? '', headers: request.headers, body });
+    const path = request.url ?? '';
+    if (path === '/empty') {
+      response.writeHead(204, { 'x-request-id': 'r1' });
+      response.end();
+    } else if (path === '/moved') {
+      response.writeHead(307, { location: '/json' });
+      response.end();
+    } else if (path === '/see-other') {
+      response.writeHead(303, { location: '/json?after=303' });
+      response.end();
+    } else if (path === '/slow') {
+      setTimeout(() => response.end('{}'), 1000);
+    } else {
+      response.writeHead(200, { 'content-type': 'application/json', 'x-request-id': 'r2' });
+      response.end(JSON.stringify({ echo: body, type: request.headers['content-type'] ?? null }));
+    }
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  origin = server.origin;
 });
 afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise((resolve) => server.close(resolve));
+  await server.close();
 });
 
 describe('leanFetch', () => {
@@ -135,10 +130,7 @@ describe('leanFetch', () => {
   });
 
   it('fails as fetch does: TypeError "fetch failed" caused by the system error', async () => {
-    const closed = http.createServer();
-    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
-    const port = (closed.address() as AddressInfo).port;
-    await new Promise((resolve) => closed.close(resolve));
+    const port = await freePort();
     const error: unknown = await leanFetch(`http://127.0.0.1:${port}/`).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TypeError);
     expect(error).toMatchObject({ message: 'fetch failed', cause: { code: 'ECONNREFUSED' } });

@@ -1,7 +1,7 @@
 /**
  * twilio SDK / network failure → AppError, decided in one place. The worker retries what is retryable and gives
- * up on the rest. Messages carry the HTTP status, Twilio's code and Twilio's own text, never credentials; the
- * network error is not kept as `cause` because axios errors carry the request config, Authorization included.
+ * up on the rest. Messages carry the HTTP status, Twilio's code and Twilio's own text, never credentials. Every
+ * network failure comes from our transport (client.ts over src/infra/http-client.ts) as an HttpTransportError.
  */
 import { AppError, isAppError } from '../../domain/errors.js';
 import { HttpTransportError } from '../../infra/http-client.js';
@@ -16,45 +16,12 @@ interface TwilioHttpError {
 function isTwilioHttpError(error: unknown): error is TwilioHttpError {
   return (
     error instanceof Error &&
-    !('isAxiosError' in error) &&
     typeof (error as { status?: unknown }).status === 'number' &&
     ['undefined', 'number'].includes(typeof (error as { code?: unknown }).code)
   );
 }
 
 const PERMANENT_CODES = new Set(['21211', '21408', '21610', '21617', '63016']);
-
-const NETWORK_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ECONNABORTED',
-  'ETIMEDOUT',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EPIPE',
-  'ERR_SOCKET_CONNECTION_TIMEOUT',
-  'ERR_NETWORK',
-  'ERR_CANCELED',
-]);
-
-/** Failures before a connection existed: the request cannot have reached Twilio. */
-const NEVER_CONNECTED = new Set([
-  'ECONNREFUSED',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ERR_SOCKET_CONNECTION_TIMEOUT',
-]);
-
-function networkCode(error: unknown): string | undefined {
-  if (!(error instanceof Error)) return undefined;
-  const code = (error as { code?: unknown }).code;
-  if (typeof code === 'string' && (NETWORK_CODES.has(code) || 'isAxiosError' in error)) return code;
-  return 'isAxiosError' in error ? 'ERR_NETWORK' : undefined;
-}
 
 export function mapTwilioError(error: unknown, action: string): AppError {
   if (isAppError(error)) return error;
@@ -81,12 +48,6 @@ export function mapTwilioError(error: unknown, action: string): AppError {
   if (error instanceof HttpTransportError) {
     return new AppError('channel_unavailable', `Twilio ${action} failed: network error ${error.code}`, {
       notSent: error.neverConnected,
-    });
-  }
-  const network = networkCode(error);
-  if (network !== undefined) {
-    return new AppError('channel_unavailable', `Twilio ${action} failed: network error ${network}`, {
-      notSent: NEVER_CONNECTED.has(network),
     });
   }
   return new AppError('internal', `Twilio ${action} failed unexpectedly: ${describe(error)}`, {
