@@ -1,3 +1,5 @@
+import type { Content, MessageContext } from './content.js';
+
 /** Which channel a conversation lives on. The conversation key is (channel, userAddress). */
 export type ChannelName = 'twilio' | 'meta' | 'simulator';
 
@@ -12,7 +14,21 @@ export interface InboundMessage {
   from: string;
   /** Our business address the user wrote to (`whatsapp:+14155238886`). */
   to: string;
+  /** What the user sent. */
+  content: Content;
+  /** Quote, referral, forwarding: what the channel says around the content. */
+  context: MessageContext;
+  /**
+   * The content's text rendering for the model (domain/render-content.ts); never empty. Stored as the message's
+   * `content` column, which the context window and the admin's search read.
+   */
   body: string;
+  /**
+   * The person's stable id on the channel when it differs from `from` (Twilio ExternalUserId, Meta's
+   * business-scoped user id). Conversations are keyed on it when present, so a user who moves from a phone
+   * number to a scoped id keeps one conversation; replies still go to `from`.
+   */
+  userId?: string;
   profileName: string | null;
   /** Everything else worth keeping (media, location, button payload, referral, …). */
   metadata: Record<string, unknown>;

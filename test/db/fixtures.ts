@@ -19,6 +19,8 @@ export function inbound(overrides: Partial<InboundMessage> = {}): InboundMessage
     from: sender(),
     to: 'whatsapp:+14155238886',
     body: 'hello',
+    content: { type: 'text', text: overrides.body ?? 'hello' },
+    context: {},
     profileName: 'Ada',
     metadata: {},
     ...overrides,

@@ -37,6 +37,8 @@ export function registerSimulator(app: FastifyInstance, deps: Deps, channel: Sim
         from: `whatsapp:${input.from}`,
         to: SIMULATOR_BUSINESS_ADDRESS,
         body: input.body,
+        content: { type: 'text', text: input.body },
+        context: {},
         profileName: input.profileName,
         metadata: {},
       };

@@ -175,12 +175,16 @@ export function parseTwilioInbound(params: FormParams, options: ParseInboundOpti
   const referralFields = referral(params);
   if (referralFields) metadata.referral = referralFields;
 
+  const rendered = body.trim() === '' ? placeholder(numMedia, items, place) : body;
   return {
     channel: 'twilio',
     providerMessageId,
     from,
     to,
-    body: body.trim() === '' ? placeholder(numMedia, items, place) : body,
+    body: rendered,
+    // Typed parsing of every kind comes with the content work of issue 13; until then everything is text.
+    content: { type: 'text', text: rendered },
+    context: {},
     profileName,
     metadata,
   };
