@@ -4,6 +4,7 @@
  * in PostgreSQL; lists are paginated).
  */
 import { sql, type SQL } from 'drizzle-orm';
+import type { ConversationMode } from '../domain/conversation-mode.js';
 import type { Db } from './connect.js';
 import { rowsOf } from './rows.js';
 
@@ -35,7 +36,7 @@ export async function dashboardFigures(db: Db): Promise<DashboardFigures> {
       (select count(*)::int from messages where role = 'user' and created_at >= ${TODAY}) as inbound_today,
       (select count(*)::int from replies) as replies_today,
       (select count(*)::int from conversations where is_active) as active_conversations,
-      (select count(*)::int from conversations where bot_paused) as paused_conversations,
+      (select count(*)::int from conversations where mode <> 'bot') as paused_conversations,
       (select count(*)::int from deliveries
         where status in ('failed', 'undelivered') and updated_at >= ${TODAY}) as failed_deliveries_today,
       (select count(*)::int from replies where error_kind is not null) as ai_fallbacks_today,
@@ -118,7 +119,7 @@ export interface ConversationSummary {
   userAddress: string;
   profileName: string | null;
   isActive: boolean;
-  botPaused: boolean;
+  mode: ConversationMode;
   lastActivityAt: Date;
   messageCount: number;
   lastMessage: string | null;
@@ -146,12 +147,12 @@ export async function listConversations(
   }
   if (query.filter === 'active') conditions.push(sql`c.is_active`);
   if (query.filter === 'inactive') conditions.push(sql`not c.is_active`);
-  if (query.filter === 'paused') conditions.push(sql`c.bot_paused`);
+  if (query.filter === 'paused') conditions.push(sql`c.mode <> 'bot'`);
   const where = sql.join(conditions, sql` and `);
   const [countResult, result] = await Promise.all([
     db.execute(sql`select count(*)::int as total from conversations c where ${where}`),
     db.execute(sql`
-      select c.id, c.channel, c.user_address, c.profile_name, c.is_active, c.bot_paused, c.last_activity_at,
+      select c.id, c.channel, c.user_address, c.profile_name, c.is_active, c.mode, c.last_activity_at,
         (select count(*)::int from messages m where m.conversation_id = c.id) as message_count,
         last.content as last_message, last.role as last_role
       from conversations c
@@ -170,7 +171,7 @@ export async function listConversations(
     user_address: string;
     profile_name: string | null;
     is_active: boolean;
-    bot_paused: boolean;
+    mode: string;
     last_activity_at: Date;
     message_count: number;
     last_message: string | null;
@@ -181,7 +182,7 @@ export async function listConversations(
     userAddress: r.user_address,
     profileName: r.profile_name,
     isActive: r.is_active,
-    botPaused: r.bot_paused,
+    mode: r.mode as ConversationMode,
     lastActivityAt: new Date(r.last_activity_at),
     messageCount: r.message_count,
     lastMessage: r.last_message,
@@ -205,6 +206,10 @@ export interface ThreadMessage {
   content: string;
   createdAt: Date;
   processingStatus: string | null;
+  /** Inbound: why it got a notice, was skipped or failed (domain/outcome.ts). */
+  outcomeReason: string | null;
+  /** Outbound: `assistant`, `system`, `operator:<id>`. */
+  author: string | null;
   model: string | null;
   provider: string | null;
   inputTokens: number | null;
@@ -223,8 +228,8 @@ export async function conversationThread(
   const [messageResult, deliveryResult, countResult] = await Promise.all([
     db.execute(sql`
       select * from (
-        select id, role, content, created_at, processing_status, model, provider, input_tokens, output_tokens,
-          latency_ms, error_kind
+        select id, role, content, created_at, processing_status, outcome_reason, author, model, provider,
+          input_tokens, output_tokens, latency_ms, error_kind
         from messages where conversation_id = ${conversationId}
         order by created_at desc, id desc limit ${limit}
       ) newest order by created_at, id`),
@@ -260,6 +265,8 @@ export async function conversationThread(
     content: string;
     created_at: Date;
     processing_status: string | null;
+    outcome_reason: string | null;
+    author: string | null;
     model: string | null;
     provider: string | null;
     input_tokens: number | null;
@@ -272,6 +279,8 @@ export async function conversationThread(
     content: m.content,
     createdAt: new Date(m.created_at),
     processingStatus: m.processing_status,
+    outcomeReason: m.outcome_reason,
+    author: m.author,
     model: m.model,
     provider: m.provider,
     inputTokens: m.input_tokens,

@@ -141,11 +141,8 @@ describe('admin pages', () => {
       expect(response.status, path).toBe(303);
       expect(response.location, path).toBe('/admin/login');
     }
-    const [row] = await app.query<{ bot_paused: boolean }>(
-      'select bot_paused from conversations where id = $1',
-      [id],
-    );
-    expect(row!.bot_paused).toBe(false);
+    const [row] = await app.query<{ mode: string }>('select mode from conversations where id = $1', [id]);
+    expect(row!.mode).toBe('bot');
   });
 
   it('sends a page past the last one to the last page, filters kept (conversations and webhook logs)', async () => {
@@ -179,12 +176,11 @@ describe('admin pages', () => {
     const page = await client.get(`/admin/conversations/${id}`);
     expect((await client.post(`/admin/conversations/${id}/pause`, {})).status).toBe(403);
     expect((await client.post(`/admin/conversations/${id}/pause`, { _csrf: 'forged' })).status).toBe(403);
-    const paused = () =>
-      app.query<{ bot_paused: boolean }>('select bot_paused from conversations where id = $1', [id]);
-    expect((await paused())[0]!.bot_paused).toBe(false);
+    const mode = () => app.query<{ mode: string }>('select mode from conversations where id = $1', [id]);
+    expect((await mode())[0]!.mode).toBe('bot');
     const ok = await client.post(`/admin/conversations/${id}/pause`, { _csrf: csrfOf(page.body)! });
     expect(ok.status).toBe(303);
-    expect((await paused())[0]!.bot_paused).toBe(true);
+    expect((await mode())[0]!.mode).toBe('paused');
   });
 
   it('escapes a hostile message body and profile name on the list and the thread pages', async () => {

@@ -1,4 +1,5 @@
 /** The conversation list: search by number or name, filter, one row per conversation, pagination. */
+import type { ConversationMode } from '../../domain/conversation-mode.js';
 import type { ConversationFilter, ConversationSummary, Page } from '../../db/admin-queries.js';
 import { html, type SafeHtml } from '../html.js';
 import type { AdminSession } from '../sessions.js';
@@ -17,8 +18,8 @@ function preview(text: string | null): string {
   return text.length > 90 ? `${text.slice(0, 90)}…` : text;
 }
 
-export function statusBadges(c: { isActive: boolean; botPaused: boolean }): SafeHtml {
-  return html`${c.botPaused ? badge('bot paused', 'warn') : ''}
+export function statusBadges(c: { isActive: boolean; mode: ConversationMode }): SafeHtml {
+  return html`${c.mode === 'paused' ? badge('bot paused', 'warn') : c.mode === 'human' ? badge('human', 'warn') : ''}
   ${c.isActive ? badge('active', 'good') : badge('inactive')}`;
 }
 

@@ -32,6 +32,8 @@ describe('parseTwilioInbound', () => {
       from: 'whatsapp:+14155550123',
       to: TEST_BUSINESS_NUMBER,
       body: 'Hi! 👋',
+      content: { type: 'text', text: 'Hi! 👋' },
+      context: {},
       profileName: 'Test User',
       metadata: {
         numMedia: 0,
