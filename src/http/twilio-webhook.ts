@@ -25,7 +25,10 @@ export interface TwilioWebhookOptions {
   ipRateLimit?: IpRateLimit;
 }
 
-type Deps = Pick<PipelineDeps, 'db' | 'queue' | 'limiter' | 'locks' | 'log' | 'settings' | 'auditLog'>;
+type Deps = Pick<
+  PipelineDeps,
+  'db' | 'queue' | 'limiter' | 'locks' | 'log' | 'settings' | 'auditLog' | 'unqueued'
+>;
 
 /** POST /api/whatsapp/webhook/ (inbound messages), POST /api/whatsapp/status/ (delivery callbacks), GET probe. */
 export function registerTwilioWebhook(app: FastifyInstance, deps: Deps, options: TwilioWebhookOptions): void {
