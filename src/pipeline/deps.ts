@@ -3,6 +3,7 @@ import type { WebhookLogWriter } from '../db/webhook-log-writer.js';
 import type { ChannelName } from '../domain/types.js';
 import type { Logger } from '../log.js';
 import type { Channel, ChatModel, ContextCache, JobQueue, Locks, RateLimiter } from '../ports.js';
+import type { UnqueuedRetry } from './unqueued-retry.js';
 
 /** The model to use right now, with its settings (the active AI configuration or the environment's). */
 export interface AiChoice {
@@ -28,6 +29,8 @@ export interface PipelineDeps {
   ai: AiRuntime;
   channelFor(name: ChannelName): Channel | undefined;
   log: Logger;
+  /** Messages stored while the queue was down, enqueued again by this process once it is back. */
+  unqueued: UnqueuedRetry;
   /** The webhook audit log, written in batches off the request path. */
   auditLog: WebhookLogWriter;
   settings: PipelineSettings;

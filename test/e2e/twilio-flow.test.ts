@@ -347,6 +347,7 @@ describe('webhook input handling', () => {
     expect(response.status).toBe(200);
     const body = (await response.json()) as { status: string; checks: Record<string, { status: string }> };
     expect(body.status).toBe('healthy');
-    expect(Object.keys(body.checks).sort()).toEqual(['database', 'queue', 'redis']);
+    expect(Object.keys(body.checks).sort()).toEqual(['database', 'queue', 'redis', 'stranded']);
+    expect(body.checks.stranded).toMatchObject({ status: 'up', pendingLongerThanSeconds: 60 });
   });
 });
