@@ -24,11 +24,11 @@ export interface SentOutbound {
   messageId: string;
   /** False when the key was used before: nothing new was stored or sent. */
   created: boolean;
-  /** False when the queue was unreachable: the parts are stored and the sweep sends them. */
+  /** False when the queue was unreachable: the parts are stored and sent once the queue is back. */
   queued: boolean;
 }
 
-type Deps = Pick<PipelineDeps, 'db' | 'queue' | 'channelFor' | 'log'>;
+type Deps = Pick<PipelineDeps, 'db' | 'queue' | 'channelFor' | 'log' | 'unqueued'>;
 
 export async function sendOutbound(deps: Deps, request: OutboundRequest): Promise<SentOutbound> {
   const conversation = await getConversation(deps.db, request.conversationId);
@@ -56,10 +56,15 @@ export async function sendOutbound(deps: Deps, request: OutboundRequest): Promis
   let queued = true;
   // The conversation's worker sends it, after whatever reply it may be sending: one sender per conversation.
   if (saved.created) {
-    queued = await deps.queue.enqueue({ conversationId: conversation.id, messageId: saved.replyId }).then(
+    const job = { conversationId: conversation.id, messageId: saved.replyId };
+    queued = await deps.queue.enqueue(job).then(
       () => true,
       (error: unknown) => {
-        deps.log.warn({ err: error, messageId: saved.replyId }, 'queue unavailable: the sweep will send it');
+        deps.unqueued.add(job);
+        deps.log.warn(
+          { err: error, messageId: saved.replyId },
+          'queue unavailable: queued again when it is back',
+        );
         return false;
       },
     );
