@@ -51,4 +51,6 @@ export interface PipelineSettings {
   conversationLockTtlMs: number;
   /** Where channels post delivery callbacks; absent when we have no public URL. */
   statusCallbackUrl: string | undefined;
+  /** An alert channel (email or webhook) is configured, so a user may be told that the team was notified. */
+  alertsConfigured: boolean;
 }

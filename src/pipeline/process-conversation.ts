@@ -263,7 +263,7 @@ async function answerBatch(
     if (error.retryable && !lastAttempt) throw error;
     deps.report?.(error, { stage: 'ai', model: choice.model.model, attempt: jobContext.attempt });
     return {
-      text: friendlyAiFailure(error.kind),
+      text: friendlyAiFailure(error.kind, deps.settings.alertsConfigured),
       model: choice.model.model,
       provider: choice.model.provider,
       usage: null,

@@ -41,6 +41,8 @@ describe('alerts from the worker', () => {
     expect((await app.postSigned(WEBHOOK, inboundParams({ From: first }))).status).toBe(200);
     const [apology] = await replyTo(first);
     expect(apology!.body).not.toContain('Incorrect API key');
+    // An alert channel is configured here, so the apology may (and does) say the team was told.
+    expect(apology!.body).toContain('The team has been notified');
     await sink.waitForRequests(1);
     expect(alertTitles().filter((t) => t.includes('CRITICAL AI: ai_auth'))).toHaveLength(1);
 
