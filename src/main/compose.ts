@@ -104,7 +104,7 @@ export async function compose(config: Config, log: Logger, options: ComposeOptio
 
     const deps: PipelineDeps = {
       auditLog,
-      report: (error, context) => void errors.report(error, { context }),
+      report: (error, context, alerting) => void errors.report(error, { ...alerting, context }),
       db: database.db,
       queue: hot.queue,
       locks: hot.locks,

@@ -261,7 +261,11 @@ async function answerBatch(
         : 'AI call failed; answering with a fallback',
     );
     if (error.retryable && !lastAttempt) throw error;
-    deps.report?.(error, { stage: 'ai', model: choice.model.model, attempt: jobContext.attempt });
+    deps.report?.(
+      error,
+      { stage: 'ai', model: choice.model.model, attempt: jobContext.attempt },
+      { givenUp: true, scope: choice.model.model },
+    );
     return {
       text: friendlyAiFailure(error.kind, deps.settings.alertsConfigured),
       model: choice.model.model,
