@@ -13,7 +13,7 @@ import { createRedisContextCache } from '../infra/redis/context-cache.js';
 import { createRedisLocks } from '../infra/redis/locks.js';
 import { createRedisQueue } from '../infra/redis/queue.js';
 import { createRedisRateLimiter } from '../infra/redis/rate-limiter.js';
-import { reporterFromConfig } from '../errors/from-config.js';
+import { hasAlertChannel, reporterFromConfig } from '../errors/from-config.js';
 import type { ErrorReporter } from '../errors/reporter.js';
 import type { HealthCheck } from '../http/health.js';
 import type { Logger } from '../log.js';
@@ -109,7 +109,7 @@ export async function compose(config: Config, log: Logger, options: ComposeOptio
 
     const deps: PipelineDeps = {
       auditLog,
-      report: (error, context) => void errors.report(error, { context }),
+      report: (error, context, alerting) => void errors.report(error, { ...alerting, context }),
       db: database.db,
       queue: hot.queue,
       unqueued,
@@ -132,6 +132,7 @@ export async function compose(config: Config, log: Logger, options: ComposeOptio
         statusCallbackUrl: config.http.publicBaseUrl
           ? `${config.http.publicBaseUrl}/api/whatsapp/status/`
           : undefined,
+        alertsConfigured: hasAlertChannel(config.alerts),
       },
     };
     // Measured from outside (decorators), so the use cases stay free of metrics.

@@ -37,6 +37,7 @@ const settings: PipelineSettings = {
   maxMessageLength: 4096,
   conversationLockTtlMs: 30_000,
   strandedAfterMs: 60_000,
+  alertsConfigured: false,
   statusCallbackUrl: undefined,
 };
 
