@@ -59,6 +59,11 @@ export const conversations = pgTable(
     unique('conversations_channel_user_address_key').on(t.channel, t.userAddress),
     check('conversations_channel_check', isOneOf('channel', ['twilio', 'meta', 'simulator'])),
     index('conversations_idle_idx').on(t.lastActivityAt).where(sql.raw('"is_active"')),
+    // The admin's conversation list, newest activity first (all, and the paused filter), one page at a time.
+    index('conversations_last_activity_idx').on(t.lastActivityAt.desc().nullsFirst(), t.id),
+    index('conversations_paused_idx')
+      .on(t.lastActivityAt.desc().nullsFirst(), t.id)
+      .where(sql.raw('"bot_paused"')),
   ],
 );
 
@@ -110,6 +115,10 @@ export const messages = pgTable(
     index('messages_pending_idx')
       .on(t.conversationId, t.createdAt)
       .where(sql.raw(`"processing_status" = 'pending'`)),
+    // The dashboard's figures of the day (inbound, replies, latency, tokens) read today's rows only.
+    index('messages_role_created_idx').on(t.role, t.createdAt),
+    // The dashboard's recent problems: the newest AI fallbacks.
+    index('messages_ai_fallback_idx').on(t.createdAt).where(sql.raw('"error_kind" is not null')),
   ],
 );
 
@@ -146,6 +155,8 @@ export const deliveries = pgTable(
     check('deliveries_status_check', isOneOf('status', DELIVERY_STATUSES)),
     // Unsent parts per conversation (sender) and stranded ones (scheduler): few rows, small index.
     index('deliveries_unsent_idx').on(t.conversationId, t.updatedAt).where(UNSENT),
+    // The dashboard's failed deliveries (today's count, the newest few).
+    index('deliveries_failed_idx').on(t.updatedAt).where(sql.raw(`"status" in ('failed', 'undelivered')`)),
   ],
 );
 
@@ -161,6 +172,8 @@ export const deliveryEvents = pgTable(
   (t) => [
     primaryKey({ name: 'delivery_events_pkey', columns: [t.providerMessageId, t.status] }),
     check('delivery_events_status_check', isOneOf('status', DELIVERY_STATUSES)),
+    // Retention: the sweep deletes the oldest events in batches.
+    index('delivery_events_received_idx').on(t.receivedAt),
   ],
 );
 
@@ -203,6 +216,10 @@ export const webhookLogs = pgTable(
   (t) => [
     check('webhook_logs_kind_check', isOneOf('kind', ['inbound', 'status'])),
     index('webhook_logs_created_idx').on(t.createdAt),
+    // The dashboard's webhook errors of the day and the log's error filters: a small share of the rows.
+    index('webhook_logs_problem_idx')
+      .on(t.createdAt)
+      .where(sql.raw('"error" is not null or "response_status" >= 400')),
   ],
 );
 
