@@ -62,6 +62,8 @@ describe('layer rules', () => {
       "import type { PipelineDeps } from '../pipeline/deps.js';",
       'pipeline types in an adapter',
     ],
+    ['src/ai/x.ts', "export { sweep } from '../pipeline/sweep.js';", 'a re-export of a use case'],
+    ['src/domain/x.ts', "export const load = () => import('node:fs');", 'a dynamic import in the domain'],
     [
       'src/channels/simulator/x.ts',
       "import { acceptInbound } from '../../pipeline/accept-inbound.js';",
