@@ -1,6 +1,7 @@
 // @ts-check
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import { layers } from './eslint.layers.js';
 
 export default tseslint.config(
   { ignores: ['node_modules', 'dist', 'data', 'coverage', 'test-artifacts', 'bin', 'src/db/migrations'] },
@@ -31,27 +32,8 @@ export default tseslint.config(
       'no-console': 'error',
     },
   },
-  {
-    // The pure core and the use cases must not reach infrastructure directly: they get ports as arguments.
-    files: ['src/domain/**/*.ts', 'src/pipeline/**/*.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            {
-              group: ['**/infra/**', '**/channels/**', '**/ai/**', '**/http/**', '**/main/**'],
-              message: 'Use a port.',
-            },
-            {
-              group: ['ioredis', 'bullmq', 'pg', 'twilio', 'openai', '@anthropic-ai/sdk', 'fastify'],
-              message: 'Use a port.',
-            },
-          ],
-        },
-      ],
-    },
-  },
+  // Which layer may import which (eslint.layers.js, docs/layers.md).
+  layers,
   {
     files: ['src/cli/**/*.ts', 'bench/**/*.ts', 'test/**/*.ts'],
     rules: { 'no-console': 'off' },

@@ -31,6 +31,7 @@ export const NO_SERVICES = [
   'test/errors/redact.test.ts',
   'test/http/**/*.test.ts',
   'test/infra/backoff.test.ts',
+  'test/lint/**/*.test.ts',
   'test/infra/memory.test.ts',
   'test/log/config.test.ts',
   'test/log/logger.test.ts',

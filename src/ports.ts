@@ -4,7 +4,7 @@
  * picks them from config. The database is not a port: both drivers run the same Drizzle code (db/connect.ts).
  */
 import type { OutboundContent } from './domain/content.js';
-import type { ChannelName, DeliveryStatus, Role, TokenUsage, Turn } from './domain/types.js';
+import type { ChannelName, ChatMessage, DeliveryStatus, TokenUsage, Turn } from './domain/types.js';
 
 // ── queue ────────────────────────────────────────────────────────────────────────────────────────────────
 
@@ -155,10 +155,8 @@ export interface Channel {
 
 // ── chat model ───────────────────────────────────────────────────────────────────────────────────────────
 
-export interface ChatMessage {
-  role: Role;
-  content: string;
-}
+/** The model's input, one message per entry (defined in the domain, which builds prompts). */
+export type { ChatMessage };
 
 export interface ChatRequest {
   messages: ChatMessage[];
@@ -179,4 +177,19 @@ export interface ChatModel {
   readonly model: string;
   /** Throws AppError of kind ai_timeout, ai_rate_limited, ai_auth, ai_bad_request or ai_unavailable. */
   complete(request: ChatRequest, signal?: AbortSignal): Promise<ChatResult>;
+}
+
+/** The model to use right now, with its settings (the active AI configuration or the environment's). */
+export interface AiChoice {
+  model: ChatModel;
+  /** Tried once when `model` fails, before the user gets an apology. */
+  fallback?: ChatModel | undefined;
+  systemPrompt: string;
+  temperature: number;
+  maxTokens: number;
+}
+
+/** Which model answers now; asked once per piece of work, so an AI configuration change applies without a restart. */
+export interface AiRuntime {
+  current(): Promise<AiChoice>;
 }

@@ -11,8 +11,7 @@ import type { Db } from '../db/connect.js';
 import { getActiveAiConfig, isAiConfigProvider, type AiConfigRow } from '../db/ai-configs.js';
 import { AppError } from '../domain/errors.js';
 import type { Logger } from '../log.js';
-import type { AiChoice, AiRuntime } from '../pipeline/deps.js';
-import type { ChatModel } from '../ports.js';
+import type { AiChoice, AiRuntime, ChatModel } from '../ports.js';
 import { createChatModel } from './select.js';
 
 export interface AiRuntimeOptions {

@@ -26,27 +26,32 @@ export interface DashboardFigures {
   outputTokensToday: number;
 }
 
+/**
+ * Each figure reads today's rows only, through an index (messages_role_created_idx, deliveries_failed_idx,
+ * webhook_logs_problem_idx), and today's replies are aggregated in one pass. The cost still grows with the
+ * day's volume: docs/query-plans.md has the figures.
+ */
 export async function dashboardFigures(db: Db): Promise<DashboardFigures> {
+  // Sums are float8, not int: a busy day's tokens pass 2^31 (int would fail with "integer out of range").
   const result = await db.execute(sql`
     with replies as (
-      select latency_ms, input_tokens, output_tokens, error_kind from messages
-      where role = 'assistant' and created_at >= ${TODAY}
+      select count(*)::int as replies_today,
+        (count(*) filter (where error_kind is not null))::int as ai_fallbacks_today,
+        round(avg(latency_ms))::int as latency_avg_ms,
+        round(percentile_cont(0.95) within group (order by latency_ms))::int as latency_p95_ms,
+        coalesce(sum(input_tokens), 0)::float8 as input_tokens_today,
+        coalesce(sum(output_tokens), 0)::float8 as output_tokens_today
+      from messages where role = 'assistant' and created_at >= ${TODAY}
     )
-    select
+    select replies.*,
       (select count(*)::int from messages where role = 'user' and created_at >= ${TODAY}) as inbound_today,
-      (select count(*)::int from replies) as replies_today,
       (select count(*)::int from conversations where is_active) as active_conversations,
       (select count(*)::int from conversations where mode <> 'bot') as paused_conversations,
       (select count(*)::int from deliveries
         where status in ('failed', 'undelivered') and updated_at >= ${TODAY}) as failed_deliveries_today,
-      (select count(*)::int from replies where error_kind is not null) as ai_fallbacks_today,
       (select count(*)::int from webhook_logs
-        where response_status >= 400 and created_at >= ${TODAY}) as webhook_errors_today,
-      (select round(avg(latency_ms))::int from replies) as latency_avg_ms,
-      (select round(percentile_cont(0.95) within group (order by latency_ms))::int from replies
-        where latency_ms is not null) as latency_p95_ms,
-      (select coalesce(sum(input_tokens), 0)::int from replies) as input_tokens_today,
-      (select coalesce(sum(output_tokens), 0)::int from replies) as output_tokens_today`);
+        where response_status >= 400 and created_at >= ${TODAY}) as webhook_errors_today
+    from replies`);
   const row = rowsOf<Record<string, number | null>>(result)[0] ?? {};
   const n = (key: string) => row[key] ?? 0;
   return {
@@ -74,19 +79,24 @@ export interface RecentProblem {
   detail: string;
 }
 
-/** The latest failed deliveries and AI fallbacks, newest first. */
+/**
+ * The latest failed deliveries and AI fallbacks, newest first. Each side reads only its newest `limit` rows
+ * from a partial index (deliveries_failed_idx, messages_ai_fallback_idx), so the cost does not grow with history.
+ */
 export async function recentProblems(db: Db, limit = 8): Promise<RecentProblem[]> {
   const result = await db.execute(sql`
-    select * from (
-      select d.conversation_id, c.user_address, c.profile_name, d.updated_at as at, 'delivery' as kind,
-        d.status || coalesce(' ' || d.error_code, '') as detail
-      from deliveries d join conversations c on c.id = d.conversation_id
-      where d.status in ('failed', 'undelivered')
+    select p.conversation_id, c.user_address, c.profile_name, p.at, p.kind, p.detail
+    from (
+      (select conversation_id, updated_at as at, 'delivery' as kind,
+        status || coalesce(' ' || error_code, '') as detail
+      from deliveries where status in ('failed', 'undelivered')
+      order by updated_at desc limit ${limit})
       union all
-      select m.conversation_id, c.user_address, c.profile_name, m.created_at, 'ai', m.error_kind
-      from messages m join conversations c on c.id = m.conversation_id
-      where m.error_kind is not null
-    ) problems order by at desc limit ${limit}`);
+      (select conversation_id, created_at, 'ai', error_kind
+      from messages where error_kind is not null
+      order by created_at desc limit ${limit})
+    ) p join conversations c on c.id = p.conversation_id
+    order by p.at desc limit ${limit}`);
   return rowsOf<{
     conversation_id: string;
     user_address: string;
@@ -106,9 +116,27 @@ export async function recentProblems(db: Db, limit = 8): Promise<RecentProblem[]
 
 export interface Page<T> {
   items: T[];
+  /** Matching rows, counted up to COUNT_CAP: past it, `totalCapped` is true and the real number is larger. */
   total: number;
+  totalCapped: boolean;
   page: number;
   pageSize: number;
+}
+
+/**
+ * Lists count their rows only this far. An exact count(*) reads every matching row (or index entry), on each
+ * page load: seconds over a webhook log of tens of millions of rows. Past the cap the page says "10,000+".
+ */
+export const COUNT_CAP = 10_000;
+
+/** `select count(*)` of `from` (a FROM … WHERE …), stopping at COUNT_CAP + 1 rows. */
+function countUpTo(from: SQL): SQL {
+  return sql`select count(*)::int as total from (select 1 ${from} limit ${COUNT_CAP + 1}) counted`;
+}
+
+function totalOf(result: unknown): { total: number; totalCapped: boolean } {
+  const counted = rowsOf<{ total: number }>(result)[0]?.total ?? 0;
+  return { total: Math.min(counted, COUNT_CAP), totalCapped: counted > COUNT_CAP };
 }
 
 export type ConversationFilter = 'all' | 'active' | 'inactive' | 'paused';
@@ -150,21 +178,24 @@ export async function listConversations(
   if (query.filter === 'paused') conditions.push(sql`c.mode <> 'bot'`);
   const where = sql.join(conditions, sql` and `);
   const [countResult, result] = await Promise.all([
-    db.execute(sql`select count(*)::int as total from conversations c where ${where}`),
+    db.execute(countUpTo(sql`from conversations c where ${where}`)),
+    // The page of conversations is chosen first; the message count and last message are then computed for its
+    // rows only (computed in the outer select, they would run for every row skipped by the offset too).
     db.execute(sql`
       select c.id, c.channel, c.user_address, c.profile_name, c.is_active, c.mode, c.last_activity_at,
         (select count(*)::int from messages m where m.conversation_id = c.id) as message_count,
         last.content as last_message, last.role as last_role
-      from conversations c
+      from (
+        select * from conversations c where ${where}
+        order by c.last_activity_at desc, c.id
+        limit ${query.pageSize} offset ${offsetOf(query.page, query.pageSize)}
+      ) c
       left join lateral (
         select content, role from messages m where m.conversation_id = c.id
         order by m.created_at desc, m.id desc limit 1
       ) last on true
-      where ${where}
-      order by c.last_activity_at desc, c.id
-      limit ${query.pageSize} offset ${offsetOf(query.page, query.pageSize)}`),
+      order by c.last_activity_at desc, c.id`),
   ]);
-  const total = rowsOf<{ total: number }>(countResult)[0]?.total ?? 0;
   const items = rowsOf<{
     id: string;
     channel: string;
@@ -188,7 +219,7 @@ export async function listConversations(
     lastMessage: r.last_message,
     lastRole: r.last_role,
   }));
-  return { items, total, page: query.page, pageSize: query.pageSize };
+  return { items, ...totalOf(countResult), page: query.page, pageSize: query.pageSize };
 }
 
 export interface ThreadDelivery {
@@ -219,46 +250,34 @@ export interface ThreadMessage {
   deliveries: ThreadDelivery[];
 }
 
-/** The newest `limit` messages of a conversation, oldest first, each reply with its delivered parts. */
+/**
+ * The newest `limit` messages of a conversation, oldest first, each reply with its delivered parts. The parts
+ * are read per shown message (deliveries_message_part_key), in the same statement: a page of a long
+ * conversation reads no more of `deliveries` than a page of a short one.
+ */
 export async function conversationThread(
   db: Db,
   conversationId: string,
   limit: number,
 ): Promise<{ messages: ThreadMessage[]; total: number }> {
-  const [messageResult, deliveryResult, countResult] = await Promise.all([
+  const [messageResult, countResult] = await Promise.all([
     db.execute(sql`
-      select * from (
+      select m.*, coalesce(parts.list, '[]'::json) as deliveries
+      from (
         select id, role, content, created_at, processing_status, outcome_reason, author, model, provider,
           input_tokens, output_tokens, latency_ms, error_kind
         from messages where conversation_id = ${conversationId}
         order by created_at desc, id desc limit ${limit}
-      ) newest order by created_at, id`),
-    db.execute(sql`
-      select message_id, part_index, part_count, status, error_code, provider_message_id, updated_at
-      from deliveries where conversation_id = ${conversationId} order by part_index`),
+      ) m
+      left join lateral (
+        select json_agg(json_build_object('partIndex', part_index, 'partCount', part_count, 'status', status,
+          'errorCode', error_code, 'providerMessageId', provider_message_id, 'updatedAt', updated_at)
+          order by part_index) as list
+        from deliveries d where d.message_id = m.id
+      ) parts on true
+      order by m.created_at, m.id`),
     db.execute(sql`select count(*)::int as total from messages where conversation_id = ${conversationId}`),
   ]);
-  const byMessage = new Map<string, ThreadDelivery[]>();
-  for (const d of rowsOf<{
-    message_id: string;
-    part_index: number;
-    part_count: number;
-    status: string;
-    error_code: string | null;
-    provider_message_id: string | null;
-    updated_at: Date;
-  }>(deliveryResult)) {
-    const list = byMessage.get(d.message_id) ?? [];
-    list.push({
-      partIndex: d.part_index,
-      partCount: d.part_count,
-      status: d.status,
-      errorCode: d.error_code,
-      providerMessageId: d.provider_message_id,
-      updatedAt: new Date(d.updated_at),
-    });
-    byMessage.set(d.message_id, list);
-  }
   const messages = rowsOf<{
     id: string;
     role: string;
@@ -273,6 +292,7 @@ export async function conversationThread(
     output_tokens: number | null;
     latency_ms: number | null;
     error_kind: string | null;
+    deliveries: Array<Omit<ThreadDelivery, 'updatedAt'> & { updatedAt: string }>;
   }>(messageResult).map((m) => ({
     id: m.id,
     role: m.role,
@@ -287,7 +307,7 @@ export async function conversationThread(
     outputTokens: m.output_tokens,
     latencyMs: m.latency_ms,
     errorKind: m.error_kind,
-    deliveries: byMessage.get(m.id) ?? [],
+    deliveries: m.deliveries.map((d) => ({ ...d, updatedAt: new Date(d.updatedAt) })),
   }));
   return { messages, total: rowsOf<{ total: number }>(countResult)[0]?.total ?? 0 };
 }
@@ -360,13 +380,13 @@ export async function listWebhookLogs(
     sql` and `,
   );
   const [countResult, result] = await Promise.all([
-    db.execute(sql`select count(*)::int as total from webhook_logs where ${where}`),
+    db.execute(countUpTo(sql`from webhook_logs where ${where}`)),
     db.execute(sql`select ${LOG_COLUMNS} from webhook_logs where ${where}
       order by created_at desc, id limit ${query.pageSize} offset ${offsetOf(query.page, query.pageSize)}`),
   ]);
   return {
     items: rowsOf<LogRow>(result).map(toSummary),
-    total: rowsOf<{ total: number }>(countResult)[0]?.total ?? 0,
+    ...totalOf(countResult),
     page: query.page,
     pageSize: query.pageSize,
   };

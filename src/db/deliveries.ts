@@ -3,12 +3,13 @@
  * Callbacks come several per message, out of order, and sometimes before we stored the SID they are about:
  * each one is kept in delivery_events and a status only ever replaces a lower-ranked one.
  */
-import { and, asc, eq, inArray } from 'drizzle-orm';
+import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import type { OutboundContent } from '../domain/content.js';
 import { DELIVERY_STATUSES, deliveryRank, isDeliveryStatus } from '../domain/delivery.js';
 import type { DeliveryStatus } from '../domain/types.js';
 import type { Db } from './connect.js';
 import { prepared, runPrepared } from './prepared.js';
+import { daysAgo, deleteInBatches, PRUNE_BATCHES, type PruneBatches } from './prune.js';
 import { deliveries, messages } from './schema.js';
 
 /** One outbound part of a reply, as the sender needs it. */
@@ -166,4 +167,23 @@ const SID_LOCK_CLASS = 20_250_601;
 /** The CHECK constraint keeps the column to DeliveryStatus values; this narrows the type and guards the rank. */
 function asStatus(value: string): DeliveryStatus {
   return isDeliveryStatus(value) ? value : 'unknown';
+}
+
+/**
+ * Deletes status callbacks received more than `olderThanDays` ago, oldest first, in bounded batches (prune.ts);
+ * the sweep runs it with the webhook logs' retention. Returns how many went.
+ */
+export async function pruneDeliveryEvents(
+  db: Db,
+  olderThanDays: number,
+  batches: PruneBatches = PRUNE_BATCHES,
+): Promise<number> {
+  return deleteInBatches(
+    db,
+    (limit) => sql`delete from delivery_events where (provider_message_id, status) in (
+      select provider_message_id, status from delivery_events
+      where received_at < ${daysAgo(olderThanDays)} order by received_at limit ${limit}
+    ) returning 1`,
+    batches,
+  );
 }

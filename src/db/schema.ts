@@ -69,6 +69,11 @@ export const conversations = pgTable(
     check('conversations_channel_check', isOneOf('channel', ['twilio', 'meta', 'simulator'])),
     check('conversations_mode_check', isOneOf('mode', CONVERSATION_MODES)),
     index('conversations_idle_idx').on(t.lastActivityAt).where(sql.raw('"is_active"')),
+    // The admin's conversation list, newest activity first (all, and the paused filter), one page at a time.
+    index('conversations_last_activity_idx').on(t.lastActivityAt.desc().nullsFirst(), t.id),
+    index('conversations_paused_idx')
+      .on(t.lastActivityAt.desc().nullsFirst(), t.id)
+      .where(sql.raw(`"mode" <> 'bot'`)),
   ],
 );
 
@@ -132,6 +137,10 @@ export const messages = pgTable(
     index('messages_pending_idx')
       .on(t.conversationId, t.createdAt)
       .where(sql.raw(`"processing_status" = 'pending'`)),
+    // The dashboard's figures of the day (inbound, replies, latency, tokens) read today's rows only.
+    index('messages_role_created_idx').on(t.role, t.createdAt),
+    // The dashboard's recent problems: the newest AI fallbacks.
+    index('messages_ai_fallback_idx').on(t.createdAt).where(sql.raw('"error_kind" is not null')),
   ],
 );
 
@@ -171,6 +180,8 @@ export const deliveries = pgTable(
     check('deliveries_status_check', isOneOf('status', DELIVERY_STATUSES)),
     // Unsent parts per conversation (sender) and stranded ones (scheduler): few rows, small index.
     index('deliveries_unsent_idx').on(t.conversationId, t.updatedAt).where(UNSENT),
+    // The dashboard's failed deliveries (today's count, the newest few).
+    index('deliveries_failed_idx').on(t.updatedAt).where(sql.raw(`"status" in ('failed', 'undelivered')`)),
   ],
 );
 
@@ -186,6 +197,8 @@ export const deliveryEvents = pgTable(
   (t) => [
     primaryKey({ name: 'delivery_events_pkey', columns: [t.providerMessageId, t.status] }),
     check('delivery_events_status_check', isOneOf('status', DELIVERY_STATUSES)),
+    // Retention: the sweep deletes the oldest events in batches.
+    index('delivery_events_received_idx').on(t.receivedAt),
   ],
 );
 
@@ -260,6 +273,10 @@ export const webhookLogs = pgTable(
   (t) => [
     check('webhook_logs_kind_check', isOneOf('kind', ['inbound', 'status'])),
     index('webhook_logs_created_idx').on(t.createdAt),
+    // The dashboard's webhook errors of the day and the log's error filters: a small share of the rows.
+    index('webhook_logs_problem_idx')
+      .on(t.createdAt)
+      .where(sql.raw('"error" is not null or "response_status" >= 400')),
   ],
 );
 

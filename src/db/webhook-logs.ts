@@ -1,6 +1,7 @@
-import { lt, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import type { ChannelName } from '../domain/types.js';
 import type { Db } from './connect.js';
+import { daysAgo, deleteInBatches, PRUNE_BATCHES, type PruneBatches } from './prune.js';
 import { storableJson, storableText } from './storable.js';
 import { webhookLogs } from './schema.js';
 
@@ -35,17 +36,20 @@ export function webhookLogRow(entry: WebhookLogInput): typeof webhookLogs.$infer
   };
 }
 
-/** Delete log rows older than olderThanDays; returns how many. */
-export async function pruneWebhookLogs(db: Db, olderThanDays: number): Promise<number> {
-  const pruned = db.$with('pruned').as(
-    db
-      .delete(webhookLogs)
-      .where(lt(webhookLogs.createdAt, sql`now() - make_interval(days => ${olderThanDays})`))
-      .returning({ id: webhookLogs.id }),
+/**
+ * Deletes log rows older than `olderThanDays`, oldest first, in bounded batches (prune.ts): at most
+ * `batches.batchSize × batches.maxBatches` rows a call. Returns how many went.
+ */
+export async function pruneWebhookLogs(
+  db: Db,
+  olderThanDays: number,
+  batches: PruneBatches = PRUNE_BATCHES,
+): Promise<number> {
+  return deleteInBatches(
+    db,
+    (limit) => sql`delete from webhook_logs where id in (
+      select id from webhook_logs where created_at < ${daysAgo(olderThanDays)} order by created_at limit ${limit}
+    ) returning 1`,
+    batches,
   );
-  const rows = await db
-    .with(pruned)
-    .select({ count: sql<number>`count(*)::int` })
-    .from(pruned);
-  return rows[0]?.count ?? 0;
 }

@@ -1,5 +1,4 @@
-import type { ChatMessage } from '../ports.js';
-import type { Turn } from './types.js';
+import type { ChatMessage, Turn } from './types.js';
 
 export interface PromptInput {
   systemPrompt: string;

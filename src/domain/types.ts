@@ -44,6 +44,12 @@ export interface Turn {
   at: number;
 }
 
+/** One message of a model's input: the prompt is built in the domain (prompt.ts), the ChatModel port sends it. */
+export interface ChatMessage {
+  role: Role;
+  content: string;
+}
+
 /** Twilio's delivery states (Meta's map onto them); `pending` and `sending` are ours, before the API answered. */
 export type DeliveryStatus =
   | 'pending'

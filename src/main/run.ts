@@ -10,7 +10,7 @@ import { createMemoryLocks } from '../infra/memory/locks.js';
 import { instrumentHttp, registerMetricsEndpoint, startMetricsServer } from '../http/metrics.js';
 import { instrumentJobHandler } from '../observability/instrument.js';
 import { registerTwilioWebhook } from '../http/twilio-webhook.js';
-import { registerSimulator } from '../channels/simulator/routes.js';
+import { registerSimulator } from '../http/simulator/routes.js';
 import { registerAdmin } from '../admin/routes.js';
 import { adminOptionsFrom } from '../admin/settings.js';
 import { createLogger, type Logger } from '../log.js';

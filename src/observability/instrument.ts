@@ -6,8 +6,7 @@
  */
 import { isAppError } from '../domain/errors.js';
 import type { ChannelName } from '../domain/types.js';
-import type { AiRuntime } from '../pipeline/deps.js';
-import type { Channel, ChatModel, JobHandler } from '../ports.js';
+import type { AiRuntime, Channel, ChatModel, JobHandler } from '../ports.js';
 import { classifyError } from './errors.js';
 import type { Metrics } from './metrics.js';
 

@@ -3,22 +3,8 @@ import type { WebhookLogWriter } from '../db/webhook-log-writer.js';
 import type { ReportInfo } from '../errors/reporter.js';
 import type { ChannelName } from '../domain/types.js';
 import type { Logger } from '../log.js';
-import type { Channel, ChatModel, ContextCache, JobQueue, Locks, RateLimiter } from '../ports.js';
+import type { AiRuntime, Channel, ContextCache, JobQueue, Locks, RateLimiter } from '../ports.js';
 import type { UnqueuedRetry } from './unqueued-retry.js';
-
-/** The model to use right now, with its settings (the active AI configuration or the environment's). */
-export interface AiChoice {
-  model: ChatModel;
-  /** Tried once when `model` fails, before the user gets an apology. */
-  fallback?: ChatModel | undefined;
-  systemPrompt: string;
-  temperature: number;
-  maxTokens: number;
-}
-
-export interface AiRuntime {
-  current(): Promise<AiChoice>;
-}
 
 /** Everything the use cases may use; each takes only the part it needs (Pick<PipelineDeps, …>). */
 export interface PipelineDeps {

@@ -1,4 +1,5 @@
 import { expireIdleConversations } from '../db/conversations.js';
+import { pruneDeliveryEvents } from '../db/deliveries.js';
 import { strandedWork } from '../db/messages.js';
 import { pruneWebhookLogs } from '../db/webhook-logs.js';
 import { asDatabaseError } from '../db/sqlstate.js';
@@ -8,19 +9,24 @@ import type { PipelineDeps } from './deps.js';
 export interface SweepSettings {
   strandedAfterMs: number;
   sessionTimeoutMs: number;
+  /** Webhook logs and delivery_events older than this are deleted, a bounded number of rows per round. */
   webhookLogRetentionDays: number;
 }
 
 export interface SweepResult {
   reenqueued: number;
   expired: number;
+  /** Webhook log rows deleted (retention: webhookLogRetentionDays). */
   pruned: number;
+  /** delivery_events rows deleted, with the same retention. */
+  prunedDeliveryEvents: number;
 }
 
 /**
  * The scheduler's periodic work. Re-enqueue inbound messages and outbound parts that were stored but never
  * finished (the queue was down when they arrived, or a job failed for good), mark idle conversations inactive,
- * prune old webhook logs. Safe to run from several schedulers: the lock makes one of them do it per round, and
+ * prune old webhook logs and delivery events (in bounded batches: a backlog is worked off over several rounds,
+ * never in one long delete). Safe to run from several schedulers: the lock makes one of them do it per round, and
  * every step is idempotent anyway.
  */
 export async function sweep(
@@ -56,7 +62,13 @@ export async function sweep(
     expireIdleConversations(deps.db, settings.sessionTimeoutMs),
   );
   const pruned = await db('prune webhook logs', pruneWebhookLogs(deps.db, settings.webhookLogRetentionDays));
-  if (reenqueued + expired + pruned > 0) deps.log.info({ reenqueued, expired, pruned }, 'sweep');
+  const prunedDeliveryEvents = await db(
+    'prune delivery events',
+    pruneDeliveryEvents(deps.db, settings.webhookLogRetentionDays),
+  );
+  if (reenqueued + expired + pruned + prunedDeliveryEvents > 0) {
+    deps.log.info({ reenqueued, expired, pruned, prunedDeliveryEvents }, 'sweep');
+  }
   // The lease is left to expire so that other schedulers skip this round.
-  return { reenqueued, expired, pruned };
+  return { reenqueued, expired, pruned, prunedDeliveryEvents };
 }

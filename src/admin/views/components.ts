@@ -66,29 +66,37 @@ export function withQuery(path: string, params: Record<string, string | number |
   return text ? `${path}?${text}` : path;
 }
 
+/** A list's row count; a count that stopped at its cap reads "10,000+". */
+export function formatTotal(result: { total: number; totalCapped: boolean }): string {
+  return `${formatNumber(result.total)}${result.totalCapped ? '+' : ''}`;
+}
+
 export function pagination(input: {
   path: string;
   params: Record<string, string | undefined>;
   page: number;
   pageSize: number;
   total: number;
+  /** The count stopped at its cap: the number of pages is unknown, and Next stays open. */
+  totalCapped?: boolean;
 }): SafeHtml {
-  const pages = Math.max(1, Math.ceil(input.total / input.pageSize));
+  const capped = input.totalCapped === true;
+  const pages = capped ? Infinity : Math.max(1, Math.ceil(input.total / input.pageSize));
   if (pages <= 1) return html``;
   const link = (page: number) =>
     withQuery(input.path, { ...input.params, page: page === 1 ? undefined : page });
   const first = (input.page - 1) * input.pageSize + 1;
-  const last = Math.min(input.total, input.page * input.pageSize);
+  const last = capped ? input.page * input.pageSize : Math.min(input.total, input.page * input.pageSize);
+  const of = capped ? '' : ` of ${pages}`;
+  const total = formatTotal({ total: input.total, totalCapped: capped });
+  const info = `${formatNumber(first)}–${formatNumber(last)} of ${total} · page ${input.page}${of}`;
   return html`<nav class="pagination" aria-label="Pages">
     ${
       input.page > 1
         ? html`<a class="button button-secondary" href="${link(input.page - 1)}" rel="prev">← Previous</a>`
         : html`<span class="button button-secondary" aria-disabled="true">← Previous</span>`
     }
-    <span class="pagination-info"
-      >${formatNumber(first)}–${formatNumber(last)} of ${formatNumber(input.total)} · page ${input.page} of
-      ${pages}</span
-    >
+    <span class="pagination-info">${info}</span>
     ${
       input.page < pages
         ? html`<a class="button button-secondary" href="${link(input.page + 1)}" rel="next">Next →</a>`

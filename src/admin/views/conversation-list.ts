@@ -3,7 +3,7 @@ import type { ConversationMode } from '../../domain/conversation-mode.js';
 import type { ConversationFilter, ConversationSummary, Page } from '../../db/admin-queries.js';
 import { html, type SafeHtml } from '../html.js';
 import type { AdminSession } from '../sessions.js';
-import { badge, contact, emptyState, formatNumber, pagination, time } from './components.js';
+import { badge, contact, emptyState, formatNumber, formatTotal, pagination, time } from './components.js';
 import { layout } from './layout.js';
 
 const FILTER_LABELS: Record<ConversationFilter, string> = {
@@ -58,7 +58,7 @@ export function conversationListPage(input: {
     },
     html`<div class="page-head">
         <h1>Conversations</h1>
-        <p class="muted">${formatNumber(result.total)} ${filtered ? 'matching' : 'in total'}</p>
+        <p class="muted">${formatTotal(result)} ${filtered ? 'matching' : 'in total'}</p>
       </div>
       <form class="filters" method="get" action="/admin/conversations" role="search">
         <div class="field field-grow">
@@ -115,6 +115,7 @@ export function conversationListPage(input: {
         page: result.page,
         pageSize: result.pageSize,
         total: result.total,
+        totalCapped: result.totalCapped,
       })}`,
   );
 }

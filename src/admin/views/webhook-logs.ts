@@ -2,7 +2,7 @@
 import type { Page, WebhookLogSummary, WebhookStatusFilter } from '../../db/admin-queries.js';
 import { html, type SafeHtml } from '../html.js';
 import type { AdminSession } from '../sessions.js';
-import { badge, emptyState, facts, formatNumber, pagination, time } from './components.js';
+import { badge, emptyState, facts, formatNumber, formatTotal, pagination, time } from './components.js';
 import { layout } from './layout.js';
 
 const STATUS_LABELS: Record<WebhookStatusFilter, string> = {
@@ -49,7 +49,7 @@ export function webhookLogListPage(
     { title: 'Webhook logs', section: 'webhook-logs', ...input },
     html`<div class="page-head">
         <h1>Webhook logs</h1>
-        <p class="muted">${formatNumber(result.total)} ${filtered ? 'matching' : 'calls kept'}</p>
+        <p class="muted">${formatTotal(result)} ${filtered ? 'matching' : 'calls kept'}</p>
       </div>
       <form class="filters" method="get" action="/admin/webhook-logs">
         ${select('status', 'Outcome', STATUS_LABELS, input.status)}
@@ -113,6 +113,7 @@ export function webhookLogListPage(
         page: result.page,
         pageSize: result.pageSize,
         total: result.total,
+        totalCapped: result.totalCapped,
       })}`,
   );
 }

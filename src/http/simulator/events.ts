@@ -5,8 +5,12 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { PipelineDeps } from '../../pipeline/deps.js';
 import { recordStatus } from '../../pipeline/record-status.js';
-import { ALL_ADDRESSES, type SimulatorChannel, type SimulatorEvent } from './channel.js';
-import { parseAddressQuery } from './input.js';
+import {
+  ALL_ADDRESSES,
+  type SimulatorChannel,
+  type SimulatorEvent,
+} from '../../channels/simulator/channel.js';
+import { parseAddressQuery } from '../../channels/simulator/input.js';
 
 /** A handset confirms delivery a moment after the network accepted the message. */
 export const DELIVERED_AFTER_MS = 300;

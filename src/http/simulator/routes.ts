@@ -1,7 +1,8 @@
 /**
  * The simulator's web side: the chat page and its small JSON API. A message typed on the page enters the same
  * pipeline as a Twilio webhook (stored, logged in the webhook log, queued, answered by the worker, sent through the
- * simulator channel); only the adapter at the edges differs.
+ * simulator channel); only the adapter at the edges differs. Routes that call use cases are the HTTP layer, as
+ * the Twilio webhook is; channels/simulator/ keeps the adapter (the Channel, input parsing, the page's files).
  */
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -9,15 +10,15 @@ import type { WebhookLogInput } from '../../db/webhook-logs.js';
 import { AppError, HTTP_STATUS, isAppError } from '../../domain/errors.js';
 import { stripControlChars } from '../../domain/sanitize.js';
 import type { InboundMessage } from '../../domain/types.js';
-import { headersForLog } from '../../http/form.js';
+import { headersForLog } from '../form.js';
 import { acceptInbound } from '../../pipeline/accept-inbound.js';
 import type { PipelineDeps } from '../../pipeline/deps.js';
 import { recordStatus } from '../../pipeline/record-status.js';
-import { SIMULATOR_BUSINESS_ADDRESS, type SimulatorChannel } from './channel.js';
+import { SIMULATOR_BUSINESS_ADDRESS, type SimulatorChannel } from '../../channels/simulator/channel.js';
 import { pageAddress, registerEvents } from './events.js';
-import { parseAddressQuery, parseInbound, parseReadReceipt } from './input.js';
-import { registerPage } from './page.js';
-import { simulatorConversations, simulatorThread } from './thread.js';
+import { parseAddressQuery, parseInbound, parseReadReceipt } from '../../channels/simulator/input.js';
+import { registerPage } from '../../channels/simulator/page.js';
+import { simulatorConversations, simulatorThread } from '../../db/simulator-thread.js';
 
 type Deps = Pick<
   PipelineDeps,

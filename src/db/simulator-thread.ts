@@ -3,8 +3,8 @@
  * shows the history exactly as the pipeline stored it (parts and their delivery states included).
  */
 import { and, asc, desc, eq, inArray, isNotNull, sql } from 'drizzle-orm';
-import type { Db } from '../../db/connect.js';
-import { conversations, deliveries, messages } from '../../db/schema.js';
+import type { Db } from './connect.js';
+import { conversations, deliveries, messages } from './schema.js';
 
 /** The newest messages of a thread the page shows; older ones stay in the database. */
 const THREAD_LIMIT = 200;
