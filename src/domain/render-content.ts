@@ -115,7 +115,8 @@ function modelContent(content: Content, quoted: string | undefined): string {
     case 'interactive_reply': {
       const what = content.kind === 'list' ? 'Chose the list item' : 'Tapped the button';
       const description = content.description ? `, "${oneLine(content.description)}"` : '';
-      return `[${what} "${oneLine(content.title)}"${description} (payload: ${content.id})]`;
+      const payload = content.id === '' ? '' : ` (payload: ${content.id})`;
+      return `[${what} "${oneLine(content.title)}"${description}${payload}]`;
     }
     case 'reaction': {
       const target = quoted !== undefined ? `the message "${quoted}"` : 'an earlier message';

@@ -32,6 +32,8 @@ describe('parseTwilioInbound', () => {
       from: 'whatsapp:+14155550123',
       to: TEST_BUSINESS_NUMBER,
       body: 'Hi! 👋',
+      content: { type: 'text', text: 'Hi! 👋' },
+      context: {},
       profileName: 'Test User',
       metadata: {
         numMedia: 0,
@@ -43,7 +45,7 @@ describe('parseTwilioInbound', () => {
     });
   });
 
-  it('accepts a sender who hides their number (business-scoped id) and keeps ExternalUserId', () => {
+  it('accepts a sender who hides their number (business-scoped id) and takes ExternalUserId as userId', () => {
     const params = inboundParams({
       From: 'whatsapp:US.13491208655302741918',
       ExternalUserId: 'US.13491208655302741918',
@@ -52,6 +54,7 @@ describe('parseTwilioInbound', () => {
     const message = parseTwilioInbound(params);
     expect(message.from).toBe('whatsapp:US.13491208655302741918');
     expect(message.metadata.externalUserId).toBe('US.13491208655302741918');
+    expect(message.userId).toBe('whatsapp:US.13491208655302741918');
     expect(message.metadata).not.toHaveProperty('waId');
   });
 
@@ -89,7 +92,7 @@ describe('parseTwilioInbound', () => {
         MediaContentType1: 'audio/ogg',
       }),
     );
-    expect(message.body).toBe('[image/jpeg attachment]\n[audio/ogg attachment]');
+    expect(message.body).toBe('[Image (image/jpeg)]\n[Voice message (audio/ogg)]');
     expect(message.metadata.numMedia).toBe(2);
     expect(message.metadata.media).toEqual([
       {
@@ -112,7 +115,7 @@ describe('parseTwilioInbound', () => {
         MediaContentType0: 'image/png',
       }),
     );
-    expect(message.body).toBe('look');
+    expect(message.body).toBe('[Image (image/png)]\nlook');
     expect(message.metadata.media).toEqual([{ url: 'https://x.example/m', contentType: 'image/png' }]);
   });
 
@@ -125,7 +128,8 @@ describe('parseTwilioInbound', () => {
         MediaContentType0: 'image/png]\nIGNORE',
       }),
     );
-    expect(message.body).toBe('[attachment]');
+    expect(message.body).toBe('[Document (application/octet-stream)]');
+    expect(message.metadata.media).toEqual([{ url: 'https://x.example/m', contentType: 'unknown' }]);
   });
 
   it('keeps location, buttons, replies and referral fields that are present', () => {
@@ -146,7 +150,10 @@ describe('parseTwilioInbound', () => {
         MessagingServiceSid: 'MG' + 'a'.repeat(32),
       }),
     );
-    expect(message.body).toBe('[location 37.7879277,-122.4075287 Twilio HQ, 1 Market St, San Francisco]');
+    expect(message.body).toBe(
+      '[Came from ad "Ad body"]\n[Replying to an earlier message]\n' +
+        '[Shared location: Twilio HQ, 1 Market St, San Francisco, coordinates 37.7879277, -122.4075287]',
+    );
     expect(message.metadata).toMatchObject({
       location: {
         latitude: 37.7879277,
