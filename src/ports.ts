@@ -99,7 +99,7 @@ export interface RateLimiter {
 // ── channel ──────────────────────────────────────────────────────────────────────────────────────────────
 
 export interface OutboundMessage {
-  /** Channel address of the user (`whatsapp:+E164` for Twilio). */
+  /** Channel address of the user (`whatsapp:+E164`, or `whatsapp:CC.<id>` for a business-scoped id, on Twilio). */
   to: string;
   /** Our business address; the channel's configured default when absent. */
   from?: string;
