@@ -212,6 +212,10 @@ export interface ThreadMessage {
   latencyMs: number | null;
   errorKind: string | null;
   deliveries: ThreadDelivery[];
+  /** The channel's id of a user message (what quotes and reactions point at), when the query reads it. */
+  providerMessageId?: string | null;
+  /** `{ content, context }` as stored (null on rows older than the column); see domain/content-payload.ts. */
+  payload?: unknown;
 }
 
 /** The newest `limit` messages of a conversation, oldest first, each reply with its delivered parts. */
@@ -224,7 +228,7 @@ export async function conversationThread(
     db.execute(sql`
       select * from (
         select id, role, content, created_at, processing_status, model, provider, input_tokens, output_tokens,
-          latency_ms, error_kind
+          latency_ms, error_kind, provider_message_id
         from messages where conversation_id = ${conversationId}
         order by created_at desc, id desc limit ${limit}
       ) newest order by created_at, id`),
@@ -266,6 +270,7 @@ export async function conversationThread(
     output_tokens: number | null;
     latency_ms: number | null;
     error_kind: string | null;
+    provider_message_id: string | null;
   }>(messageResult).map((m) => ({
     id: m.id,
     role: m.role,
@@ -278,6 +283,7 @@ export async function conversationThread(
     outputTokens: m.output_tokens,
     latencyMs: m.latency_ms,
     errorKind: m.error_kind,
+    providerMessageId: m.provider_message_id,
     deliveries: byMessage.get(m.id) ?? [],
   }));
   return { messages, total: rowsOf<{ total: number }>(countResult)[0]?.total ?? 0 };
