@@ -123,6 +123,8 @@ export interface ConversationSummary {
   messageCount: number;
   lastMessage: string | null;
   lastRole: string | null;
+  /** The last message's stored payload, when the query reads it (see domain/content-payload.ts). */
+  lastPayload?: unknown;
 }
 
 /** `%text%` for ILIKE with the user's own % and _ taken literally. */

@@ -5,6 +5,8 @@
 import { and, asc, desc, eq, inArray, isNotNull, sql } from 'drizzle-orm';
 import type { Db } from '../../db/connect.js';
 import { conversations, deliveries, messages } from '../../db/schema.js';
+import { storedContent } from '../../domain/content-payload.js';
+import { displayOf, type MessageDisplay } from '../../domain/display-content.js';
 
 /** The newest messages of a thread the page shows; older ones stay in the database. */
 const THREAD_LIMIT = 200;
@@ -27,6 +29,8 @@ export interface ThreadMessage {
   processingStatus: string | null;
   /** Assistant messages: the parts the channel took, in order (parts not yet sent are left out). */
   parts?: ThreadPart[];
+  /** User messages: what the page shows of the content (a location, a button reply, …; text for old rows). */
+  display?: MessageDisplay;
 }
 
 export interface Thread {
@@ -68,6 +72,12 @@ export async function simulatorThread(db: Db, userAddress: string): Promise<Thre
     .orderBy(desc(messages.createdAt), desc(messages.id))
     .limit(THREAD_LIMIT);
   const thread: ThreadMessage[] = newestFirst.reverse();
+  for (const message of thread) {
+    if (message.role !== 'user') continue;
+    // The stored payload column comes with the core work; until then every row reads as its text.
+    const { content, context } = storedContent(null, message.content);
+    message.display = displayOf(content, context);
+  }
 
   const replyIds = thread.filter((message) => message.role === 'assistant').map((message) => message.id);
   const parts =
