@@ -3,6 +3,7 @@
  * real LLM) and a zero-setup twin (in-process, simulator, offline); the composition root (main/compose.ts)
  * picks them from config. The database is not a port: both drivers run the same Drizzle code (db/connect.ts).
  */
+import type { OutboundContent } from './domain/content.js';
 import type { ChannelName, DeliveryStatus, Role, TokenUsage, Turn } from './domain/types.js';
 
 // ── queue ────────────────────────────────────────────────────────────────────────────────────────────────
@@ -21,6 +22,8 @@ export interface JobContext {
   /** 1 on the first run. */
   attempt: number;
   maxAttempts: number;
+  /** Fired when the process shuts down: stop starting new work (a model call, a send) and let the job retry. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -92,18 +95,24 @@ export interface RateDecision {
 }
 
 export interface RateLimiter {
-  /** Count one hit for `key`; atomic across processes. */
-  hit(key: string, limit: number, windowSeconds: number): Promise<RateDecision>;
+  /**
+   * Count one hit for `key`; atomic across processes. With `hitId`, a hit already counted under that id in the
+   * window is allowed again without being counted twice (a retried job re-checking the same message).
+   */
+  hit(key: string, limit: number, windowSeconds: number, hitId?: string): Promise<RateDecision>;
 }
 
 // ── channel ──────────────────────────────────────────────────────────────────────────────────────────────
 
 export interface OutboundMessage {
-  /** Channel address of the user (`whatsapp:+E164`, or `whatsapp:CC.<id>` for a business-scoped id, on Twilio). */
+  /** Channel address of the user (`whatsapp:+E164`, or a scoped id such as `whatsapp:CO.123`, never with a `+`). */
   to: string;
   /** Our business address; the channel's configured default when absent. */
   from?: string;
+  /** The text: the message itself, a media caption, or a template's rendering (what findSent compares). */
   body: string;
+  /** What to send when it is not plain text (media, a template, a reaction). */
+  content?: OutboundContent;
   /** Where the channel should post delivery status callbacks, when we have a public URL. */
   statusCallbackUrl?: string;
 }
@@ -113,17 +122,35 @@ export interface SendResult {
   status: DeliveryStatus;
 }
 
+/** What a channel can send, written once per channel; the pipeline asks before it stores an outbound message. */
+export interface ChannelCapabilities {
+  media: boolean;
+  templates: boolean;
+  reactions: boolean;
+}
+
 export interface Channel {
   readonly name: ChannelName;
   /** Longest body one message may carry (Twilio WhatsApp: 1600). */
   readonly maxBodyLength: number;
-  /** Throws AppError: channel_rejected (permanent, with the provider's code), channel_rate_limited, … */
+  readonly capabilities: ChannelCapabilities;
+  /**
+   * Throws AppError: channel_rejected (permanent, with the provider's code), channel_rate_limited, …, and
+   * channel_unsupported when the channel cannot send this kind of content at all.
+   */
   send(message: OutboundMessage): Promise<SendResult>;
   /**
    * After a crash in the middle of a send we cannot know whether the provider took the message. This asks it:
    * the message to `to` with exactly `body` created at or after `sentAfter`, or null.
    */
-  findSent(query: { to: string; from?: string; body: string; sentAfter: Date }): Promise<SendResult | null>;
+  findSent(query: {
+    to: string;
+    from?: string;
+    body: string;
+    sentAfter: Date;
+    /** The part was a template: its text is the provider's rendering, so it cannot be compared. */
+    template?: boolean;
+  }): Promise<SendResult | null>;
 }
 
 // ── chat model ───────────────────────────────────────────────────────────────────────────────────────────

@@ -20,6 +20,7 @@ import { AppError } from '../domain/errors.js';
 import type { InboundMessage } from '../domain/types.js';
 import type { Db } from './connect.js';
 import { naturalBatcher } from '../infra/natural-batcher.js';
+import { adoptScopedIdentity } from './identity.js';
 import { prepared, runPrepared } from './prepared.js';
 import { messages } from './schema.js';
 import { isRefusal, sqlState } from './sqlstate.js';
@@ -64,11 +65,13 @@ const MAX_WAIT_MS = 5000;
  * Store an inbound message (see the file comment). A redelivery of a stored provider id stores nothing and
  * points at the first copy.
  */
-export function acceptInbound(
+export async function acceptInbound(
   db: Db,
   message: InboundMessage,
   status: InboundStatus = 'pending',
 ): Promise<AcceptedInbound> {
+  if (message.userId !== undefined && message.userId !== message.from)
+    await adoptScopedIdentity(db, message.channel, message.from, message.userId);
   let batcher = batchers.get(db);
   if (!batcher) {
     batcher = createInboundBatcher(db);
@@ -126,10 +129,14 @@ async function storeBatch(
 /** A message as the statements take it: text already made storable, metadata as JSON. */
 interface AcceptRow {
   channel: string;
+  /** The conversation key: the stable user id when the channel gives one, else the sender address. */
   userAddress: string;
+  replyAddress: string;
   businessAddress: string | null;
   profileName: string | null;
   content: string;
+  contentType: string;
+  payload: unknown;
   metadata: unknown;
   providerMessageId: string;
   status: InboundStatus;
@@ -138,10 +145,13 @@ interface AcceptRow {
 function acceptRow(message: InboundMessage, status: InboundStatus): AcceptRow {
   return {
     channel: message.channel,
-    userAddress: message.from,
+    userAddress: message.userId ?? message.from,
+    replyAddress: message.from,
     businessAddress: message.to || null,
     profileName: message.profileName === null ? null : storableText(message.profileName),
     content: storableText(message.body),
+    contentType: message.content.type,
+    payload: storableJson({ content: message.content, context: message.context }),
     metadata: storableJson(message.metadata),
     providerMessageId: message.providerMessageId,
     status,
@@ -201,6 +211,9 @@ async function storeOne(
     JSON.stringify(row.metadata),
     row.providerMessageId,
     row.status,
+    row.replyAddress,
+    row.contentType,
+    JSON.stringify(row.payload),
   ]);
   const stored = rows[0];
   if (!stored) throw new AppError('internal', 'storing the inbound message returned no row');
@@ -225,19 +238,21 @@ const TOUCH_CONVERSATION = `on conflict (channel, user_address) do update set
       last_activity_at = now(),
       updated_at = now(),
       is_active = true,
+      reply_address = excluded.reply_address,
       business_address = coalesce(excluded.business_address, conversations.business_address),
       profile_name = coalesce(excluded.profile_name, conversations.profile_name)`;
 
 const ACCEPT_INBOUND = prepared<{ conversation_id: string; message_id: string | null }>(
   'accept_inbound',
   `with conversation as (
-    insert into conversations (channel, user_address, business_address, profile_name)
-    values ($1, $2, $3, $4)
+    insert into conversations (channel, user_address, business_address, profile_name, reply_address)
+    values ($1, $2, $3, $4, $9)
     ${TOUCH_CONVERSATION}
     returning id
   ), inserted as (
-    insert into messages (conversation_id, role, content, metadata, provider_message_id, processing_status)
-    select id, 'user', $5, $6::jsonb, $7, $8
+    insert into messages (conversation_id, role, content, metadata, provider_message_id, processing_status,
+      content_type, payload)
+    select id, 'user', $5, $6::jsonb, $7, $8, $10, $11::jsonb
     from conversation
     on conflict (provider_message_id) do nothing
     returning id
@@ -250,9 +265,12 @@ function batchRecord(row: AcceptRow): Record<string, unknown> {
   return {
     channel: row.channel,
     user_address: row.userAddress,
+    reply_address: row.replyAddress,
     business_address: row.businessAddress,
     profile_name: row.profileName,
     content: row.content,
+    content_type: row.contentType,
+    payload: row.payload,
     metadata: row.metadata,
     provider_message_id: row.providerMessageId,
     processing_status: row.status,
@@ -274,27 +292,30 @@ const ACCEPT_INBOUND_BATCH = prepared<{
   'accept_inbound_batch',
   `with input as (
     select * from rows from (jsonb_to_recordset($1::jsonb) as (
-      channel text, user_address text, business_address text, profile_name text,
-      content text, metadata jsonb, provider_message_id text, processing_status text))
-    with ordinality as t(channel, user_address, business_address, profile_name,
-      content, metadata, provider_message_id, processing_status, ord)
+      channel text, user_address text, reply_address text, business_address text, profile_name text,
+      content text, content_type text, payload jsonb, metadata jsonb, provider_message_id text,
+      processing_status text))
+    with ordinality as t(channel, user_address, reply_address, business_address, profile_name,
+      content, content_type, payload, metadata, provider_message_id, processing_status, ord)
   ), sender as (
     select channel, user_address,
+      (array_agg(reply_address order by ord desc))[1] as reply_address,
       (array_agg(business_address order by ord desc) filter (where business_address is not null))[1]
         as business_address,
       (array_agg(profile_name order by ord desc) filter (where profile_name is not null))[1] as profile_name
     from input
     group by channel, user_address
   ), conversation as (
-    insert into conversations (channel, user_address, business_address, profile_name)
-    select channel, user_address, business_address, profile_name from sender
+    insert into conversations (channel, user_address, business_address, profile_name, reply_address)
+    select channel, user_address, business_address, profile_name, reply_address from sender
     order by channel, user_address
     ${TOUCH_CONVERSATION}
     returning id, channel, user_address
   ), inserted as (
-    insert into messages (conversation_id, role, content, metadata, provider_message_id, processing_status)
+    insert into messages (conversation_id, role, content, metadata, provider_message_id, processing_status,
+      content_type, payload)
     select conversation.id, 'user', input.content, input.metadata, input.provider_message_id,
-      input.processing_status
+      input.processing_status, input.content_type, input.payload
     from input
     join conversation on conversation.channel = input.channel and conversation.user_address = input.user_address
     order by input.ord

@@ -4,6 +4,7 @@
  * in PostgreSQL; lists are paginated).
  */
 import { sql, type SQL } from 'drizzle-orm';
+import type { ConversationMode } from '../domain/conversation-mode.js';
 import type { Db } from './connect.js';
 import { rowsOf } from './rows.js';
 
@@ -35,7 +36,7 @@ export async function dashboardFigures(db: Db): Promise<DashboardFigures> {
       (select count(*)::int from messages where role = 'user' and created_at >= ${TODAY}) as inbound_today,
       (select count(*)::int from replies) as replies_today,
       (select count(*)::int from conversations where is_active) as active_conversations,
-      (select count(*)::int from conversations where bot_paused) as paused_conversations,
+      (select count(*)::int from conversations where mode <> 'bot') as paused_conversations,
       (select count(*)::int from deliveries
         where status in ('failed', 'undelivered') and updated_at >= ${TODAY}) as failed_deliveries_today,
       (select count(*)::int from replies where error_kind is not null) as ai_fallbacks_today,
@@ -118,13 +119,13 @@ export interface ConversationSummary {
   userAddress: string;
   profileName: string | null;
   isActive: boolean;
-  botPaused: boolean;
+  mode: ConversationMode;
   lastActivityAt: Date;
   messageCount: number;
   lastMessage: string | null;
   lastRole: string | null;
-  /** The last message's stored payload, when the query reads it (see domain/content-payload.ts). */
-  lastPayload?: unknown;
+  /** The last message's stored payload (null on old rows; see domain/content-payload.ts). */
+  lastPayload: unknown;
 }
 
 /** `%text%` for ILIKE with the user's own % and _ taken literally. */
@@ -148,17 +149,17 @@ export async function listConversations(
   }
   if (query.filter === 'active') conditions.push(sql`c.is_active`);
   if (query.filter === 'inactive') conditions.push(sql`not c.is_active`);
-  if (query.filter === 'paused') conditions.push(sql`c.bot_paused`);
+  if (query.filter === 'paused') conditions.push(sql`c.mode <> 'bot'`);
   const where = sql.join(conditions, sql` and `);
   const [countResult, result] = await Promise.all([
     db.execute(sql`select count(*)::int as total from conversations c where ${where}`),
     db.execute(sql`
-      select c.id, c.channel, c.user_address, c.profile_name, c.is_active, c.bot_paused, c.last_activity_at,
+      select c.id, c.channel, c.user_address, c.profile_name, c.is_active, c.mode, c.last_activity_at,
         (select count(*)::int from messages m where m.conversation_id = c.id) as message_count,
-        last.content as last_message, last.role as last_role
+        last.content as last_message, last.role as last_role, last.payload as last_payload
       from conversations c
       left join lateral (
-        select content, role from messages m where m.conversation_id = c.id
+        select content, role, payload from messages m where m.conversation_id = c.id
         order by m.created_at desc, m.id desc limit 1
       ) last on true
       where ${where}
@@ -172,22 +173,24 @@ export async function listConversations(
     user_address: string;
     profile_name: string | null;
     is_active: boolean;
-    bot_paused: boolean;
+    mode: string;
     last_activity_at: Date;
     message_count: number;
     last_message: string | null;
     last_role: string | null;
+    last_payload: unknown;
   }>(result).map((r) => ({
     id: r.id,
     channel: r.channel,
     userAddress: r.user_address,
     profileName: r.profile_name,
     isActive: r.is_active,
-    botPaused: r.bot_paused,
+    mode: r.mode as ConversationMode,
     lastActivityAt: new Date(r.last_activity_at),
     messageCount: r.message_count,
     lastMessage: r.last_message,
     lastRole: r.last_role,
+    lastPayload: r.last_payload,
   }));
   return { items, total, page: query.page, pageSize: query.pageSize };
 }
@@ -207,6 +210,10 @@ export interface ThreadMessage {
   content: string;
   createdAt: Date;
   processingStatus: string | null;
+  /** Inbound: why it got a notice, was skipped or failed (domain/outcome.ts). */
+  outcomeReason: string | null;
+  /** Outbound: `assistant`, `system`, `operator:<id>`. */
+  author: string | null;
   model: string | null;
   provider: string | null;
   inputTokens: number | null;
@@ -214,10 +221,10 @@ export interface ThreadMessage {
   latencyMs: number | null;
   errorKind: string | null;
   deliveries: ThreadDelivery[];
-  /** The channel's id of a user message (what quotes and reactions point at), when the query reads it. */
-  providerMessageId?: string | null;
+  /** The channel's id of a user message (what quotes and reactions point at). */
+  providerMessageId: string | null;
   /** `{ content, context }` as stored (null on rows older than the column); see domain/content-payload.ts. */
-  payload?: unknown;
+  payload: unknown;
 }
 
 /** The newest `limit` messages of a conversation, oldest first, each reply with its delivered parts. */
@@ -229,8 +236,8 @@ export async function conversationThread(
   const [messageResult, deliveryResult, countResult] = await Promise.all([
     db.execute(sql`
       select * from (
-        select id, role, content, created_at, processing_status, model, provider, input_tokens, output_tokens,
-          latency_ms, error_kind, provider_message_id
+        select id, role, content, created_at, processing_status, outcome_reason, author, model, provider,
+          input_tokens, output_tokens, latency_ms, error_kind, provider_message_id, payload
         from messages where conversation_id = ${conversationId}
         order by created_at desc, id desc limit ${limit}
       ) newest order by created_at, id`),
@@ -266,6 +273,8 @@ export async function conversationThread(
     content: string;
     created_at: Date;
     processing_status: string | null;
+    outcome_reason: string | null;
+    author: string | null;
     model: string | null;
     provider: string | null;
     input_tokens: number | null;
@@ -273,12 +282,15 @@ export async function conversationThread(
     latency_ms: number | null;
     error_kind: string | null;
     provider_message_id: string | null;
+    payload: unknown;
   }>(messageResult).map((m) => ({
     id: m.id,
     role: m.role,
     content: m.content,
     createdAt: new Date(m.created_at),
     processingStatus: m.processing_status,
+    outcomeReason: m.outcome_reason,
+    author: m.author,
     model: m.model,
     provider: m.provider,
     inputTokens: m.input_tokens,
@@ -286,6 +298,7 @@ export async function conversationThread(
     latencyMs: m.latency_ms,
     errorKind: m.error_kind,
     providerMessageId: m.provider_message_id,
+    payload: m.payload,
     deliveries: byMessage.get(m.id) ?? [],
   }));
   return { messages, total: rowsOf<{ total: number }>(countResult)[0]?.total ?? 0 };

@@ -1,4 +1,5 @@
 import { and, eq, lt, sql } from 'drizzle-orm';
+import type { ConversationMode } from '../domain/conversation-mode.js';
 import type { ChannelName } from '../domain/types.js';
 import type { Db } from './connect.js';
 import type { PendingInbound } from './messages.js';
@@ -8,13 +9,15 @@ import { conversations } from './schema.js';
 export interface Conversation {
   id: string;
   channel: ChannelName;
-  /** The sender as the channel gives it; replies go to it. */
+  /** The person's key on the channel (their scoped id when the channel gives one, else their address). */
   userAddress: string;
+  /** Where replies go: the latest sender address exactly as the channel gave it. */
+  replyAddress: string;
   /** Our address the user wrote to; replies come from it (null: the channel's default). */
   businessAddress: string | null;
   profileName: string | null;
   isActive: boolean;
-  botPaused: boolean;
+  mode: ConversationMode;
   /** Turns before this are not part of the model's context. */
   contextResetAt: Date | null;
   lastActivityAt: Date;
@@ -24,10 +27,11 @@ const CONVERSATION_COLUMNS = {
   id: conversations.id,
   channel: conversations.channel,
   userAddress: conversations.userAddress,
+  replyAddress: sql<string>`coalesce(${conversations.replyAddress}, ${conversations.userAddress})`,
   businessAddress: conversations.businessAddress,
   profileName: conversations.profileName,
   isActive: conversations.isActive,
-  botPaused: conversations.botPaused,
+  mode: conversations.mode,
   contextResetAt: conversations.contextResetAt,
   lastActivityAt: conversations.lastActivityAt,
 };
@@ -35,8 +39,8 @@ const CONVERSATION_COLUMNS = {
 export async function getConversation(db: Db, id: string): Promise<Conversation | null> {
   const rows = await db.select(CONVERSATION_COLUMNS).from(conversations).where(eq(conversations.id, id));
   const row = rows[0];
-  // The CHECK constraint keeps `channel` to the ChannelName values.
-  return row ? { ...row, channel: row.channel as ChannelName } : null;
+  // The CHECK constraints keep `channel` and `mode` to their union's values.
+  return row ? { ...row, channel: row.channel as ChannelName, mode: row.mode as ConversationMode } : null;
 }
 
 export interface ConversationWork extends Conversation {
@@ -61,10 +65,11 @@ export async function conversationForWork(db: Db, id: string): Promise<Conversat
     // The CHECK constraint keeps `channel` to the ChannelName values.
     channel: first.channel as ChannelName,
     userAddress: first.userAddress,
+    replyAddress: first.replyAddress,
     businessAddress: first.businessAddress,
     profileName: first.profileName,
     isActive: first.isActive,
-    botPaused: first.botPaused,
+    mode: first.mode as ConversationMode,
     contextResetAt: first.contextResetAt,
     lastActivityAt: first.lastActivityAt,
     hasUnsentParts: first.hasUnsentParts,
@@ -76,6 +81,9 @@ export async function conversationForWork(db: Db, id: string): Promise<Conversat
             {
               id: r.messageId,
               content: r.content ?? '',
+              contentType: r.contentType ?? 'text',
+              payload: r.payload,
+              attempts: r.attempts ?? 0,
               metadata: r.metadata ?? {},
               providerMessageId: r.providerMessageId,
               createdAt: r.createdAt ?? new Date(0),
@@ -85,12 +93,16 @@ export async function conversationForWork(db: Db, id: string): Promise<Conversat
   };
 }
 
-type WorkRow = Omit<Conversation, 'channel'> & {
+type WorkRow = Omit<Conversation, 'channel' | 'mode'> & {
   channel: string;
+  mode: string;
   hasUnsentParts: boolean;
   hasReplies: boolean;
   messageId: string | null;
   content: string | null;
+  contentType: string | null;
+  payload: Record<string, unknown> | null;
+  attempts: number | null;
   metadata: Record<string, unknown> | null;
   providerMessageId: string | null;
   createdAt: Date | null;
@@ -107,22 +119,23 @@ const CONVERSATION_FOR_WORK = prepared<WorkRow>(
          where reply.conversation_id = c.id and reply.role = 'assistant') as has_replies
      from conversations c where c.id = $1
    )
-   select c.id, c.channel, c.user_address as "userAddress", c.business_address as "businessAddress",
-     c.profile_name as "profileName", c.is_active as "isActive", c.bot_paused as "botPaused",
+   select c.id, c.channel, c.user_address as "userAddress",
+     coalesce(c.reply_address, c.user_address) as "replyAddress", c.business_address as "businessAddress",
+     c.profile_name as "profileName", c.is_active as "isActive", c.mode,
      c.context_reset_at as "contextResetAt", c.last_activity_at as "lastActivityAt",
      c.has_unsent_parts as "hasUnsentParts", c.has_replies as "hasReplies",
-     m.id as "messageId", m.content, m.metadata, m.provider_message_id as "providerMessageId",
+     m.id as "messageId", m.content, m.content_type as "contentType", m.payload, m.attempts, m.metadata, m.provider_message_id as "providerMessageId",
      m.created_at as "createdAt"
    from c
    left join messages m on m.conversation_id = c.id and m.role = 'user' and m.processing_status = 'pending'
    order by m.created_at, m.id`,
 );
 
-/** Pause or resume the bot for a conversation (a human takes over). False if there is no such conversation. */
-export async function setBotPaused(db: Db, id: string, paused: boolean): Promise<boolean> {
+/** Switch who answers the conversation (bot, human, paused). False if there is no such conversation. */
+export async function setConversationMode(db: Db, id: string, mode: ConversationMode): Promise<boolean> {
   const rows = await db
     .update(conversations)
-    .set({ botPaused: paused })
+    .set({ mode })
     .where(eq(conversations.id, id))
     .returning({ id: conversations.id });
   return rows.length > 0;

@@ -4,6 +4,7 @@
  * each one is kept in delivery_events and a status only ever replaces a lower-ranked one.
  */
 import { and, asc, eq, inArray } from 'drizzle-orm';
+import type { OutboundContent } from '../domain/content.js';
 import { DELIVERY_STATUSES, deliveryRank, isDeliveryStatus } from '../domain/delivery.js';
 import type { DeliveryStatus } from '../domain/types.js';
 import type { Db } from './connect.js';
@@ -17,13 +18,21 @@ export interface Delivery {
   conversationId: string;
   partIndex: number;
   partCount: number;
+  /** The part's text: the text itself, a media caption, a template's rendering. */
   body: string;
+  /** What is sent: text (the body), media, a template. */
+  content: OutboundContent;
   to: string;
   from: string | null;
   status: DeliveryStatus;
   attempts: number;
   /** When the last send attempt started: after a crash mid-send, the channel is asked what it took since then. */
   sendingStartedAt: Date | null;
+  /**
+   * A part in 'sending' whose last attempt ended with an ambiguous failure (a timeout, a reset, a 5xx): the call
+   * is over, so the channel can be asked at once. Without it, a part in 'sending' may still be on its way.
+   */
+  attemptEnded?: boolean;
   /** This process stored it already claimed ('sending') a moment ago, to send now: no claim, no check first. */
   claimed?: boolean;
 }
@@ -40,17 +49,25 @@ export async function unsentDeliveries(db: Db, conversationId: string): Promise<
       partIndex: deliveries.partIndex,
       partCount: deliveries.partCount,
       body: deliveries.body,
+      payload: deliveries.payload,
       to: deliveries.toAddress,
       from: deliveries.fromAddress,
       status: deliveries.status,
       attempts: deliveries.attempts,
       sendingStartedAt: deliveries.sendingStartedAt,
+      errorMessage: deliveries.errorMessage,
     })
     .from(deliveries)
     .innerJoin(messages, eq(messages.id, deliveries.messageId))
     .where(and(eq(deliveries.conversationId, conversationId), inArray(deliveries.status, UNSENT)))
     .orderBy(asc(messages.createdAt), asc(deliveries.partIndex));
-  return rows.map((row) => ({ ...row, status: asStatus(row.status) }));
+  return rows.map(({ payload, errorMessage, ...row }) => ({
+    ...row,
+    attemptEnded: row.status === 'sending' && errorMessage !== null,
+    // Written by db/outbound.ts from an OutboundContent; null for text.
+    content: payload === null ? { type: 'text', text: row.body } : (payload as unknown as OutboundContent),
+    status: asStatus(row.status),
+  }));
 }
 
 /**
@@ -63,7 +80,8 @@ export async function claimDeliverySending(db: Db, id: string): Promise<boolean>
 
 const CLAIM_SENDING = prepared<{ id: string }>(
   'claim_delivery_sending',
-  `update deliveries set status = 'sending', sending_started_at = now(), attempts = attempts + 1, updated_at = now()
+  `update deliveries set status = 'sending', sending_started_at = now(), attempts = attempts + 1, updated_at = now(),
+     error_message = null
    where id = $1 and status in ('pending', 'sending')
    returning id`,
 );

@@ -19,7 +19,10 @@ import {
   uuid,
   type AnyPgColumn,
 } from 'drizzle-orm/pg-core';
+import { CONTENT_TYPES } from '../domain/content.js';
 import { DELIVERY_STATUSES } from '../domain/delivery.js';
+import { CONVERSATION_MODES } from '../domain/conversation-mode.js';
+import { PROCESSING_STATUSES } from '../domain/outcome.js';
 
 const id = () => uuid('id').primaryKey().defaultRandom();
 const stamp = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
@@ -41,13 +44,19 @@ export const conversations = pgTable(
   {
     id: id(),
     channel: text('channel').notNull(),
-    /** The sender exactly as the channel gives it (`whatsapp:+14155550100` or a business-scoped id). */
+    /**
+     * The person's key on the channel: their stable scoped id when the channel gives one (Twilio ExternalUserId),
+     * else the sender exactly as the channel gives it (`whatsapp:+14155550100`).
+     */
     userAddress: text('user_address').notNull(),
+    /** Where replies go: the sender of the latest inbound message, exactly as given (null: user_address). */
+    replyAddress: text('reply_address'),
     /** Our number the user wrote to; replies go out from it. */
     businessAddress: text('business_address'),
     profileName: text('profile_name'),
     isActive: boolean('is_active').notNull().default(true),
-    botPaused: boolean('bot_paused').notNull().default(false),
+    /** bot: the bot answers; human: an operator does, the bot is silent; paused: nobody is notified. */
+    mode: text('mode').notNull().default('bot'),
     /** Turns before this instant are left out of the model's context (admin "reset context"). */
     contextResetAt: stamp('context_reset_at'),
     createdAt: createdAt(),
@@ -58,6 +67,7 @@ export const conversations = pgTable(
     // One conversation per sender even when its first messages arrive concurrently.
     unique('conversations_channel_user_address_key').on(t.channel, t.userAddress),
     check('conversations_channel_check', isOneOf('channel', ['twilio', 'meta', 'simulator'])),
+    check('conversations_mode_check', isOneOf('mode', CONVERSATION_MODES)),
     index('conversations_idle_idx').on(t.lastActivityAt).where(sql.raw('"is_active"')),
   ],
 );
@@ -70,19 +80,31 @@ export const messages = pgTable(
       .notNull()
       .references(() => conversations.id, { onDelete: 'cascade' }),
     role: text('role').notNull(),
+    /** The text rendering for the model (domain/render-content.ts); the typed content is in `payload`. */
     content: text('content').notNull(),
+    contentType: text('content_type').notNull().default('text'),
+    /** `{ content, context }` as domain/content.ts types them; null on rows older than typed content (text). */
+    payload: jsonb('payload').$type<Record<string, unknown>>(),
     metadata: jsonb('metadata').$type<Record<string, unknown>>().notNull().default({}),
     /** Inbound: the channel's message id (Twilio MessageSid, Meta wamid); unique, so a redelivery is a no-op. */
     providerMessageId: text('provider_message_id').unique('messages_provider_message_id_key'),
-    /** Inbound only: pending → answered | skipped | failed. */
+    /** Inbound only: pending → answered | notice | skipped | failed (domain/outcome.ts). */
     processingStatus: text('processing_status'),
+    /** Inbound only: why it was not answered (a notice, a skip, a failure), as a stable code. */
+    outcomeReason: text('outcome_reason'),
+    /** Inbound only: how many worker runs started on it; bounded, then it fails for good. */
+    attempts: integer('attempts').notNull().default(0),
+    /** Outbound only: `assistant`, `system` or `operator:<admin user id>`. */
+    author: text('author'),
     /**
-     * Assistant only: the last inbound message of the batch this reply answers. Unique, so a retried job can
-     * never store (and send) a second reply to the same messages.
+     * Outbound only: the idempotency key (`reply:<last inbound id>`, `operator:<request id>`, …). Unique, so a
+     * retried job or request can never store (and send) the same message twice.
      */
-    replyToMessageId: uuid('reply_to_message_id')
-      .unique('messages_reply_to_message_id_key')
-      .references((): AnyPgColumn => messages.id, { onDelete: 'set null' }),
+    outboundKey: text('outbound_key').unique('messages_outbound_key_key'),
+    /** Outbound replies: the last inbound message of the batch it answers. */
+    replyToMessageId: uuid('reply_to_message_id').references((): AnyPgColumn => messages.id, {
+      onDelete: 'set null',
+    }),
     model: text('model'),
     provider: text('provider'),
     inputTokens: integer('input_tokens'),
@@ -98,11 +120,11 @@ export const messages = pgTable(
   },
   (t) => [
     check('messages_role_check', isOneOf('role', ['user', 'assistant', 'system'])),
-    check(
-      'messages_processing_status_check',
-      isOneOf('processing_status', ['pending', 'answered', 'skipped', 'failed']),
-    ),
+    check('messages_processing_status_check', isOneOf('processing_status', PROCESSING_STATUSES)),
+    check('messages_content_type_check', isOneOf('content_type', CONTENT_TYPES)),
     index('messages_conversation_created_idx').on(t.conversationId, t.createdAt),
+    // The foreign key's ON DELETE SET NULL looks rows up by it (it lost its unique index to outbound_key).
+    index('messages_reply_to_idx').on(t.replyToMessageId),
     // Only the (few) pending rows: the worker's batch of one conversation by prefix, the scheduler's
     // stranded-work sweep by reading them all. Keyed by conversation first: keyed by time alone, the planner
     // combined it with the conversation index and read every pending row of every conversation (a backlog after
@@ -128,7 +150,10 @@ export const deliveries = pgTable(
       .references(() => conversations.id, { onDelete: 'cascade' }),
     partIndex: integer('part_index').notNull(),
     partCount: integer('part_count').notNull(),
+    /** The part's text (a media part: its caption; a template: a rendering for the admin). */
     body: text('body').notNull(),
+    /** A part that is not plain text: its OutboundContent (domain/content.ts); null for text. */
+    payload: jsonb('payload').$type<Record<string, unknown>>(),
     toAddress: text('to_address').notNull(),
     fromAddress: text('from_address'),
     status: text('status').notNull().default('pending'),
@@ -161,6 +186,38 @@ export const deliveryEvents = pgTable(
   (t) => [
     primaryKey({ name: 'delivery_events_pkey', columns: [t.providerMessageId, t.status] }),
     check('delivery_events_status_check', isOneOf('status', DELIVERY_STATUSES)),
+  ],
+);
+
+/**
+ * Every model call, also the ones whose answer was discarded (newer messages were folded in) or that failed
+ * before a fallback answered: what each answer cost and why it said what it said.
+ */
+export const modelCalls = pgTable(
+  'model_calls',
+  {
+    id: id(),
+    conversationId: uuid('conversation_id')
+      .notNull()
+      .references(() => conversations.id, { onDelete: 'cascade' }),
+    /** The last inbound message of the batch the call answered. */
+    inboundMessageId: uuid('inbound_message_id').references(() => messages.id, { onDelete: 'set null' }),
+    /** The stored outbound message the call's answer became, when it was used. */
+    outboundMessageId: uuid('outbound_message_id').references(() => messages.id, { onDelete: 'set null' }),
+    provider: text('provider').notNull(),
+    model: text('model').notNull(),
+    /** used | discarded | failed */
+    outcome: text('outcome').notNull(),
+    errorKind: text('error_kind'),
+    inputTokens: integer('input_tokens'),
+    outputTokens: integer('output_tokens'),
+    latencyMs: integer('latency_ms'),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    check('model_calls_outcome_check', isOneOf('outcome', ['used', 'discarded', 'failed'])),
+    index('model_calls_conversation_idx').on(t.conversationId, t.createdAt),
+    index('model_calls_created_idx').on(t.createdAt),
   ],
 );
 

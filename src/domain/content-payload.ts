@@ -76,8 +76,19 @@ function contextOf(value: unknown): MessageContext {
   return context;
 }
 
+/** jsonb as the driver hands it over: node-postgres parses it, PGlite may give the text. */
+function parsed(payload: unknown): unknown {
+  if (typeof payload !== 'string') return payload;
+  try {
+    return JSON.parse(payload) as unknown;
+  } catch {
+    return null;
+  }
+}
+
 /** `payload` as stored (null on old rows), `text` the row's `content` column. */
-export function storedContent(payload: unknown, text: string): StoredContent {
+export function storedContent(stored: unknown, text: string): StoredContent {
+  const payload = parsed(stored);
   const content = isObject(payload) ? payload.content : undefined;
   if (
     !isObject(content) ||

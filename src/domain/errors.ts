@@ -23,6 +23,7 @@ export type ErrorKind =
   | 'channel_unavailable'
   | 'channel_rejected'
   | 'channel_auth'
+  | 'channel_unsupported'
   // infrastructure
   | 'database_unavailable'
   | 'queue_unavailable'
@@ -59,6 +60,7 @@ const DEFAULT_RETRYABLE: Record<ErrorKind, boolean> = {
   channel_unavailable: true,
   channel_rejected: false,
   channel_auth: false,
+  channel_unsupported: false,
   database_unavailable: true,
   queue_unavailable: true,
   internal: false,
@@ -103,6 +105,7 @@ export const HTTP_STATUS: Record<ErrorKind, number> = {
   channel_unavailable: 503,
   channel_rejected: 502,
   channel_auth: 502,
+  channel_unsupported: 422,
   database_unavailable: 503,
   queue_unavailable: 503,
   internal: 500,

@@ -41,6 +41,7 @@ const BY_KIND: Record<ErrorKind, { category: ErrorCategory; severity: Severity }
   // A refusal concerns one recipient (opted out, outside the 24 h window): recorded on the message.
   channel_rejected: { category: 'WHATSAPP', severity: 'LOW' },
   channel_auth: { category: 'WHATSAPP', severity: 'CRITICAL' },
+  channel_unsupported: { category: 'WHATSAPP', severity: 'MEDIUM' },
   // Without the database nothing is accepted: Twilio gets 503s and may give up on the messages.
   database_unavailable: { category: 'DATABASE', severity: 'CRITICAL' },
   // Messages are still stored and enqueued later by the scheduler, but replies wait.

@@ -122,6 +122,7 @@ export async function compose(config: Config, log: Logger, options: ComposeOptio
         rateLimitWindowSeconds: config.conversation.rateLimitWindowSeconds,
         maxMessageLength: config.conversation.maxMessageLength,
         conversationLockTtlMs: config.worker.conversationLockTtlMs,
+        strandedAfterMs: config.scheduler.strandedAfterMs,
         statusCallbackUrl: config.http.publicBaseUrl
           ? `${config.http.publicBaseUrl}/api/whatsapp/status/`
           : undefined,

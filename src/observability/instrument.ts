@@ -82,6 +82,7 @@ export function instrumentChannel(channel: Channel, metrics: Metrics): Channel {
   return {
     name: channel.name,
     maxBodyLength: channel.maxBodyLength,
+    capabilities: channel.capabilities,
     async send(message) {
       const stop = metrics.sendDuration.startTimer(labels);
       try {

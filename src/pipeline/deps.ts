@@ -49,6 +49,11 @@ export interface PipelineSettings {
   maxMessageLength: number;
   /** How long a worker owns a conversation without renewing; after a crash, another worker waits this long at most. */
   conversationLockTtlMs: number;
+  /**
+   * A run that finds a message pending for longer than this is a recovery run (after a crash, a stall, a lost
+   * job); each one is counted on the message, and after MAX_RECOVERY_RUNS it fails for good.
+   */
+  strandedAfterMs: number;
   /** Where channels post delivery callbacks; absent when we have no public URL. */
   statusCallbackUrl: string | undefined;
 }

@@ -15,6 +15,18 @@ export const MAX_SEND_ATTEMPTS = 10;
 type Deps = Pick<PipelineDeps, 'db' | 'log' | 'settings' | 'report'>;
 
 /**
+ * A part another worker claimed for sending less than a lock TTL ago: its send may still be on its way (a slow
+ * API call), so nobody asks the channel or sends it again until the TTL has passed.
+ */
+export class PartInFlight extends Error {
+  readonly waitMs: number;
+  constructor(waitMs: number) {
+    super('a part is being sent by another worker');
+    this.waitMs = waitMs;
+  }
+}
+
+/**
  * Send every stored part that has not reached the channel, in order. Returns true if there was any.
  * A part left in 'sending' means a worker died during the API call: we ask the channel whether it got the
  * message before sending again, so a crash never makes the user read the same part twice.
@@ -25,9 +37,10 @@ export async function sendUnsentParts(
   conversationId: string,
   channel: Channel,
   log: Deps['log'],
+  signal?: AbortSignal,
 ): Promise<boolean> {
   const parts = await unsentDeliveries(deps.db, conversationId);
-  await sendParts(deps, parts, channel, log);
+  await sendParts(deps, parts, channel, log, signal);
   return parts.length > 0;
 }
 
@@ -37,10 +50,17 @@ export async function sendParts(
   parts: Delivery[],
   channel: Channel,
   log: Deps['log'],
+  signal?: AbortSignal,
 ): Promise<void> {
   for (const part of parts) {
-    if (part.status === 'sending' && !part.claimed && (await alreadyDelivered(deps, channel, part, log)))
-      continue;
+    // After a lost lock or at shutdown nothing more is sent: whoever owns the conversation now sends the rest.
+    signal?.throwIfAborted();
+    if (part.status === 'sending' && !part.claimed) {
+      const inFlightMs = Date.now() - (part.sendingStartedAt?.getTime() ?? 0);
+      const ttlMs = deps.settings.conversationLockTtlMs;
+      if (!part.attemptEnded && inFlightMs < ttlMs) throw new PartInFlight(ttlMs - inFlightMs);
+      if (await alreadyDelivered(deps, channel, part, log)) continue;
+    }
     if (part.attempts >= MAX_SEND_ATTEMPTS) {
       await recordSendFailure(deps.db, part.id, {
         code: null,
@@ -56,6 +76,7 @@ export async function sendParts(
         to: part.to,
         ...(part.from ? { from: part.from } : {}),
         body: part.body,
+        ...(part.content.type === 'text' ? {} : { content: part.content }),
         ...(deps.settings.statusCallbackUrl ? { statusCallbackUrl: deps.settings.statusCallbackUrl } : {}),
       });
       await recordSent(deps.db, part.id, result.providerMessageId, result.status);
@@ -99,6 +120,7 @@ async function alreadyDelivered(
     ...(part.from ? { from: part.from } : {}),
     body: part.body,
     sentAfter: part.sendingStartedAt ?? new Date(0),
+    ...(part.content.type === 'template' ? { template: true } : {}),
   });
   if (!found) return false;
   await recordSent(deps.db, part.id, found.providerMessageId, found.status);

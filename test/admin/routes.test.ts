@@ -141,11 +141,8 @@ describe('admin pages', () => {
       expect(response.status, path).toBe(303);
       expect(response.location, path).toBe('/admin/login');
     }
-    const [row] = await app.query<{ bot_paused: boolean }>(
-      'select bot_paused from conversations where id = $1',
-      [id],
-    );
-    expect(row!.bot_paused).toBe(false);
+    const [row] = await app.query<{ mode: string }>('select mode from conversations where id = $1', [id]);
+    expect(row!.mode).toBe('bot');
   });
 
   it('sends a page past the last one to the last page, filters kept (conversations and webhook logs)', async () => {
@@ -179,12 +176,11 @@ describe('admin pages', () => {
     const page = await client.get(`/admin/conversations/${id}`);
     expect((await client.post(`/admin/conversations/${id}/pause`, {})).status).toBe(403);
     expect((await client.post(`/admin/conversations/${id}/pause`, { _csrf: 'forged' })).status).toBe(403);
-    const paused = () =>
-      app.query<{ bot_paused: boolean }>('select bot_paused from conversations where id = $1', [id]);
-    expect((await paused())[0]!.bot_paused).toBe(false);
+    const mode = () => app.query<{ mode: string }>('select mode from conversations where id = $1', [id]);
+    expect((await mode())[0]!.mode).toBe('bot');
     const ok = await client.post(`/admin/conversations/${id}/pause`, { _csrf: csrfOf(page.body)! });
     expect(ok.status).toBe(303);
-    expect((await paused())[0]!.bot_paused).toBe(true);
+    expect((await mode())[0]!.mode).toBe('paused');
   });
 
   it('escapes a hostile message body and profile name on the list and the thread pages', async () => {
@@ -205,6 +201,50 @@ describe('admin pages', () => {
     );
     expect(thread.headers.get('content-security-policy')).toContain("script-src 'self'");
     expect(thread.headers.get('cache-control')).toBe('no-store');
+  });
+
+  it('shows a location, a tapped button and a quote from the webhook as such', async () => {
+    const from = newSender();
+    const id = await writeIn(from, 'hello');
+    const post = async (extra: Record<string, string>) => {
+      const response = await app.postSigned(
+        WEBHOOK,
+        inboundParams({ From: from, To: BUSINESS_NUMBER, ...extra }),
+      );
+      expect(response.status).toBe(200);
+    };
+    await post({
+      Body: '',
+      MessageType: 'location',
+      Latitude: '51.51322977399644',
+      Longitude: '-0.2197976373036567',
+      Label: 'The Harrow Club',
+    });
+    await post({
+      Body: 'Konfirmasi',
+      MessageType: 'interactive',
+      ButtonText: 'Konfirmasi',
+      ButtonPayload: 'confirm<1>',
+      OriginalRepliedMessageSid: 'MM5cc44eecf7dab0d48d4529d0fa4af44d',
+    });
+    const page = await eventually('the three messages in the thread', async () => {
+      const response = await client.get(`/admin/conversations/${id}`);
+      return response.body.includes('Konfirmasi') ? response : undefined;
+    });
+    expect(page.body).toContain(
+      'href="https://www.openstreetmap.org/?mlat=51.51322977399644&amp;mlon=-0.2197976373036567',
+    );
+    expect(page.body).toContain('>The Harrow Club</a>');
+    expect(page.body).toContain('<code title="payload">confirm&lt;1&gt;</code>');
+    expect(page.body).toContain('<blockquote class="content-quote">an earlier message</blockquote>');
+    const [stored] = await app.query<{ content: string; content_type: string }>(
+      `select content, content_type from messages where conversation_id = $1 and content_type = 'location'`,
+      [id],
+    );
+    expect(stored).toEqual({
+      content: '[Shared location: The Harrow Club, coordinates 51.51322977399644, -0.2197976373036567]',
+      content_type: 'location',
+    });
   });
 
   it('shows the thread with the model, tokens and delivery status of each reply', async () => {

@@ -65,9 +65,12 @@ export function jobQueueContract(name: string, makeQueue: MakeJobQueue): void {
       expect(calls).toEqual([
         {
           job: { conversationId: 'c-1', messageId: 'm-1', requestId: 'req-1' },
-          context: { jobId: 'm-1', attempt: 1, maxAttempts: 3 },
+          context: { jobId: 'm-1', attempt: 1, maxAttempts: 3, signal: calls[0]?.context.signal },
         },
       ]);
+      // The shutdown signal is given to the handler and not fired while the queue runs.
+      expect(calls[0]?.context.signal).toBeInstanceOf(AbortSignal);
+      expect(calls[0]?.context.signal?.aborted).toBe(false);
     });
 
     it('runs each of many fresh jobs enqueued at once exactly once, with its own data and delay', async () => {

@@ -6,7 +6,7 @@ import {
   expireIdleConversations,
   getConversation,
   resetContext,
-  setBotPaused,
+  setConversationMode,
 } from '../../src/db/conversations.js';
 import { acceptInbound, recordSent, saveReply } from '../../src/db/messages.js';
 import { conversations } from '../../src/db/schema.js';
@@ -61,13 +61,16 @@ describe('conversations', () => {
     expect(after).toMatchObject({ hasReplies: true, pending: [], userAddress: from });
   });
 
-  it('pauses and resumes the bot', async () => {
+  it('switches the conversation between bot, human and paused', async () => {
     const { conversationId } = await acceptInbound(db, inbound());
-    expect(await setBotPaused(db, conversationId, true)).toBe(true);
-    expect((await getConversation(db, conversationId))?.botPaused).toBe(true);
-    await setBotPaused(db, conversationId, false);
-    expect((await getConversation(db, conversationId))?.botPaused).toBe(false);
-    expect(await setBotPaused(db, '00000000-0000-4000-8000-000000000000', true)).toBe(false);
+    expect((await getConversation(db, conversationId))?.mode).toBe('bot');
+    expect(await setConversationMode(db, conversationId, 'human')).toBe(true);
+    expect((await getConversation(db, conversationId))?.mode).toBe('human');
+    await setConversationMode(db, conversationId, 'paused');
+    expect((await getConversation(db, conversationId))?.mode).toBe('paused');
+    await setConversationMode(db, conversationId, 'bot');
+    expect((await getConversation(db, conversationId))?.mode).toBe('bot');
+    expect(await setConversationMode(db, '00000000-0000-4000-8000-000000000000', 'paused')).toBe(false);
   });
 
   it('resetContext records when the context was reset', async () => {

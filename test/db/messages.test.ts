@@ -78,7 +78,7 @@ describe('acceptInbound', () => {
       businessAddress: 'whatsapp:+14155238886',
       profileName: 'Ada',
       isActive: true,
-      botPaused: false,
+      mode: 'bot',
       contextResetAt: null,
     });
     expect(conversation?.lastActivityAt).toBeInstanceOf(Date);
@@ -211,8 +211,8 @@ describe('pendingInbound and markInbound', () => {
       'four',
     ]);
 
-    expect(await markInbound(db, [ids[1]!], 'skipped', 'bot paused')).toBe(1);
-    await markInbound(db, [ids[3]!], 'failed');
+    expect(await markInbound(db, [ids[1]!], 'skipped', 'mode_paused')).toBe(1);
+    await markInbound(db, [ids[3]!], 'failed', 'attempts_exhausted');
     const pending = await pendingInbound(db, conversationId);
     expect(pending.map((m) => m.id)).toEqual([ids[0], ids[2]]);
     expect(pending[0]?.createdAt).toBeInstanceOf(Date);
@@ -220,7 +220,7 @@ describe('pendingInbound and markInbound', () => {
     const [skipped] = await db.select().from(messages).where(eq(messages.id, ids[1]!));
     expect(skipped).toMatchObject({
       processingStatus: 'skipped',
-      metadata: { processingNote: 'bot paused' },
+      outcomeReason: 'mode_paused',
     });
   });
 
@@ -337,7 +337,7 @@ describe('sessionTurns', () => {
     const { conversationId } = await exchange(from, 'answered');
     await acceptInbound(db, inbound({ from, body: 'waiting' }));
     const skipped = await acceptInbound(db, inbound({ from, body: 'skipped' }));
-    await markInbound(db, [skipped.messageId], 'skipped');
+    await markInbound(db, [skipped.messageId], 'skipped', 'mode_paused');
     const window = await sessionTurns(db, conversationId, {
       maxTurns: 10,
       sessionTimeoutMs: minutes(30),
@@ -352,10 +352,15 @@ describe('sessionTurns', () => {
     await saveReply(db, reply(first.conversationId, [first.messageId]));
     const refused = await acceptInbound(
       db,
-      inbound({ from, body: 'x'.repeat(50), metadata: { refused: 'too_long', originalLength: 5000 } }),
-      'answered',
+      inbound({ from, body: 'x'.repeat(50), metadata: { originalLength: 5000 } }),
     );
-    await saveReply(db, { ...reply(first.conversationId, [refused.messageId]), errorKind: 'too_long' });
+    await saveReply(db, {
+      ...reply(first.conversationId, [refused.messageId]),
+      author: 'system',
+      outcome: { status: 'notice', reason: 'too_long' },
+    });
+    const [row] = await db.select().from(messages).where(eq(messages.id, refused.messageId));
+    expect(row).toMatchObject({ processingStatus: 'notice', outcomeReason: 'too_long' });
     const turns = await sessionTurns(db, first.conversationId, {
       maxTurns: 10,
       sessionTimeoutMs: 3_600_000,

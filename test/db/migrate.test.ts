@@ -44,6 +44,7 @@ const TABLES = [
   'deliveries',
   'delivery_events',
   'messages',
+  'model_calls',
   'webhook_logs',
 ];
 

@@ -6,7 +6,8 @@ const TEXT = { content: { type: 'text', text: 'column text' }, context: {} };
 describe('storedContent', () => {
   const fallbacks: Array<[string, unknown]> = [
     ['an old row (null)', null],
-    ['a string', '{"content":{}}'],
+    ['a string that is not JSON', '{"content":'],
+    ['JSON text without content', '{"content":{}}'],
     ['no content', { context: {} }],
     ['a kind this version does not know', { content: { type: 'poll', question: 'x' } }],
     ['a location without numbers', { content: { type: 'location', latitude: '1', longitude: 2 } }],
@@ -21,6 +22,14 @@ describe('storedContent', () => {
   ];
   it.each(fallbacks)('reads %s as the text of the content column', (_name, payload) => {
     expect(storedContent(payload, 'column text')).toEqual(TEXT);
+  });
+
+  it('reads a payload handed over as JSON text (PGlite)', () => {
+    expect(storedContent('{"content":{"type":"location","latitude":1,"longitude":2}}', 'x').content).toEqual({
+      type: 'location',
+      latitude: 1,
+      longitude: 2,
+    });
   });
 
   it('reads a well-formed payload, keeping only the context it knows', () => {

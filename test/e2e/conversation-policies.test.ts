@@ -104,17 +104,22 @@ describe('per-user rate limit', () => {
     const seen = app.llm.requests.flatMap(userTurns);
     expect(seen).not.toContain('msg 3');
     expect(seen).not.toContain('msg 5');
-    const statuses = await app.query<{ content: string; processing_status: string }>(
-      `select m.content, m.processing_status from messages m join conversations c on c.id = m.conversation_id
+    const statuses = await app.query<{
+      content: string;
+      processing_status: string;
+      outcome_reason: string | null;
+    }>(
+      `select m.content, m.processing_status, m.outcome_reason
+       from messages m join conversations c on c.id = m.conversation_id
        where c.user_address = $1 and m.role = 'user' order by m.created_at`,
       [from],
     );
-    expect(statuses.map((s) => s.processing_status)).toEqual([
-      'answered',
-      'answered',
-      'answered',
-      'skipped',
-      'skipped',
+    expect(statuses.map((s) => [s.processing_status, s.outcome_reason])).toEqual([
+      ['answered', null],
+      ['answered', null],
+      ['notice', 'rate_limited'],
+      ['skipped', 'rate_limited'],
+      ['skipped', 'rate_limited'],
     ]);
   });
 
@@ -172,5 +177,16 @@ describe('fallback model', () => {
       [from],
     );
     expect(row).toEqual({ model: 'gpt-fallback', error_kind: null });
+    // Both calls are on the record: the main model's failure and the fallback's answer.
+    const calls = await app.query<{ model: string; outcome: string; error_kind: string | null }>(
+      `select k.model, k.outcome, k.error_kind from model_calls k join conversations c on c.id = k.conversation_id
+       where c.user_address = $1 order by k.created_at`,
+      [from],
+    );
+    expect(calls.map((c) => [c.outcome, c.error_kind])).toEqual([
+      ['failed', 'ai_unavailable'],
+      ['used', null],
+    ]);
+    expect(calls[1]?.model).toBe('gpt-fallback');
   });
 });

@@ -95,6 +95,7 @@ describe('error classes', () => {
       channel_unavailable: true,
       channel_rejected: true,
       channel_auth: true,
+      channel_unsupported: true,
       database_unavailable: true,
       queue_unavailable: true,
       internal: true,

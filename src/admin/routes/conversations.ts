@@ -4,7 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { conversationThread, listConversations, type ConversationFilter } from '../../db/admin-queries.js';
-import { getConversation, resetContext, setBotPaused } from '../../db/conversations.js';
+import { getConversation, resetContext, setConversationMode } from '../../db/conversations.js';
 import { AppError } from '../../domain/errors.js';
 import { sessionOf } from '../auth.js';
 import { idParam, oneOf, pageParam, pastLastPage, textParam } from '../params.js';
@@ -68,9 +68,9 @@ export function registerConversationRoutes(scope: FastifyInstance, { deps, optio
       return reply.redirect(`/admin/conversations/${id}?done=${done}`, 303);
     });
 
-  // The worker reads bot_paused before each batch, so the next message is already left for the human.
-  action('pause', (id) => setBotPaused(deps.db, id, true), 'paused');
-  action('resume', (id) => setBotPaused(deps.db, id, false), 'resumed');
+  // The worker reads the mode before each batch, so the next message is already left for the human.
+  action('pause', (id) => setConversationMode(deps.db, id, 'paused'), 'paused');
+  action('resume', (id) => setConversationMode(deps.db, id, 'bot'), 'resumed');
   action(
     'reset-context',
     async (id) => {

@@ -1,4 +1,5 @@
 /** The conversation list: search by number or name, filter, one row per conversation, pagination. */
+import type { ConversationMode } from '../../domain/conversation-mode.js';
 import type { ConversationFilter, ConversationSummary, Page } from '../../db/admin-queries.js';
 import { storedContent } from '../../domain/content-payload.js';
 import { summarize } from '../../domain/render-content.js';
@@ -17,13 +18,12 @@ const FILTER_LABELS: Record<ConversationFilter, string> = {
 /** The last message as one line: its summary when the row has a payload, else its text, cut. */
 function preview(c: ConversationSummary): string {
   if (c.lastMessage === null) return '';
-  if (c.lastPayload !== undefined && c.lastPayload !== null)
-    return summarize(storedContent(c.lastPayload, c.lastMessage).content);
+  if (c.lastPayload !== null) return summarize(storedContent(c.lastPayload, c.lastMessage).content);
   return c.lastMessage.length > 90 ? `${c.lastMessage.slice(0, 90)}…` : c.lastMessage;
 }
 
-export function statusBadges(c: { isActive: boolean; botPaused: boolean }): SafeHtml {
-  return html`${c.botPaused ? badge('bot paused', 'warn') : ''}
+export function statusBadges(c: { isActive: boolean; mode: ConversationMode }): SafeHtml {
+  return html`${c.mode === 'paused' ? badge('bot paused', 'warn') : c.mode === 'human' ? badge('human', 'warn') : ''}
   ${c.isActive ? badge('active', 'good') : badge('inactive')}`;
 }
 

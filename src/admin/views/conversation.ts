@@ -1,4 +1,5 @@
 /** One conversation: who, its state, the operator's actions, and the whole thread with per-message figures. */
+import { describeOutcome, PROCESSING_STATUSES, type ProcessingStatus } from '../../domain/outcome.js';
 import type { ThreadMessage } from '../../db/admin-queries.js';
 import type { Conversation } from '../../db/conversations.js';
 import { storedContent } from '../../domain/content-payload.js';
@@ -34,10 +35,31 @@ function actionForm(id: string, csrf: string, path: string, label: string, style
   </form>`;
 }
 
+const OUTCOME_TONE = {
+  pending: 'neutral',
+  answered: 'good',
+  notice: 'warn',
+  skipped: 'neutral',
+  failed: 'bad',
+} as const;
+
+function isProcessingStatus(value: string | null): value is ProcessingStatus {
+  return value !== null && (PROCESSING_STATUSES as readonly string[]).includes(value);
+}
+
 function meta(m: ThreadMessage): SafeHtml {
   const parts: SafeHtml[] = [time(m.createdAt)];
-  if (m.role === 'user' && m.processingStatus && m.processingStatus !== 'answered')
-    parts.push(badge(m.processingStatus, m.processingStatus === 'failed' ? 'bad' : 'neutral'));
+  // Every inbound message says how it ended, so "why did it not reply?" is answered here, not in the logs.
+  if (m.role === 'user' && isProcessingStatus(m.processingStatus))
+    parts.push(
+      html`<span class="outcome" title="${describeOutcome(m.processingStatus, m.outcomeReason)}"
+        >${badge(
+          m.outcomeReason ? `${m.processingStatus}: ${m.outcomeReason}` : m.processingStatus,
+          OUTCOME_TONE[m.processingStatus],
+        )} <span class="muted">${describeOutcome(m.processingStatus, m.outcomeReason)}</span></span
+      >`,
+    );
+  if (m.author === 'system') parts.push(badge('notice', 'neutral'));
   if (m.model) parts.push(html`<span title="${m.provider ?? ''}">${m.model}</span>`);
   if (m.inputTokens !== null || m.outputTokens !== null)
     parts.push(
@@ -143,7 +165,7 @@ export function conversationPage(input: {
         </div>
         <div class="actions">
           ${
-            c.botPaused
+            c.mode !== 'bot'
               ? actionForm(c.id, csrf, 'resume', 'Resume bot', 'button-primary')
               : actionForm(
                   c.id,
@@ -165,7 +187,7 @@ export function conversationPage(input: {
         </div>
       </div>
       ${notice(DONE_NOTICES[input.done])}
-      ${c.botPaused && input.done !== 'paused' ? notice('The bot is paused for human handling: incoming messages are not answered.', 'info') : ''}
+      ${c.mode !== 'bot' && input.done !== 'paused' ? notice(c.mode === 'human' ? 'A human handles this conversation: incoming messages are not answered by the bot.' : 'The bot is paused: incoming messages are not answered.', 'info') : ''}
       <div class="card">
         ${facts([
           ['Channel', c.channel],

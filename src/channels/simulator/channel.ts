@@ -9,6 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import { deliveryRank } from '../../domain/delivery.js';
 import type { DeliveryStatus } from '../../domain/types.js';
+import type { OutboundContent } from '../../domain/content.js';
 import type { Channel, OutboundMessage, SendResult } from '../../ports.js';
 
 /** Like Twilio's WhatsApp limit, so long replies are split here exactly as they would be in production. */
@@ -26,6 +27,8 @@ export interface SimulatedMessage {
   to: string;
   from: string;
   body: string;
+  /** What was sent when it is not plain text (media, a template, a reaction). */
+  content?: OutboundContent;
   sentAt: Date;
   status: DeliveryStatus;
 }
@@ -97,6 +100,7 @@ export function createSimulatorChannel(): SimulatorChannel {
       to: message.to,
       from: message.from ?? SIMULATOR_BUSINESS_ADDRESS,
       body: message.body,
+      ...(message.content && message.content.type !== 'text' ? { content: message.content } : {}),
       sentAt: new Date(),
       status: 'sent',
     };
@@ -126,6 +130,8 @@ export function createSimulatorChannel(): SimulatorChannel {
   return {
     name: 'simulator',
     maxBodyLength: SIMULATOR_MAX_BODY_LENGTH,
+    // A local page can show anything the real channels send.
+    capabilities: { media: true, templates: true, reactions: true },
     send,
     findSent,
     sent: (to) => (outbox.get(to) ?? []).map((message) => ({ ...message })),

@@ -66,18 +66,17 @@ export async function simulatorThread(db: Db, userAddress: string): Promise<Thre
       content: messages.content,
       createdAt: messages.createdAt,
       processingStatus: messages.processingStatus,
+      payload: messages.payload,
     })
     .from(messages)
     .where(eq(messages.conversationId, conversation.id))
     .orderBy(desc(messages.createdAt), desc(messages.id))
     .limit(THREAD_LIMIT);
-  const thread: ThreadMessage[] = newestFirst.reverse();
-  for (const message of thread) {
-    if (message.role !== 'user') continue;
-    // The stored payload column comes with the core work; until then every row reads as its text.
-    const { content, context } = storedContent(null, message.content);
-    message.display = displayOf(content, context);
-  }
+  const thread: ThreadMessage[] = newestFirst.reverse().map(({ payload, ...message }) => {
+    if (message.role !== 'user') return message;
+    const { content, context } = storedContent(payload, message.content);
+    return { ...message, display: displayOf(content, context) };
+  });
 
   const replyIds = thread.filter((message) => message.role === 'assistant').map((message) => message.id);
   const parts =

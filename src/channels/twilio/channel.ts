@@ -1,7 +1,8 @@
 /** Channel over the official twilio SDK: one client per process, errors classified in errors.ts. */
 import type { TwilioSettings } from '../../config/load.js';
 import type { Logger } from '../../log.js';
-import type { Channel, OutboundMessage, SendResult } from '../../ports.js';
+import { AppError } from '../../domain/errors.js';
+import type { Channel, ChannelCapabilities, OutboundMessage, SendResult } from '../../ports.js';
 import { createTwilioClient } from './client.js';
 import { mapTwilioError } from './errors.js';
 import { toDeliveryStatus } from './inbound.js';
@@ -13,19 +14,56 @@ const CLOCK_SLACK_MS = 2000;
 /** findSent looks at this many of the newest messages to the user; it runs minutes after a crash, not days. */
 const FIND_SENT_LIMIT = 50;
 
+/** Twilio sends media by URL and templates by Content SID; WhatsApp reactions are not in its Messages API. */
+export const TWILIO_CAPABILITIES: ChannelCapabilities = { media: true, templates: true, reactions: false };
+
+/**
+ * The Messages API parameters for one outbound message: text as Body; media as MediaUrl with the caption as
+ * Body; a template as ContentSid + ContentVariables (JSON) and no Body, which Twilio refuses next to a template
+ * (63016 since 2025-04).
+ */
+export function twilioMessageParams(message: OutboundMessage): {
+  body?: string;
+  mediaUrl?: string[];
+  contentSid?: string;
+  contentVariables?: string;
+} {
+  const content = message.content ?? { type: 'text', text: message.body };
+  switch (content.type) {
+    case 'text':
+      return { body: content.text };
+    case 'media':
+      return {
+        mediaUrl: content.items.map((item) => item.reference),
+        ...(content.caption ? { body: content.caption } : {}),
+      };
+    case 'template':
+      return {
+        contentSid: content.templateId,
+        ...(Object.keys(content.variables).length > 0
+          ? { contentVariables: JSON.stringify(content.variables) }
+          : {}),
+      };
+    case 'reaction':
+      throw new AppError('channel_unsupported', 'Twilio cannot send WhatsApp reactions');
+  }
+}
+
 export function createTwilioChannel(settings: TwilioSettings, log?: Logger): Channel {
   const client = createTwilioClient(settings);
 
   async function send(message: OutboundMessage): Promise<SendResult> {
     try {
+      const params = twilioMessageParams(message);
       const created = await client.messages.create({
         to: message.to,
         from: message.from ?? settings.whatsappNumber,
-        body: message.body,
+        ...params,
         ...(message.statusCallbackUrl ? { statusCallback: message.statusCallbackUrl } : {}),
       });
       return { providerMessageId: created.sid, status: toDeliveryStatus(created.status) };
     } catch (error) {
+      if (error instanceof AppError) throw error;
       const mapped = mapTwilioError(error, 'send');
       log?.warn({ kind: mapped.kind, code: mapped.code, retryable: mapped.retryable }, mapped.message);
       throw mapped;
@@ -37,6 +75,7 @@ export function createTwilioChannel(settings: TwilioSettings, log?: Logger): Cha
     from?: string;
     body: string;
     sentAfter: Date;
+    template?: boolean;
   }): Promise<SendResult | null> {
     const since = query.sentAfter.getTime() - CLOCK_SLACK_MS;
     // No DateSent> filter: a message still queued has no date_sent yet, and is exactly the one we look for.
@@ -53,13 +92,21 @@ export function createTwilioChannel(settings: TwilioSettings, log?: Logger): Cha
     let newest: { sid: string; status: string; at: number } | null = null;
     for (const candidate of messages) {
       const at = candidate.dateCreated instanceof Date ? candidate.dateCreated.getTime() : Number.NaN;
-      if (candidate.body !== query.body || !(at >= since)) continue;
+      // A template's text is Twilio's rendering, unknown to us: it is matched by recipient and time alone (its
+      // part was sent under the conversation's lock, so no other message of ours went to this user meanwhile).
+      if ((!query.template && candidate.body !== query.body) || !(at >= since)) continue;
       if (newest === null || at > newest.at) newest = { sid: candidate.sid, status: candidate.status, at };
     }
     return newest && { providerMessageId: newest.sid, status: toDeliveryStatus(newest.status) };
   }
 
-  return { name: 'twilio', maxBodyLength: TWILIO_MAX_BODY_LENGTH, send, findSent };
+  return {
+    name: 'twilio',
+    maxBodyLength: TWILIO_MAX_BODY_LENGTH,
+    capabilities: TWILIO_CAPABILITIES,
+    send,
+    findSent,
+  };
 }
 
 export interface TwilioAccount {

@@ -42,6 +42,8 @@ export function createMemoryQueue(options: MemoryQueueOptions): JobQueue {
   let concurrency = 0;
   let failed = 0;
   let closing: Promise<void> | undefined;
+  // Fired when close() stops waiting for running handlers: they must not start anything new after that.
+  const shutdown = new AbortController();
 
   function schedule(entry: Entry, delayMs: number): void {
     // After close nothing runs again; the scheduler re-enqueues from the database after a restart.
@@ -71,7 +73,12 @@ export function createMemoryQueue(options: MemoryQueueOptions): JobQueue {
   async function execute(handle: JobHandler, entry: Entry): Promise<void> {
     entry.state = 'active';
     const { messageId } = entry.job;
-    const context = { jobId: messageId, attempt: entry.attemptsMade + 1, maxAttempts: attempts };
+    const context = {
+      jobId: messageId,
+      attempt: entry.attemptsMade + 1,
+      maxAttempts: attempts,
+      signal: shutdown.signal,
+    };
     try {
       const outcome = await handle(jsonClone(entry.job), context);
       if (outcome.kind === 'later') {
@@ -104,7 +111,8 @@ export function createMemoryQueue(options: MemoryQueueOptions): JobQueue {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<void>((resolve) => {
       timer = setTimeout(() => {
-        log?.warn({ shutdownTimeoutMs }, 'handlers still running at shutdown');
+        log?.warn({ shutdownTimeoutMs }, 'handlers still running at shutdown; aborting them');
+        shutdown.abort(new Error('the queue is shutting down'));
         resolve();
       }, shutdownTimeoutMs);
     });

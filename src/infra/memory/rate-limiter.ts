@@ -6,8 +6,8 @@ import type { RateLimiter } from '../../ports.js';
 import { systemClock, type Clock } from './clock.js';
 
 interface Window {
-  /** Times of the counted hits, oldest first. */
-  times: number[];
+  /** The counted hits, oldest first. */
+  hits: Array<{ at: number; id: string | undefined }>;
   windowMs: number;
 }
 
@@ -20,25 +20,27 @@ export function createMemoryRateLimiter(options: { clock?: Clock } = {}): RateLi
   function sweep(now: number): void {
     if (++hits % 1000 !== 0) return;
     for (const [key, window] of windows) {
-      if ((window.times.at(-1) ?? -Infinity) <= now - window.windowMs) windows.delete(key);
+      if ((window.hits.at(-1)?.at ?? -Infinity) <= now - window.windowMs) windows.delete(key);
     }
   }
 
   return {
-    hit(key, limit, windowSeconds) {
+    hit(key, limit, windowSeconds, hitId) {
       const now = clock.now();
       sweep(now);
       const windowMs = Math.round(windowSeconds * 1000);
-      const times = (windows.get(key)?.times ?? []).filter((at) => at > now - windowMs);
-      const allowed = times.length < limit;
-      if (allowed) times.push(now);
-      if (times.length > 0) windows.set(key, { times, windowMs });
+      const hits = (windows.get(key)?.hits ?? []).filter((hit) => hit.at > now - windowMs);
+      // A hit counted before under the same id is allowed again, not counted twice (as the Redis script).
+      const counted = hitId !== undefined && hits.some((hit) => hit.id === hitId);
+      const allowed = counted || hits.length < limit;
+      if (allowed && !counted) hits.push({ at: now, id: hitId });
+      if (hits.length > 0) windows.set(key, { hits, windowMs });
       else windows.delete(key);
-      const oldest = times[0];
+      const oldest = hits[0];
       return Promise.resolve({
         allowed,
-        remaining: Math.max(limit - times.length, 0),
-        resetMs: oldest === undefined ? 0 : oldest + windowMs - now,
+        remaining: Math.max(limit - hits.length, 0),
+        resetMs: oldest === undefined ? 0 : oldest.at + windowMs - now,
       });
     },
   };

@@ -50,6 +50,9 @@ export function createRedisQueue(options: RedisQueueOptions): JobQueue {
   let worker: Worker<ConversationJob> | undefined;
   let workerRedis: Redis | undefined;
   let closing: Promise<void> | undefined;
+  // Fired when close() stops waiting for running handlers: their jobs will run again elsewhere, so they must not
+  // start a model call or a send after that.
+  const shutdown = new AbortController();
   // Only the very first connection is waited for; afterwards (up, or given up on once) we fail at once.
   let waitForBoot = true;
   commands.once('ready', () => {
@@ -125,7 +128,7 @@ export function createRedisQueue(options: RedisQueueOptions): JobQueue {
       if (worker) return Promise.reject(new Error('consume() may be called once per queue'));
       // The Worker uses this client for its commands (we close it) and a duplicate for blocking reads (it does).
       workerRedis = createRedis(options.url, { purpose: 'worker', ...(log ? { log } : {}) });
-      worker = new Worker<ConversationJob>(queueName, processor(handler, options.attempts), {
+      worker = new Worker<ConversationJob>(queueName, processor(handler, options.attempts, shutdown.signal), {
         connection: workerRedis,
         prefix: options.prefix,
         concurrency: consumeOptions.concurrency,
@@ -175,6 +178,7 @@ export function createRedisQueue(options: RedisQueueOptions): JobQueue {
       const finished = await settlesWithin(worker.close(), shutdownTimeoutMs);
       if (!finished) {
         log?.warn({ shutdownTimeoutMs }, 'handlers still running at shutdown; their jobs will be retried');
+        shutdown.abort(new Error('the queue is shutting down'));
         await worker.disconnect().catch(() => undefined);
       }
     }
@@ -185,12 +189,13 @@ export function createRedisQueue(options: RedisQueueOptions): JobQueue {
 }
 
 /** Runs the handler on one BullMQ job and translates its outcome into what BullMQ understands. */
-function processor(handler: JobHandler, defaultAttempts: number) {
+function processor(handler: JobHandler, defaultAttempts: number, signal: AbortSignal) {
   return async (job: Job<ConversationJob>, token?: string): Promise<void> => {
     const context = {
       jobId: job.id ?? job.data.messageId,
       attempt: job.attemptsMade + 1,
       maxAttempts: job.opts.attempts ?? defaultAttempts,
+      signal,
     };
     let outcome;
     try {

@@ -15,7 +15,8 @@ import { naturalBatcher } from '../natural-batcher.js';
 import { redisKey } from './connect.js';
 import { defineScript } from './script.js';
 
-// KEYS: one per hit. ARGV: limit, windowMs and a unique member per hit, in the same order.
+// KEYS: one per hit. ARGV: limit, windowMs and a member per hit, in the same order. A member already in the
+// window (a hit counted before under the same id) is allowed again and not counted twice.
 // Returns {allowed (0/1), remaining, resetMs} per hit, flattened; resetMs is when the oldest counted hit leaves
 // the window. One key may appear several times: the hits are decided one after the other.
 const SLIDING_WINDOW = defineScript(`
@@ -28,7 +29,9 @@ for i, key in ipairs(KEYS) do
   redis.call('ZREMRANGEBYSCORE', key, '-inf', now - windowMs)
   local count = redis.call('ZCARD', key)
   local allowed = 0
-  if count < limit then
+  if redis.call('ZSCORE', key, ARGV[3 * i]) then
+    allowed = 1
+  elseif count < limit then
     redis.call('ZADD', key, now, ARGV[3 * i])
     redis.call('PEXPIRE', key, windowMs)
     count = count + 1
@@ -47,6 +50,7 @@ interface Hit {
   key: string;
   limit: number;
   windowMs: number;
+  id: string;
 }
 
 export interface RedisRateLimiterOptions {
@@ -71,7 +75,7 @@ export function createRedisRateLimiter(redis: Redis, options: RedisRateLimiterOp
       const reply = (await SLIDING_WINDOW(
         redis,
         hits.map((hit) => hit.key),
-        hits.flatMap((hit) => [hit.limit, hit.windowMs, randomUUID()]),
+        hits.flatMap((hit) => [hit.limit, hit.windowMs, hit.id]),
       )) as number[];
       return hits.map((_, i) => ({
         allowed: reply[3 * i] === 1,
@@ -81,11 +85,12 @@ export function createRedisRateLimiter(redis: Redis, options: RedisRateLimiterOp
     },
   });
   return {
-    hit(key, limit, windowSeconds) {
+    hit(key, limit, windowSeconds, hitId) {
       return batcher.submit({
         key: redisKey(options.prefix, 'rate', key),
         limit,
         windowMs: Math.round(windowSeconds * 1000),
+        id: hitId ?? randomUUID(),
       });
     },
   };

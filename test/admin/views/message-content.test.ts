@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { conversationListPage } from '../../../src/admin/views/conversation-list.js';
 import { conversationPage } from '../../../src/admin/views/conversation.js';
 import { messageContentHtml } from '../../../src/admin/views/message-content.js';
 import type { ThreadMessage } from '../../../src/db/admin-queries.js';
@@ -137,6 +138,10 @@ function message(overrides: Partial<ThreadMessage>): ThreadMessage {
     content: '',
     createdAt: new Date('2026-12-01T10:00:00Z'),
     processingStatus: 'answered',
+    outcomeReason: null,
+    author: null,
+    providerMessageId: null,
+    payload: null,
     model: null,
     provider: null,
     inputTokens: null,
@@ -157,10 +162,11 @@ describe('conversationPage thread', () => {
         id: crypto.randomUUID(),
         channel: 'twilio',
         userAddress: 'whatsapp:+14155550100',
+        replyAddress: 'whatsapp:+14155550100',
         businessAddress: null,
         profileName: 'Ana',
         isActive: true,
-        botPaused: false,
+        mode: 'bot',
         contextResetAt: null,
         lastActivityAt: new Date('2026-12-01T10:00:00Z'),
       },
@@ -210,5 +216,43 @@ describe('conversationPage thread', () => {
     expect(out).toContain('<blockquote class="content-quote">Shall I book it?</blockquote>');
     expect(out).toContain('<p class="bubble-reactions" aria-label="Reactions">❤️</p>');
     expect(out).toContain('reacted ❤️ on message');
+  });
+});
+
+describe('conversationListPage preview', () => {
+  function preview(lastMessage: string, lastPayload: unknown): string {
+    const out = conversationListPage({
+      session: { id: 's', userId: 'u', username: 'admin', csrfToken: 'csrf' },
+      simulatorEnabled: false,
+      search: '',
+      filter: 'all',
+      result: {
+        items: [
+          {
+            id: crypto.randomUUID(),
+            channel: 'twilio',
+            userAddress: 'whatsapp:+14155550100',
+            profileName: 'Ana',
+            isActive: true,
+            mode: 'bot',
+            lastActivityAt: new Date('2026-12-01T10:00:00Z'),
+            messageCount: 1,
+            lastMessage,
+            lastRole: 'user',
+            lastPayload,
+          },
+        ],
+        total: 1,
+        page: 1,
+        pageSize: 25,
+      },
+    }).value;
+    return /class="preview">\s*<span\s*>([^<]*)<\/span/.exec(out)?.[1]?.trim() ?? '';
+  }
+
+  it('is the summary of a typed message, and the text of an old row', () => {
+    const location = { content: { type: 'location', latitude: 1, longitude: 2, name: 'Cafe' }, context: {} };
+    expect(preview('[Shared location: Cafe, coordinates 1, 2]', location)).toBe('📍 Cafe');
+    expect(preview('old text', null)).toBe('old text');
   });
 });

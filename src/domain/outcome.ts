@@ -1,0 +1,62 @@
+/**
+ * How every inbound message ends, with a reason an operator can read without the logs: answered by the model,
+ * a fixed notice sent instead (which one), skipped (why), or failed (why). One list, read by the schema's CHECK
+ * constraint, the pipeline, the admin and the docs.
+ */
+
+/** `pending` until the worker decides; the other four are final. */
+export const PROCESSING_STATUSES = ['pending', 'answered', 'notice', 'skipped', 'failed'] as const;
+
+export type ProcessingStatus = (typeof PROCESSING_STATUSES)[number];
+
+/** Why a message got a notice instead of an answer. */
+export const NOTICE_REASONS = {
+  too_long: 'the message was over MAX_MESSAGE_LENGTH; the user was asked to shorten it',
+  rate_limited: 'the user was over RATE_LIMIT_MAX_REQUESTS; told once per window to slow down',
+} as const;
+
+/** Why a message was closed without anything sent. */
+export const SKIP_REASONS = {
+  rate_limited: 'the user was over RATE_LIMIT_MAX_REQUESTS (the notice for this window was already sent)',
+  mode_human: 'a human operator handles this conversation',
+  mode_paused: 'the conversation is paused',
+  reaction: 'a reaction: stored and shown, not answered',
+} as const;
+
+/** Why a message failed for good. An AppError kind (ai_auth, channel_rejected, …) may stand here too. */
+export const FAILURE_REASONS = {
+  attempts_exhausted: 'processing failed on every attempt (see the logs with this message id)',
+} as const;
+
+export type NoticeReason = keyof typeof NOTICE_REASONS;
+export type SkipReason = keyof typeof SKIP_REASONS;
+
+/** What an operator reads next to a message: the sentence for a known reason, else the code itself. */
+export function describeOutcome(status: ProcessingStatus, reason: string | null): string {
+  const sentence =
+    reason === null
+      ? undefined
+      : status === 'notice'
+        ? lookup(NOTICE_REASONS, reason)
+        : status === 'skipped'
+          ? lookup(SKIP_REASONS, reason)
+          : status === 'failed'
+            ? (lookup(FAILURE_REASONS, reason) ?? `failed: ${reason}`)
+            : undefined;
+  switch (status) {
+    case 'pending':
+      return 'waiting for the worker';
+    case 'answered':
+      return 'answered by the model';
+    case 'notice':
+      return `notice sent: ${sentence ?? reason ?? 'unknown'}`;
+    case 'skipped':
+      return `not answered: ${sentence ?? reason ?? 'unknown'}`;
+    case 'failed':
+      return sentence ?? 'failed';
+  }
+}
+
+function lookup(table: Record<string, string>, key: string): string | undefined {
+  return Object.hasOwn(table, key) ? table[key] : undefined;
+}

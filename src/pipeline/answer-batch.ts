@@ -1,0 +1,202 @@
+/**
+ * One step of a conversation's job, as named stages: deliver what is unsent → gate the pending batch → context →
+ * generate → store → deliver. Every inbound message leaves it with an outcome: answered, a notice, skipped, or
+ * still pending for the next step (a burst not over yet).
+ */
+import type { ConversationWork } from '../db/conversations.js';
+import {
+  markInbound,
+  pendingInbound,
+  saveReply,
+  saveReplyUnlessNewer,
+  type PendingInbound,
+  type SavedReply,
+} from '../db/messages.js';
+import { AppError } from '../domain/errors.js';
+import { splitReply } from '../domain/split.js';
+import type { Turn } from '../domain/types.js';
+import type { Channel, JobContext } from '../ports.js';
+import { loadContext, rememberTurns } from './context.js';
+import type { PipelineDeps } from './deps.js';
+import { runGate, type GateResult, type Policy } from './gate.js';
+import { generateAnswer, type Answer } from './generate.js';
+import { sendParts, sendUnsentParts } from './send-parts.js';
+
+/** Messages that keep arriving while we answer are folded in, but not forever. */
+export const MAX_FOLDS = 3;
+
+export type Deps = Pick<
+  PipelineDeps,
+  'db' | 'locks' | 'context' | 'ai' | 'limiter' | 'log' | 'settings' | 'report'
+>;
+
+export interface Step {
+  conversation: ConversationWork;
+  channel: Channel;
+  policies: readonly Policy[];
+  jobContext: JobContext;
+  signal: AbortSignal;
+  log: Deps['log'];
+}
+
+/** The user is still typing: answer once the burst is over (quiet for the window, or the maximum wait). */
+export class BurstNotOver extends Error {
+  readonly waitMs: number;
+  constructor(waitMs: number) {
+    super('burst not over');
+    this.waitMs = waitMs;
+  }
+}
+
+/**
+ * 'idle' when there was nothing to do, 'answered' when a model's reply was stored and sent, 'worked' for anything
+ * else done (unsent parts flushed, notices, skips).
+ */
+export async function answerBatch(
+  deps: Deps,
+  step: Step,
+  mayHaveUnsent: boolean,
+  prefetched: PendingInbound[] | undefined,
+): Promise<'idle' | 'answered' | 'worked'> {
+  const { conversation, channel, log } = step;
+  if (mayHaveUnsent && (await sendUnsentParts(deps, conversation.id, channel, log, step.signal)))
+    return 'worked';
+
+  const pending = prefetched ?? (await pendingInbound(deps.db, conversation.id));
+  if (pending.length === 0) return 'idle';
+  const wait = burstWaitMs(pending, deps.settings, Date.now());
+  if (wait > 0) throw new BurstNotOver(wait);
+
+  let gated = await runGate(step.policies, pending, conversation, new Date());
+  if (await settleRefused(deps, step, gated)) return 'worked';
+  let batch = gated.answer;
+
+  const history = await loadContext(deps, conversation);
+  let answer = await generateAnswer(deps, history, batch, step.jobContext, step.signal, log);
+  const calls = [...answer.calls];
+  let saved: SavedReply | 'newer';
+  // Messages that arrived while the model was thinking are folded in, so the user gets one coherent answer. The
+  // store refuses while there are any (a check inside the same statement), at most MAX_FOLDS times.
+  for (let fold = 0; ; fold++) {
+    step.signal.throwIfAborted();
+    const reply = replyInput(conversation, channel, batch, answer, calls);
+    // Sent right after: the first part is stored already claimed for sending (one statement fewer).
+    const options = { claimFirstPart: true };
+    saved =
+      fold < MAX_FOLDS
+        ? await saveReplyUnlessNewer(deps.db, reply, options)
+        : await saveReply(deps.db, reply, options);
+    if (saved !== 'newer') break;
+    const newer = await pendingInbound(deps.db, conversation.id);
+    log.info(
+      { before: batch.length, after: newer.length },
+      'newer messages arrived; folding them into the answer',
+    );
+    // The discarded answer's call stays on the record; the new messages pass the gate like the first ones.
+    for (const call of calls) if (call.outcome === 'used') call.outcome = 'discarded';
+    gated = await runGate(step.policies, newer, conversation, new Date());
+    if (await settleRefused(deps, step, gated)) return 'worked';
+    // What arrived was closed by the gate (a reaction, say): the answer still fits the same messages.
+    if (sameIds(gated.answer, batch)) {
+      for (const call of calls) if (call === answer.calls.at(-1)) call.outcome = 'used';
+      continue;
+    }
+    batch = gated.answer;
+    answer = await generateAnswer(deps, history, batch, step.jobContext, step.signal, log);
+    calls.push(...answer.calls);
+  }
+  const turns: Turn[] = [
+    ...batch.map((m) => ({ id: m.id, role: 'user' as const, content: m.content, at: m.createdAt.getTime() })),
+    { id: saved.replyId, role: 'assistant', content: answer.text, at: Date.now() },
+  ];
+  await rememberTurns(deps, conversation.id, turns);
+  log.info(
+    { replyId: saved.replyId, model: answer.model, latencyMs: answer.latencyMs, ...answer.usage },
+    answer.errorKind ? 'stored a fallback reply' : 'stored the reply',
+  );
+  if (!saved.created) {
+    // A retried job whose reply was stored the first time: its parts are in the database, maybe half sent.
+    await sendUnsentParts(deps, conversation.id, channel, log, step.signal);
+    return 'worked';
+  }
+  await sendParts(deps, saved.parts, channel, log, step.signal);
+  return 'answered';
+}
+
+/**
+ * Close what the gate refused: skips are marked with their reason, notices stored (each in the one statement that
+ * also closes its message) and sent. True when nothing is left for the model.
+ */
+async function settleRefused(deps: Deps, step: Step, gated: GateResult): Promise<boolean> {
+  const byReason = new Map<string, string[]>();
+  for (const { message, reason } of gated.skips)
+    byReason.set(reason, [...(byReason.get(reason) ?? []), message.id]);
+  for (const [reason, ids] of byReason) {
+    await markInbound(deps.db, ids, 'skipped', reason);
+    step.log.info({ count: ids.length, reason }, 'messages not answered');
+  }
+  for (const { message, reason, text } of gated.notices) {
+    step.signal.throwIfAborted();
+    const saved = await saveReply(deps.db, {
+      conversationId: step.conversation.id,
+      answeredIds: [message.id],
+      content: text,
+      parts: [text],
+      to: step.conversation.replyAddress,
+      from: step.conversation.businessAddress,
+      model: null,
+      provider: null,
+      usage: null,
+      latencyMs: null,
+      errorKind: null,
+      author: 'system',
+      outcome: { status: 'notice', reason },
+    });
+    step.log.warn({ messageId: message.id, reason }, 'message answered with a notice, not sent to the model');
+    await sendParts(deps, saved.parts, step.channel, step.log, step.signal);
+  }
+  return gated.answer.length === 0;
+}
+
+function replyInput(
+  conversation: ConversationWork,
+  channel: Channel,
+  batch: PendingInbound[],
+  answer: Answer,
+  calls: Answer['calls'],
+) {
+  const parts = splitReply(answer.text, channel.maxBodyLength);
+  if (batch.length === 0) throw new AppError('internal', 'a reply must answer at least one message');
+  return {
+    conversationId: conversation.id,
+    answeredIds: batch.map((m) => m.id),
+    content: answer.text,
+    parts: parts.length > 0 ? parts : [answer.text],
+    to: conversation.replyAddress,
+    from: conversation.businessAddress,
+    model: answer.model,
+    provider: answer.provider,
+    usage: answer.usage,
+    latencyMs: answer.latencyMs,
+    errorKind: answer.errorKind,
+    modelCalls: calls,
+  };
+}
+
+function sameIds(a: PendingInbound[], b: PendingInbound[]): boolean {
+  return a.length === b.length && a.every((m, i) => m.id === b[i]?.id);
+}
+
+export function burstWaitMs(
+  batch: Array<{ createdAt: Date }>,
+  settings: { burstWindowMs: number; burstMaxWaitMs: number },
+  now: number,
+): number {
+  const first = batch[0];
+  const last = batch.at(-1);
+  if (!first || !last || settings.burstWindowMs <= 0) return 0;
+  const quietFor = now - last.createdAt.getTime();
+  const waitedFor = now - first.createdAt.getTime();
+  if (waitedFor >= settings.burstMaxWaitMs) return 0;
+  return Math.max(0, Math.min(settings.burstWindowMs - quietFor, settings.burstMaxWaitMs - waitedFor));
+}

@@ -1,0 +1,136 @@
+/**
+ * The generate stage: ask the active model, then its fallback, and on the last attempt give the user a kind
+ * word instead of silence. Every call is recorded (used, or failed before the fallback answered) so what an
+ * answer cost is known even when it was thrown away.
+ */
+import type { ModelCallRecord } from '../db/messages.js';
+import { AppError, isAppError } from '../domain/errors.js';
+import { buildPrompt } from '../domain/prompt.js';
+import { stripControlChars } from '../domain/sanitize.js';
+import type { TokenUsage, Turn } from '../domain/types.js';
+import { friendlyAiFailure } from '../domain/user-messages.js';
+import type { ChatModel, JobContext } from '../ports.js';
+import type { PipelineDeps } from './deps.js';
+
+export interface Answer {
+  text: string;
+  model: string | null;
+  provider: string | null;
+  usage: TokenUsage | null;
+  latencyMs: number | null;
+  errorKind: string | null;
+  /** Every model call made for this answer, the one that produced it last (outcome `used`). */
+  calls: ModelCallRecord[];
+}
+
+type Deps = Pick<PipelineDeps, 'ai' | 'report'>;
+
+/** Ask the model. A transient failure is retried by the queue; on the last attempt the user gets a kind word. */
+export async function generateAnswer(
+  deps: Deps,
+  history: Turn[],
+  batch: Array<{ content: string }>,
+  jobContext: JobContext,
+  signal: AbortSignal,
+  log: PipelineDeps['log'],
+): Promise<Answer> {
+  const choice = await deps.ai.current();
+  const messages = buildPrompt({ systemPrompt: choice.systemPrompt, history, batch });
+  const request = { messages, temperature: choice.temperature, maxTokens: choice.maxTokens };
+  const calls: ModelCallRecord[] = [];
+  const call = async (model: ChatModel): Promise<Answer> => {
+    const started = performance.now();
+    try {
+      const result = await model.complete(request, signal);
+      const latencyMs = Math.round(performance.now() - started);
+      calls.push({
+        provider: model.provider,
+        model: result.model,
+        outcome: 'used',
+        errorKind: null,
+        usage: result.usage,
+        latencyMs,
+      });
+      return {
+        // What a model writes is outside input too: no terminal escapes or bells in a user's chat.
+        text: stripControlChars(result.text),
+        model: result.model,
+        provider: model.provider,
+        usage: result.usage,
+        latencyMs,
+        errorKind: null,
+        calls,
+      };
+    } catch (caught) {
+      const error = asAiError(caught);
+      calls.push({
+        provider: model.provider,
+        model: model.model,
+        outcome: 'failed',
+        errorKind: error.kind,
+        usage: null,
+        latencyMs: Math.round(performance.now() - started),
+      });
+      throw error;
+    }
+  };
+  const started = performance.now();
+  try {
+    return await call(choice.model);
+  } catch (caught) {
+    signal.throwIfAborted();
+    const error = asAiError(caught);
+    if (choice.fallback) {
+      log.warn(
+        { kind: error.kind, fallback: choice.fallback.model },
+        'AI call failed; trying the fallback model',
+      );
+      try {
+        return await call(choice.fallback);
+      } catch (fallbackError) {
+        signal.throwIfAborted();
+        log.warn({ kind: asAiError(fallbackError).kind }, 'the fallback model failed too');
+      }
+    }
+    const lastAttempt = jobContext.attempt >= jobContext.maxAttempts;
+    log.error(
+      { err: error, kind: error.kind, attempt: jobContext.attempt, maxAttempts: jobContext.maxAttempts },
+      error.retryable && !lastAttempt
+        ? 'AI call failed; will retry'
+        : 'AI call failed; answering with a fallback',
+    );
+    if (error.retryable && !lastAttempt) throw new FailedCalls(error, calls);
+    deps.report?.(error, { stage: 'ai', model: choice.model.model, attempt: jobContext.attempt });
+    return {
+      text: friendlyAiFailure(error.kind),
+      model: choice.model.model,
+      provider: choice.model.provider,
+      usage: null,
+      latencyMs: Math.round(performance.now() - started),
+      errorKind: error.kind,
+      calls,
+    };
+  }
+}
+
+/**
+ * A retryable AI failure that ends this attempt: it carries the calls made, so the caller can record them before
+ * the queue retries (a failed call costs money too, and an operator asks why a message took three tries).
+ */
+export class FailedCalls extends AppError {
+  readonly calls: ModelCallRecord[];
+  constructor(error: AppError, calls: ModelCallRecord[]) {
+    super(error.kind, error.message, {
+      cause: error,
+      retryable: error.retryable,
+      ...(error.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: error.retryAfterSeconds }),
+    });
+    this.calls = calls;
+  }
+}
+
+function asAiError(caught: unknown): AppError {
+  return isAppError(caught)
+    ? caught
+    : new AppError('ai_unavailable', 'the AI provider failed unexpectedly', { cause: caught });
+}

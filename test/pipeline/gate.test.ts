@@ -1,0 +1,129 @@
+/** The gate and its policies, one at a time, on the in-process adapters (real implementations of the ports). */
+import { describe, expect, it } from 'vitest';
+import type { PendingInbound } from '../../src/db/messages.js';
+import { createMemoryLocks } from '../../src/infra/memory/locks.js';
+import { createMemoryRateLimiter } from '../../src/infra/memory/rate-limiter.js';
+import { silentLogger } from '../../src/log.js';
+import { runGate, type GateConversation } from '../../src/pipeline/gate.js';
+import { conversationModePolicy } from '../../src/pipeline/policies/conversation-mode.js';
+import { inboundPolicies } from '../../src/pipeline/policies/index.js';
+import { rateLimitPolicy } from '../../src/pipeline/policies/rate-limit.js';
+import { reactionPolicy } from '../../src/pipeline/policies/reaction.js';
+import { tooLongPolicy } from '../../src/pipeline/policies/too-long.js';
+
+let n = 0;
+function message(overrides: Partial<PendingInbound> = {}): PendingInbound {
+  n += 1;
+  return {
+    id: `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`,
+    content: 'hello',
+    contentType: 'text',
+    payload: null,
+    attempts: 0,
+    metadata: {},
+    providerMessageId: `SM${n}`,
+    createdAt: new Date(),
+    ...overrides,
+  };
+}
+const conversation = (mode: GateConversation['mode'] = 'bot'): GateConversation => ({
+  id: 'c-1',
+  channel: 'twilio',
+  userAddress: `whatsapp:+1555000${String(n).padStart(4, '0')}`,
+  mode,
+});
+const now = new Date();
+
+describe('conversation mode policy', () => {
+  it.each([
+    ['bot', { kind: 'answer' }],
+    ['human', { kind: 'skip', reason: 'mode_human' }],
+    ['paused', { kind: 'skip', reason: 'mode_paused' }],
+  ] as const)('%s → %o', (mode, decision) => {
+    expect(conversationModePolicy(message(), conversation(mode), now)).toEqual(decision);
+  });
+});
+
+describe('reaction policy', () => {
+  it('skips a reaction and lets every other kind through', () => {
+    expect(reactionPolicy(message({ contentType: 'reaction' }), conversation(), now)).toEqual({
+      kind: 'skip',
+      reason: 'reaction',
+    });
+    for (const contentType of ['text', 'media', 'location', 'interactive_reply', 'unsupported'])
+      expect(reactionPolicy(message({ contentType }), conversation(), now)).toEqual({ kind: 'answer' });
+  });
+});
+
+describe('too-long policy', () => {
+  const policy = tooLongPolicy(10);
+  it('answers a message within the cap, notices one whose stored original length was over it', () => {
+    expect(policy(message({ content: '0123456789' }), conversation(), now)).toEqual({ kind: 'answer' });
+    expect(
+      policy(message({ content: '0123456789', metadata: { originalLength: 11 } }), conversation(), now),
+    ).toMatchObject({ kind: 'notice', reason: 'too_long' });
+  });
+  it('counts characters as a user does (an emoji is one)', () => {
+    expect(policy(message({ content: '😀'.repeat(10) }), conversation(), now)).toEqual({ kind: 'answer' });
+  });
+});
+
+describe('rate-limit policy', () => {
+  const deps = () => ({
+    limiter: createMemoryRateLimiter(),
+    locks: createMemoryLocks(),
+    log: silentLogger(),
+  });
+  const settings = { rateLimitMax: 2, rateLimitWindowSeconds: 60 };
+
+  it('answers up to the limit, then one notice per window, then skips', async () => {
+    const policy = rateLimitPolicy(deps(), settings);
+    const c = conversation();
+    const decisions = [];
+    for (let i = 0; i < 5; i++) decisions.push(await policy(message(), c, now));
+    expect(decisions.map((d) => d.kind)).toEqual(['answer', 'answer', 'notice', 'skip', 'skip']);
+    expect(decisions[2]).toMatchObject({ reason: 'rate_limited' });
+    expect(decisions[3]).toMatchObject({ reason: 'rate_limited' });
+  });
+
+  it('asking again for the same message does not count it twice (a retried job, a folded batch)', async () => {
+    const policy = rateLimitPolicy(deps(), settings);
+    const c = conversation();
+    const first = message();
+    for (let i = 0; i < 5; i++) expect(await policy(first, c, now)).toEqual({ kind: 'answer' });
+    expect(await policy(message(), c, now)).toEqual({ kind: 'answer' });
+    expect((await policy(message(), c, now)).kind).toBe('notice');
+  });
+
+  it('lets the message through when the limiter does not answer', async () => {
+    const broken = { hit: () => Promise.reject(new Error('Redis down')) };
+    const policy = rateLimitPolicy({ ...deps(), limiter: broken }, { ...settings, rateLimitMax: 0 });
+    expect(await policy(message(), conversation(), now)).toEqual({ kind: 'answer' });
+  });
+});
+
+describe('runGate', () => {
+  const policies = inboundPolicies(
+    { limiter: createMemoryRateLimiter(), locks: createMemoryLocks(), log: silentLogger() },
+    { maxMessageLength: 20, rateLimitMax: 100, rateLimitWindowSeconds: 60 },
+  );
+
+  it('sorts a batch into answers, notices and skips, keeping arrival order', async () => {
+    const a = message({ content: 'first' });
+    const r = message({ contentType: 'reaction', content: 'reacted 👍' });
+    const long = message({ content: 'x'.repeat(20), metadata: { originalLength: 500 } });
+    const b = message({ content: 'second' });
+    const result = await runGate(policies, [a, r, long, b], conversation(), now);
+    expect(result.answer.map((m) => m.id)).toEqual([a.id, b.id]);
+    expect(result.skips).toEqual([{ message: r, reason: 'reaction' }]);
+    expect(result.notices.map((x) => [x.message.id, x.reason])).toEqual([[long.id, 'too_long']]);
+  });
+
+  it('in human mode sends nothing at all, not even a notice for a message that is too long', async () => {
+    const long = message({ content: 'x'.repeat(20), metadata: { originalLength: 500 } });
+    const result = await runGate(policies, [message(), long], conversation('human'), now);
+    expect(result.answer).toEqual([]);
+    expect(result.notices).toEqual([]);
+    expect(result.skips.map((s) => s.reason)).toEqual(['mode_human', 'mode_human']);
+  });
+});

@@ -1,0 +1,255 @@
+/**
+ * The worker's stages on a real PostgreSQL with the in-process adapters and the simulator channel: folding,
+ * MAX_FOLDS, the lost lock, outcomes with reasons, model calls recorded, recovery runs bounded.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { acceptInbound } from '../../src/db/messages.js';
+import { rowsOf } from '../../src/db/rows.js';
+import { sql } from 'drizzle-orm';
+import type { Db } from '../../src/db/connect.js';
+import { createSimulatorChannel } from '../../src/channels/simulator/channel.js';
+import { createMemoryContextCache } from '../../src/infra/memory/context-cache.js';
+import { createMemoryLocks } from '../../src/infra/memory/locks.js';
+import { createMemoryRateLimiter } from '../../src/infra/memory/rate-limiter.js';
+import { silentLogger } from '../../src/log.js';
+import { MAX_FOLDS } from '../../src/pipeline/answer-batch.js';
+import type { PipelineSettings } from '../../src/pipeline/deps.js';
+import { MAX_RECOVERY_RUNS, processConversation } from '../../src/pipeline/process-conversation.js';
+import type { ChatModel, ChatRequest, JobContext, Locks } from '../../src/ports.js';
+import { inbound } from '../db/fixtures.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+
+let database: TestDatabase;
+let db: Db;
+beforeAll(async () => {
+  database = await createTestDatabase();
+  db = database.database.db;
+});
+afterAll(() => database.close());
+
+const settings: PipelineSettings = {
+  maxHistory: 10,
+  sessionTimeoutMs: 1_800_000,
+  burstWindowMs: 0,
+  burstMaxWaitMs: 0,
+  rateLimitMax: 100,
+  rateLimitWindowSeconds: 60,
+  maxMessageLength: 4096,
+  conversationLockTtlMs: 30_000,
+  strandedAfterMs: 60_000,
+  statusCallbackUrl: undefined,
+};
+
+/** A model whose every call runs `during` first (to make things happen while it "thinks"). */
+function scriptedModel(during: (call: number, request: ChatRequest, signal?: AbortSignal) => Promise<void>) {
+  const requests: ChatRequest[] = [];
+  const model: ChatModel = {
+    provider: 'scripted',
+    model: 'scripted-1',
+    async complete(request, signal) {
+      requests.push(request);
+      await during(requests.length, request, signal);
+      const last = request.messages.filter((m) => m.role === 'user').map((m) => m.content);
+      return {
+        text: `re: ${last.join(' | ')}`,
+        model: 'scripted-1',
+        usage: { inputTokens: 10, outputTokens: 5 },
+      };
+    },
+  };
+  return { model, requests };
+}
+
+function deps(model: ChatModel, overrides: { locks?: Locks; settings?: Partial<PipelineSettings> } = {}) {
+  const channel = createSimulatorChannel();
+  return {
+    channel,
+    deps: {
+      db,
+      locks: overrides.locks ?? createMemoryLocks(),
+      context: createMemoryContextCache({ maxTurns: 10, ttlSeconds: 60 }),
+      limiter: createMemoryRateLimiter(),
+      ai: {
+        current: () => Promise.resolve({ model, systemPrompt: 'be brief', temperature: 0.2, maxTokens: 100 }),
+      },
+      channelFor: () => channel,
+      log: silentLogger(),
+      settings: { ...settings, ...overrides.settings },
+    },
+  };
+}
+
+const job = (conversationId: string, messageId: string) => ({ conversationId, messageId });
+const context = (attempt = 1, maxAttempts = 3): JobContext => ({ jobId: 'j', attempt, maxAttempts });
+
+async function query<T>(text: string, params: unknown[]): Promise<T[]> {
+  const chunks = text.split(/\$\d+/);
+  const built = chunks.reduce<ReturnType<typeof sql>>(
+    (acc, chunk, i) => (i === 0 ? sql.raw(chunk) : sql`${acc}${params[i - 1]}${sql.raw(chunk)}`),
+    sql.raw(''),
+  );
+  return rowsOf<T>(await db.execute(built));
+}
+
+const outcomes = (conversationId: string) =>
+  query<{ content: string; processing_status: string; outcome_reason: string | null }>(
+    `select content, processing_status, outcome_reason from messages
+     where conversation_id = $1 and role = 'user' order by created_at`,
+    [conversationId],
+  );
+const calls = (conversationId: string) =>
+  query<{ outcome: string; input_tokens: number | null; outbound_message_id: string | null }>(
+    `select outcome, input_tokens, outbound_message_id from model_calls where conversation_id = $1
+     order by created_at`,
+    [conversationId],
+  );
+
+describe('folding', () => {
+  it('a message that arrives while the model thinks is folded into one answer; the discarded call is recorded', async () => {
+    const first = inbound({ body: 'one' });
+    let conversationId = '';
+    const { model, requests } = scriptedModel(async (call) => {
+      if (call === 1) await acceptInbound(db, inbound({ from: first.from, body: 'two' }));
+    });
+    const { deps: d, channel } = deps(model);
+    const a = await acceptInbound(db, first);
+    conversationId = a.conversationId;
+    expect(await processConversation(d, job(a.conversationId, a.messageId), context())).toEqual({
+      kind: 'done',
+    });
+    expect(requests).toHaveLength(2);
+    expect(channel.sent(first.from).map((m) => m.body)).toEqual(['re: one | two']);
+    expect(await outcomes(conversationId)).toEqual([
+      { content: 'one', processing_status: 'answered', outcome_reason: null },
+      { content: 'two', processing_status: 'answered', outcome_reason: null },
+    ]);
+    const recorded = await calls(conversationId);
+    expect(recorded.map((c) => c.outcome)).toEqual(['discarded', 'used']);
+    expect(recorded[0]?.input_tokens).toBe(10);
+    expect(recorded[1]?.outbound_message_id).not.toBeNull();
+  });
+
+  it(`stops folding after ${MAX_FOLDS} folds and stores the answer it has`, async () => {
+    const first = inbound({ body: 'm0' });
+    const { model, requests } = scriptedModel(async (call) => {
+      // Every call sees a newer message arrive: without the bound this would never end.
+      await acceptInbound(db, inbound({ from: first.from, body: `m${call}` }));
+    });
+    const { deps: d, channel } = deps(model);
+    const a = await acceptInbound(db, first);
+    await processConversation(d, job(a.conversationId, a.messageId), context());
+    expect(requests).toHaveLength(MAX_FOLDS + 1);
+    const sent = channel.sent(first.from).map((m) => m.body);
+    expect(sent[0]).toBe(`re: ${Array.from({ length: MAX_FOLDS + 1 }, (_, i) => `m${i}`).join(' | ')}`);
+    // The message that arrived during the last call is still pending: its own job answers it.
+    const rows = await outcomes(a.conversationId);
+    expect(rows.at(-1)).toMatchObject({ content: `m${MAX_FOLDS + 1}`, processing_status: 'pending' });
+  });
+});
+
+describe('a lost lock', () => {
+  it('aborts the model call: nothing is stored or sent, the job runs later', async () => {
+    let offset = 0;
+    const clock = { now: () => Date.now() + offset };
+    const locks = createMemoryLocks({ clock });
+    const first = inbound({ body: 'hello' });
+    const { model } = scriptedModel(async (_call, _request, signal) => {
+      // Our lease expires and another worker takes the conversation while the model is thinking.
+      offset += 10_000;
+      await locks.acquire(`conversation:${conversationId}`, 60_000);
+      await new Promise((resolve, reject) => {
+        signal?.addEventListener('abort', () => reject(signal.reason as Error), { once: true });
+        setTimeout(resolve, 5000);
+      });
+    });
+    const { deps: d, channel } = deps(model, { locks, settings: { conversationLockTtlMs: 300 } });
+    const a = await acceptInbound(db, first);
+    const conversationId = a.conversationId;
+    const outcome = await processConversation(d, job(conversationId, a.messageId), context());
+    expect(outcome).toMatchObject({ kind: 'later' });
+    expect(channel.sent(first.from)).toEqual([]);
+    expect(await outcomes(conversationId)).toEqual([
+      { content: 'hello', processing_status: 'pending', outcome_reason: null },
+    ]);
+  });
+});
+
+describe('outcomes with reasons', () => {
+  it('human mode: stored, not answered, the reason recorded; no model call', async () => {
+    const { model, requests } = scriptedModel(() => Promise.resolve());
+    const { deps: d, channel } = deps(model);
+    const message = inbound({ body: 'anyone there?' });
+    const a = await acceptInbound(db, message);
+    await query(`update conversations set mode = 'human' where id = $1`, [a.conversationId]);
+    await processConversation(d, job(a.conversationId, a.messageId), context());
+    expect(requests).toEqual([]);
+    expect(channel.sent(message.from)).toEqual([]);
+    expect(await outcomes(a.conversationId)).toEqual([
+      { content: 'anyone there?', processing_status: 'skipped', outcome_reason: 'mode_human' },
+    ]);
+  });
+
+  it('a too-long message gets a notice stored with its outcome; the model is not asked', async () => {
+    const { model, requests } = scriptedModel(() => Promise.resolve());
+    const { deps: d, channel } = deps(model, { settings: { maxMessageLength: 5 } });
+    const message = inbound({ body: '12345', metadata: { originalLength: 90 } });
+    const a = await acceptInbound(db, message);
+    await processConversation(d, job(a.conversationId, a.messageId), context());
+    expect(requests).toEqual([]);
+    expect(channel.sent(message.from)).toHaveLength(1);
+    expect(channel.sent(message.from)[0]?.body).toMatch(/too long/);
+    expect(await outcomes(a.conversationId)).toEqual([
+      { content: '12345', processing_status: 'notice', outcome_reason: 'too_long' },
+    ]);
+    const [notice] = await query<{ author: string }>(
+      `select author from messages where conversation_id = $1 and role = 'assistant'`,
+      [a.conversationId],
+    );
+    expect(notice?.author).toBe('system');
+  });
+
+  it('a failure on the last attempt fails the messages with the error kind', async () => {
+    const model: ChatModel = {
+      provider: 'scripted',
+      model: 'broken',
+      complete: () => Promise.reject(new Error('not an AppError: a bug')),
+    };
+    const { deps: d } = deps({ ...model });
+    const failing = {
+      ...d,
+      ai: { current: () => Promise.reject(new Error('configuration store unreadable')) },
+    };
+    const message = inbound({ body: 'hi' });
+    const a = await acceptInbound(db, message);
+    await expect(
+      processConversation(failing, job(a.conversationId, a.messageId), context(1, 2)),
+    ).rejects.toThrow();
+    expect((await outcomes(a.conversationId))[0]?.processing_status).toBe('pending');
+    await expect(
+      processConversation(failing, job(a.conversationId, a.messageId), context(2, 2)),
+    ).rejects.toThrow();
+    expect(await outcomes(a.conversationId)).toEqual([
+      { content: 'hi', processing_status: 'failed', outcome_reason: 'internal' },
+    ]);
+  });
+});
+
+describe('recovery runs', () => {
+  it(`a message found overdue on more than ${MAX_RECOVERY_RUNS} runs fails for good instead of looping`, async () => {
+    const crash = new Error('the worker dies on this message');
+    const { model } = scriptedModel(() => Promise.reject(crash));
+    const { deps: d } = deps(model, { settings: { strandedAfterMs: 0 } });
+    const message = inbound({ body: 'poison' });
+    const a = await acceptInbound(db, message);
+    for (let run = 1; run <= MAX_RECOVERY_RUNS; run++) {
+      await processConversation(d, job(a.conversationId, a.messageId), context(1, 5)).catch(() => undefined);
+      expect((await outcomes(a.conversationId))[0]?.processing_status).toBe('pending');
+    }
+    expect(await processConversation(d, job(a.conversationId, a.messageId), context(1, 5))).toEqual({
+      kind: 'done',
+    });
+    expect(await outcomes(a.conversationId)).toEqual([
+      { content: 'poison', processing_status: 'failed', outcome_reason: 'attempts_exhausted' },
+    ]);
+  });
+});
