@@ -71,7 +71,9 @@ export function parseTwilioInbound(params: FormParams, options: ParseInboundOpti
   const profileName = text(params, 'ProfileName', MAX_PROFILE_NAME) ?? null;
   const content = inboundContent(params, body, { numMedia, items, place });
   const context = messageContext(params);
-  const userId = externalUserId(params);
+  // Only when it differs from From (InboundMessage's contract): a user known only by the scoped id has it as From.
+  const scopedId = externalUserId(params);
+  const userId = scopedId !== from ? scopedId : undefined;
 
   const metadata: Record<string, unknown> = { numMedia };
   if (items.length > 0) metadata.media = items;

@@ -92,7 +92,8 @@ describe('parseTwilioInbound: captured messages (wire facts §1)', () => {
   it('§1.9 a user known only by a business-scoped id keeps it, without a +', () => {
     const message = parseTwilioInbound(scopedIdCapture());
     expect(message.from).toBe('whatsapp:CO.899759302823042');
-    expect(message.userId).toBe('whatsapp:CO.899759302823042');
+    // The stable id is From itself: userId is only set when it differs.
+    expect(message).not.toHaveProperty('userId');
     expect(message.metadata).not.toHaveProperty('waId');
   });
 });
@@ -271,6 +272,11 @@ describe('parseTwilioInbound: content kinds', () => {
       const message = parseTwilioInbound(inboundParams({ ChannelMetadata: value }));
       expect(message.metadata).not.toHaveProperty('channelMetadata');
     }
+  });
+
+  it('reads an ExternalUserId without the whatsapp: prefix as the same address', () => {
+    const message = parseTwilioInbound(inboundParams({ ExternalUserId: 'CO.4480491918930694' }));
+    expect(message.userId).toBe('whatsapp:CO.4480491918930694');
   });
 
   it('leaves out an ExternalUserId that is not a business-scoped id', () => {

@@ -45,7 +45,7 @@ describe('parseTwilioInbound', () => {
     });
   });
 
-  it('accepts a sender who hides their number (business-scoped id) and takes ExternalUserId as userId', () => {
+  it('accepts a sender who hides their number (business-scoped id) and keeps ExternalUserId', () => {
     const params = inboundParams({
       From: 'whatsapp:US.13491208655302741918',
       ExternalUserId: 'US.13491208655302741918',
@@ -54,7 +54,7 @@ describe('parseTwilioInbound', () => {
     const message = parseTwilioInbound(params);
     expect(message.from).toBe('whatsapp:US.13491208655302741918');
     expect(message.metadata.externalUserId).toBe('US.13491208655302741918');
-    expect(message.userId).toBe('whatsapp:US.13491208655302741918');
+    expect(message).not.toHaveProperty('userId'); // the same as From
     expect(message.metadata).not.toHaveProperty('waId');
   });
 
