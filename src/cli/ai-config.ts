@@ -4,17 +4,18 @@
  */
 import { Command, Option } from 'commander';
 import {
-  activateAiConfig,
   AI_CONFIG_PROVIDERS,
   createAiConfig,
   deactivateAiConfig,
   deactivateAiConfigs,
   deleteAiConfig,
+  getAiConfigByName,
   listAiConfigs,
   toAiConfigView,
   updateAiConfig,
   type AiConfigPatch,
 } from '../db/ai-configs.js';
+import { activateAfterLiveTest } from './ai-config-activate.js';
 import { registerAiConfigRotateKey } from './ai-config-rotate-key.js';
 import { registerAiConfigTest } from './ai-config-test.js';
 import { printTable, summary, viewJson } from './ai-config-output.js';
@@ -32,6 +33,7 @@ interface FieldOptions {
   temperature?: number;
   maxTokens?: number;
   activate?: boolean;
+  force?: boolean;
   json?: boolean;
 }
 
@@ -60,7 +62,8 @@ function fieldOptions(command: Command, clearing: boolean): Command {
     )
     .option('--temperature <number>', 'sampling temperature, 0 to 2', numberIn(0, 2))
     .option('--max-tokens <n>', 'longest answer in tokens', positiveInt)
-    .option('--activate', 'make it the active configuration (in the same transaction)')
+    .option('--activate', 'make it the active configuration, if its live test answers (see test)')
+    .option('--force', 'with --activate: activate it even if its live test fails')
     .option('--json', 'print the result as JSON');
 }
 
@@ -83,6 +86,7 @@ export function registerAiConfig(program: Command): void {
         '  chatbot ai-config create --name main --provider openrouter --api-key sk-or-… --model openai/gpt-4o-mini --activate\n' +
         '  chatbot ai-config list --json\n' +
         '  chatbot ai-config test --name main\n' +
+        '  chatbot ai-config activate --name main [--force]\n' +
         '  chatbot ai-config update --name main --model anthropic/claude-sonnet-4-6\n' +
         '  chatbot ai-config delete --name main\n' +
         '  chatbot ai-config rotate-key',
@@ -116,26 +120,28 @@ export function registerAiConfig(program: Command): void {
       .addOption(provider().makeOptionMandatory()),
     false,
   ).action(async (options: FieldOptions & { name: string; provider: string; model: string }) => {
+    if (options.force && !options.activate) throw usageError('--force goes with --activate');
     const apiKey = await apiKeyFrom(options);
     const config = cliConfig();
     const cipher = cipherFor(config);
     const view = await withDatabase(config, async ({ db }) => {
-      const row = await createAiConfig(
-        db,
-        cipher,
-        {
-          name: options.name,
-          provider: options.provider,
-          apiKey,
-          model: options.model,
-          baseUrl: options.baseUrl,
-          systemPrompt: options.systemPrompt,
-          temperature: options.temperature,
-          maxTokens: options.maxTokens,
-        },
-        { activate: options.activate === true },
-      );
-      return toAiConfigView(row, cipher);
+      const row = await createAiConfig(db, cipher, {
+        name: options.name,
+        provider: options.provider,
+        apiKey,
+        model: options.model,
+        baseUrl: options.baseUrl,
+        systemPrompt: options.systemPrompt,
+        temperature: options.temperature,
+        maxTokens: options.maxTokens,
+      });
+      if (!options.activate) return toAiConfigView(row, cipher);
+      const active = await activateAfterLiveTest(config, db, row, {
+        force: options.force === true,
+        quiet: options.json === true,
+        done: `created "${row.name}"`,
+      });
+      return toAiConfigView(active, cipher);
     });
     if (options.json) return printJson(viewJson(view));
     line.ok(`created ${summary(view)}`);
@@ -154,6 +160,7 @@ export function registerAiConfig(program: Command): void {
     true,
   ).action(async (options: FieldOptions & { name: string; rename?: string; deactivate?: boolean }) => {
     if (options.activate && options.deactivate) throw usageError('use --activate or --deactivate, not both');
+    if (options.force && !options.activate) throw usageError('--force goes with --activate');
     const patch: AiConfigPatch = {
       ...(options.rename === undefined ? {} : { name: options.rename }),
       ...(options.provider === undefined ? {} : { provider: options.provider }),
@@ -176,7 +183,14 @@ export function registerAiConfig(program: Command): void {
     const cipher = cipherFor(config);
     const view = await withDatabase(config, async ({ db }) => {
       const ref = { name: options.name };
-      let row = await updateAiConfig(db, cipher, ref, patch, { activate: options.activate === true });
+      let row = await updateAiConfig(db, cipher, ref, patch);
+      if (options.activate) {
+        row = await activateAfterLiveTest(config, db, row, {
+          force: options.force === true,
+          quiet: options.json === true,
+          done: `updated "${row.name}"`,
+        });
+      }
       if (options.deactivate) {
         await deactivateAiConfig(db, { id: row.id });
         row = { ...row, isActive: false };
@@ -190,13 +204,20 @@ export function registerAiConfig(program: Command): void {
 
   group
     .command('activate')
-    .description('make a configuration the active one (same as update --activate)')
+    .description('make a configuration the active one, if its live test answers (same as update --activate)')
     .requiredOption('--name <name>', 'the configuration to activate')
-    .action(async (options: { name: string }) => {
+    .option('--force', 'activate it even if its live test fails')
+    .action(async (options: { name: string; force?: boolean }) => {
       const config = cliConfig();
-      const view = await withDatabase(config, async ({ db }) =>
-        toAiConfigView(await activateAiConfig(db, { name: options.name }), cipherFor(config)),
-      );
+      const view = await withDatabase(config, async ({ db }) => {
+        const row = await getAiConfigByName(db, options.name);
+        if (!row) throw new CliError(`no AI configuration named "${options.name}"`);
+        const active = await activateAfterLiveTest(config, db, row, {
+          force: options.force === true,
+          quiet: false,
+        });
+        return toAiConfigView(active, cipherFor(config));
+      });
       line.ok(`activated ${summary(view)}; running workers switch to it within seconds`);
     });
 

@@ -21,7 +21,10 @@ export function cipherFor(config: Config): FieldCipher | null {
   return fieldCipherFrom(config.fieldEncryption);
 }
 
-/** One check or result per line, so output reads well and greps well: ✓ passed, ✗ failed, · for information. */
+/**
+ * One check or result per line, so output reads well and greps well: ✓ passed, ✗ failed, · for information,
+ * ! for a warning.
+ */
 export const line = {
   ok: (text: string) => {
     console.log(`✓ ${text}`);
@@ -31,6 +34,10 @@ export const line = {
   },
   info: (text: string) => {
     console.log(`· ${text}`);
+  },
+  /** On stderr, so that it never mixes into a command's --json output. */
+  warn: (text: string) => {
+    console.error(`! ${text}`);
   },
 };
 

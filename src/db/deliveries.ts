@@ -63,7 +63,7 @@ export async function unsentDeliveries(db: Db, conversationId: string): Promise<
     .orderBy(asc(messages.createdAt), asc(deliveries.partIndex));
   return rows.map(({ payload, errorMessage, ...row }) => ({
     ...row,
-    attemptEnded: row.status === 'sending' && errorMessage !== null,
+    ...(row.status === 'sending' && errorMessage !== null ? { attemptEnded: true } : {}),
     // Written by db/outbound.ts from an OutboundContent; null for text.
     content: payload === null ? { type: 'text', text: row.body } : (payload as unknown as OutboundContent),
     status: asStatus(row.status),

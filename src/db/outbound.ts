@@ -109,12 +109,13 @@ async function storeOutbound(
   const latencyMs = reply.latencyMs === null ? null : Math.round(reply.latencyMs);
   // As stored: a lone surrogate from a model becomes U+FFFD (jsonb refuses it; see storable.ts).
   const bodies = reply.parts.map(storableText);
-  const partContent = (body: string): OutboundContent =>
-    reply.outbound ? withCaption(reply.outbound, body) : { type: 'text', text: body };
-  const partRecords = bodies.map((body) => ({
-    body,
-    payload: reply.outbound ? storableJson(partContent(body)) : null,
-  }));
+  // Media goes with the first part only; the rest of a long caption follows as text.
+  const partContent = (body: string, index: number): OutboundContent =>
+    reply.outbound && index === 0 ? withCaption(reply.outbound, body) : { type: 'text', text: body };
+  const partRecords = bodies.map((body, index) => {
+    const content = partContent(body, index);
+    return { body, payload: content.type === 'text' ? null : storableJson(content) };
+  });
   const outcome = reply.outcome ?? { status: 'answered', reason: null };
   const [row] = await runPrepared(db, SAVE_OUTBOUND, [
     reply.conversationId,
@@ -158,7 +159,7 @@ async function storeOutbound(
           partIndex,
           partCount: reply.parts.length,
           body,
-          content: partContent(body),
+          content: partContent(body, partIndex),
           to: reply.to,
           from: reply.from,
           ...(claimFirst && partIndex === 0

@@ -2,9 +2,10 @@ import type { ErrorKind } from './errors.js';
 
 /**
  * What a WhatsApp user reads when the AI could not answer. Never a provider's own error text: it may leak
- * internals, and it means nothing to the person on the phone.
+ * internals, and it means nothing to the person on the phone. It says the team was notified only when an alert
+ * channel (email or webhook) is configured, because otherwise nobody was.
  */
-export function friendlyAiFailure(kind: ErrorKind): string {
+export function friendlyAiFailure(kind: ErrorKind, alertsConfigured: boolean): string {
   switch (kind) {
     case 'ai_timeout':
       return 'Sorry, I am taking too long to think right now. Please send your message again in a moment.';
@@ -13,7 +14,9 @@ export function friendlyAiFailure(kind: ErrorKind): string {
     case 'ai_unavailable':
       return 'Sorry, my AI service is not reachable at the moment. Please try again shortly.';
     default:
-      return 'Sorry, something went wrong on my side and I could not answer. The team has been notified; please try again later.';
+      return alertsConfigured
+        ? 'Sorry, something went wrong on my side and I could not answer. The team has been notified; please try again later.'
+        : 'Sorry, something went wrong on my side and I could not answer. Please try again later.';
   }
 }
 

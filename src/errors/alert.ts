@@ -13,8 +13,10 @@ export interface Alert {
   occurredAt: Date;
   host: string;
   pid: number;
-  /** How long further alerts of this type stay muted, for the reader's benefit. */
+  /** How long further alerts of this type (and scope) stay muted, for the reader's benefit. */
   mutedForMs: number;
+  /** What the throttle tells apart beside the type (the model), when the reporter was given one. */
+  scope?: string;
 }
 
 /** One way of reaching an administrator. `send` may throw; the reporter logs the failure and goes on. */
@@ -36,6 +38,6 @@ export function alertText(alert: Alert): string {
     `at ${alert.occurredAt.toISOString()} on ${alert.host} (pid ${alert.pid})`,
     ...(details.length > 0 ? ['', 'details:', ...details] : []),
     '',
-    `Further ${alert.category}/${alert.type} alerts are muted for ${minutes} minutes; the logs have every occurrence.`,
+    `Further ${alert.category}/${alert.type} alerts${alert.scope === undefined ? '' : ` for ${alert.scope}`} are muted for ${minutes} minutes; the logs have every occurrence.`,
   ].join('\n');
 }

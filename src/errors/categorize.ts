@@ -29,8 +29,9 @@ const BY_KIND: Record<ErrorKind, { category: ErrorCategory; severity: Severity }
   unauthorized: { category: 'WEBHOOK', severity: 'LOW' },
   // The service cannot work as configured until a person fixes it.
   config: { category: 'CONFIGURATION', severity: 'CRITICAL' },
-  // Transient provider trouble is retried. A refused key stops every reply until a person replaces it; a
-  // refused request (model name, context size) fails every message of its kind.
+  // Transient provider trouble is retried (and pages once given up on: WHEN_GIVEN_UP). A refused key stops
+  // every reply until a person replaces it; a refused request (model name, context size) fails every message of
+  // its kind.
   ai_rate_limited: { category: 'AI', severity: 'MEDIUM' },
   ai_timeout: { category: 'AI', severity: 'MEDIUM' },
   ai_unavailable: { category: 'AI', severity: 'MEDIUM' },
@@ -49,9 +50,28 @@ const BY_KIND: Record<ErrorKind, { category: ErrorCategory; severity: Severity }
   internal: { category: 'SYSTEM', severity: 'HIGH' },
 };
 
-/** Category, default severity and type of any thrown value. Unknown errors are SYSTEM/HIGH: a bug to look at. */
-export function categorize(error: unknown): Categorized {
-  if (isAppError(error)) return { ...BY_KIND[error.kind], type: error.kind };
+/**
+ * Severities that change once the work is given up on (the queue's retries and the fallback model exhausted).
+ * One call to an unreachable or hanging provider is routine and retried; the final failure means a user got an
+ * apology instead of an answer, and the next ones will too: an outage a person must look at. A rate limit
+ * stays MEDIUM: the provider answers and the key works, it passes with the traffic, and the variant that does
+ * not pass (OpenAI's insufficient_quota) is already mapped to ai_auth.
+ */
+const WHEN_GIVEN_UP: Partial<Record<ErrorKind, Severity>> = {
+  ai_unavailable: 'HIGH',
+  ai_timeout: 'HIGH',
+};
+
+/**
+ * Category, default severity and type of any thrown value. Unknown errors are SYSTEM/HIGH: a bug to look at.
+ * `givenUp`: nothing will retry this failure any more (see WHEN_GIVEN_UP).
+ */
+export function categorize(error: unknown, options: { givenUp?: boolean } = {}): Categorized {
+  if (isAppError(error)) {
+    const byKind = BY_KIND[error.kind];
+    const severity = (options.givenUp ? WHEN_GIVEN_UP[error.kind] : undefined) ?? byKind.severity;
+    return { category: byKind.category, severity, type: error.kind };
+  }
   const name = error instanceof Error ? error.name : typeof error;
   return { category: 'SYSTEM', severity: 'HIGH', type: name || 'Error' };
 }

@@ -16,6 +16,11 @@ export function alertersFromConfig(alerts: Config['alerts']): Alerter[] {
   ];
 }
 
+/** Whether any alert channel is configured: without one, HIGH and CRITICAL errors only reach the log. */
+export function hasAlertChannel(alerts: Config['alerts']): boolean {
+  return alerts.email !== null || Boolean(alerts.webhookUrl);
+}
+
 /** Every secret value the configuration holds, so the reporter can take them out of what it writes. */
 export function configSecrets(config: Config): string[] {
   // redis+sentinel:// carries the data servers' password and maybe the Sentinels' own.

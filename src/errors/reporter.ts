@@ -1,7 +1,8 @@
 /**
  * The error handler of the original system: every reported error is logged once with its category and severity;
- * HIGH and CRITICAL ones also page an administrator (email and/or chat webhook), at most once per error type per
- * hour across all processes, because the throttle is a shared `claimOnce` key (Redis in production).
+ * HIGH and CRITICAL ones also page an administrator (email and/or chat webhook), at most once per error type
+ * (and scope, such as the model) per hour across all processes, because the throttle is a shared `claimOnce`
+ * key (Redis in production).
  */
 import { hostname } from 'node:os';
 import type { Logger } from '../log.js';
@@ -17,6 +18,13 @@ export interface ReportInfo {
   severity?: Severity;
   /** Non-secret details (request id, conversation id, …); only primitive values are kept. */
   context?: Record<string, unknown>;
+  /** Nothing retries this failure any more: a transient AI failure becomes an outage (categorize()). */
+  givenUp?: boolean;
+  /**
+   * What, beside the category and type, makes two alerts different (the model): one alert per category, type
+   * and scope per throttle window, so two broken models are two alerts and an outage of one is one.
+   */
+  scope?: string;
 }
 
 export interface ErrorReporter {
@@ -31,7 +39,7 @@ export interface ErrorMetrics {
 
 export interface ReporterOptions {
   log: Logger;
-  /** The shared throttle: claimOnce(`alert:<category>:<type>`, 1 h). */
+  /** The shared throttle: claimOnce(`alert:<category>:<type>[:<scope>]`, 1 h). */
   locks: Pick<Locks, 'claimOnce'>;
   alerters: Alerter[];
   metrics?: ErrorMetrics;
@@ -71,10 +79,11 @@ export function createErrorReporter(options: ReporterOptions): ErrorReporter {
   }
 
   async function alert(payload: Alert): Promise<void> {
-    if (!(await claim(`alert:${payload.category}:${payload.type}`))) {
+    const scope = payload.scope === undefined ? '' : `:${payload.scope}`;
+    if (!(await claim(`alert:${payload.category}:${payload.type}${scope}`))) {
       log.debug(
-        { category: payload.category, errorType: payload.type },
-        'alert muted (one per type per hour)',
+        { category: payload.category, errorType: payload.type, scope: payload.scope },
+        'alert muted (one per type and scope per throttle window)',
       );
       return;
     }
@@ -95,7 +104,7 @@ export function createErrorReporter(options: ReporterOptions): ErrorReporter {
   return {
     async report(error, info = {}) {
       try {
-        const categorized = categorize(error);
+        const categorized = categorize(error, { givenUp: info.givenUp === true });
         const category = info.category ?? categorized.category;
         const severity = info.severity ?? categorized.severity;
         const context = safeContext(info.context, redact);
@@ -116,6 +125,7 @@ export function createErrorReporter(options: ReporterOptions): ErrorReporter {
           host: hostname(),
           pid: process.pid,
           mutedForMs: throttleMs,
+          ...(info.scope === undefined ? {} : { scope: redact(info.scope) }),
         });
       } catch (failure) {
         // The error handler must never become the error.

@@ -8,6 +8,7 @@ import { acceptInbound } from '../pipeline/accept-inbound.js';
 import type { PipelineDeps } from '../pipeline/deps.js';
 import { recordStatus } from '../pipeline/record-status.js';
 import { headersForLog, registerFormParser, type FormParams } from './form.js';
+import type { IpRateLimit } from './ip-rate-limit.js';
 
 /** Empty TwiML: Twilio shows a text/plain body to the user, so the ack must be XML with nothing to say. */
 export const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>';
@@ -17,9 +18,17 @@ export interface TwilioWebhookOptions {
   skipSignature: boolean;
   publicBaseUrl: string | undefined;
   trustProxy: boolean;
+  /**
+   * The per-IP flood guard, told the outcome of each signature check: a signed request is not counted, a forged
+   * or unchecked one (SKIP_WEBHOOK_SIGNATURE_VERIFICATION: nothing proves it is Twilio's) is.
+   */
+  ipRateLimit?: IpRateLimit;
 }
 
-type Deps = Pick<PipelineDeps, 'db' | 'queue' | 'limiter' | 'locks' | 'log' | 'settings' | 'auditLog'>;
+type Deps = Pick<
+  PipelineDeps,
+  'db' | 'queue' | 'limiter' | 'locks' | 'log' | 'settings' | 'auditLog' | 'unqueued'
+>;
 
 /** POST /api/whatsapp/webhook/ (inbound messages), POST /api/whatsapp/status/ (delivery callbacks), GET probe. */
 export function registerTwilioWebhook(app: FastifyInstance, deps: Deps, options: TwilioWebhookOptions): void {
@@ -42,7 +51,8 @@ export function registerTwilioWebhook(app: FastifyInstance, deps: Deps, options:
 
     scope.post('/api/whatsapp/webhook/', async (request, reply) => {
       const started = performance.now();
-      const params = checkedParams(request, options, deps, 'inbound');
+      const params = checkedParams(request, reply, options, deps, 'inbound');
+      if (!params) return reply;
       // The length cap is the pipeline's (it answers with a notice); the body limit bounds the size here.
       const message = parseTwilioInbound(params, { maxBodyLength: Number.MAX_SAFE_INTEGER });
       const accepted = await acceptInbound(deps, message, request.id);
@@ -63,7 +73,8 @@ export function registerTwilioWebhook(app: FastifyInstance, deps: Deps, options:
 
     scope.post('/api/whatsapp/status/', async (request, reply) => {
       const started = performance.now();
-      const params = checkedParams(request, options, deps, 'status');
+      const params = checkedParams(request, reply, options, deps, 'status');
+      if (!params) return reply;
       const update = parseTwilioStatus(params);
       await recordStatus(deps, update);
       deps.auditLog.write({
@@ -88,27 +99,36 @@ export function registerTwilioWebhook(app: FastifyInstance, deps: Deps, options:
   });
 }
 
-/** Verify the request is Twilio's, signed over the URL it called and every parameter; else 403. */
+/**
+ * Verify the request is Twilio's, signed over the URL it called and every parameter; else 403, or 429 (then
+ * undefined: the answer is sent) once its address is over the per-IP limit.
+ */
 function checkedParams(
   request: FastifyRequest,
+  reply: FastifyReply,
   options: TwilioWebhookOptions,
   deps: Deps,
   kind: 'inbound' | 'status',
-): FormParams {
+): FormParams | undefined {
   (request as { webhookKind?: string }).webhookKind = kind;
+  // Whatever proves nothing counts against the sender's address, and past the limit is answered 429.
+  const overLimit = () => options.ipRateLimit?.refused(request, reply) === true;
   // Not a fault of this server (the zero-setup mode runs without Twilio): for whoever posts here, there is
   // no such endpoint, and a stray request must not raise a CRITICAL configuration alert.
   if (!options.twilio) {
+    if (overLimit()) return undefined;
     throw new AppError(
       'not_found',
       'the Twilio channel is not configured on this server (TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_WHATSAPP_NUMBER)',
     );
   }
   if (typeof request.body !== 'object' || request.body === null || Array.isArray(request.body)) {
+    if (overLimit()) return undefined;
     throw new AppError('invalid_input', 'expected an application/x-www-form-urlencoded body');
   }
   const params = request.body as FormParams;
-  if (options.skipSignature) return params;
+  // Counted: without a signature nothing proves the request is Twilio's.
+  if (options.skipSignature) return overLimit() ? undefined : params;
   const url = publicRequestUrl({
     publicBaseUrl: options.publicBaseUrl,
     trustProxy: options.trustProxy,
@@ -122,6 +142,8 @@ function checkedParams(
     typeof signature === 'string' &&
     verifyTwilioSignature({ authToken: options.twilio.authToken, url, params, signature });
   if (!valid) {
+    // Over the limit, the guard's one line per address and window replaces one line per forged request.
+    if (overLimit()) return undefined;
     // The only line for a refused signature (the error handler does not log bad_signature again): the URL is
     // the one the signature was checked against, the usual culprit when a proxy or PUBLIC_BASE_URL is wrong.
     deps.log.warn(
@@ -136,6 +158,7 @@ function checkedParams(
     );
     throw new AppError('bad_signature', 'invalid Twilio signature');
   }
+  options.ipRateLimit?.trust(request);
   return params;
 }
 

@@ -13,13 +13,15 @@ import { createRedisContextCache } from '../infra/redis/context-cache.js';
 import { createRedisLocks } from '../infra/redis/locks.js';
 import { createRedisQueue } from '../infra/redis/queue.js';
 import { createRedisRateLimiter } from '../infra/redis/rate-limiter.js';
-import { reporterFromConfig } from '../errors/from-config.js';
+import { hasAlertChannel, reporterFromConfig } from '../errors/from-config.js';
 import type { ErrorReporter } from '../errors/reporter.js';
 import type { HealthCheck } from '../http/health.js';
 import type { Logger } from '../log.js';
 import { instrumentAiRuntime, instrumentChannels } from '../observability/instrument.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
 import type { PipelineDeps } from '../pipeline/deps.js';
+import { createUnqueuedRetry } from '../pipeline/unqueued-retry.js';
+import { strandedMessagesReader } from '../observability/stranded-messages.js';
 import { webhookLogWriter } from '../db/webhook-log-writer.js';
 import { bootDatabase } from './database-boot.js';
 import { fieldCipherFrom, requireFieldCipher } from '../security/field-encryption.js';
@@ -64,6 +66,9 @@ export async function compose(config: Config, log: Logger, options: ComposeOptio
 
     const hot = await hotState(config, log);
     closers.push(() => hot.close());
+    // Closed before the queue (closers run in reverse): no retry may start on a closing queue.
+    const unqueued = createUnqueuedRetry({ queue: hot.queue, log: log.child({ area: 'pipeline' }) });
+    closers.push(() => Promise.resolve(unqueued.close()));
     // The alert throttle is a Locks key, so all processes sharing Redis send one alert per error type per hour.
     // errors_total is counted by the metrics decorators, so the reporter does not count again.
     const errors = reporterFromConfig(config, log, hot.locks);
@@ -104,9 +109,10 @@ export async function compose(config: Config, log: Logger, options: ComposeOptio
 
     const deps: PipelineDeps = {
       auditLog,
-      report: (error, context) => void errors.report(error, { context }),
+      report: (error, context, alerting) => void errors.report(error, { ...alerting, context }),
       db: database.db,
       queue: hot.queue,
+      unqueued,
       locks: hot.locks,
       context: hot.context,
       limiter: hot.limiter,
@@ -126,6 +132,7 @@ export async function compose(config: Config, log: Logger, options: ComposeOptio
         statusCallbackUrl: config.http.publicBaseUrl
           ? `${config.http.publicBaseUrl}/api/whatsapp/status/`
           : undefined,
+        alertsConfigured: hasAlertChannel(config.alerts),
       },
     };
     // Measured from outside (decorators), so the use cases stay free of metrics.
@@ -133,6 +140,8 @@ export async function compose(config: Config, log: Logger, options: ComposeOptio
     deps.ai = instrumentAiRuntime(deps.ai, metrics);
     deps.channelFor = instrumentChannels((name) => channels.get(name), metrics);
     metrics.observeQueue(() => hot.queue.stats());
+    const stranded = strandedMessagesReader(database.db, { olderThanMs: config.scheduler.strandedAfterMs });
+    metrics.observeStranded(stranded);
     const healthChecks: Record<string, HealthCheck> = {
       database: async () => {
         await database.ping();
@@ -141,6 +150,11 @@ export async function compose(config: Config, log: Logger, options: ComposeOptio
         return { driver: database.kind };
       },
       ...hot.healthChecks,
+      // Reported, never "down": messages waiting here mean no scheduler runs (or workers lag), not a dead process.
+      stranded: async () => ({
+        messages: await stranded(),
+        pendingLongerThanSeconds: config.scheduler.strandedAfterMs / 1000,
+      }),
     };
     const describe = [
       `database: ${database.kind === 'postgres' ? 'PostgreSQL' : `PGlite (embedded, ${config.database.kind === 'pglite' ? config.database.dataDir : ''})`}`,

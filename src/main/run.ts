@@ -70,7 +70,7 @@ export async function startRoles(roles: Role[], config: Config, log: Logger): Pr
           }),
       });
       registerSecurityHeaders(app, { publicBaseUrl: config.http.publicBaseUrl });
-      registerIpRateLimit(app, {
+      const ipRateLimit = registerIpRateLimit(app, {
         max: config.http.ipRateLimit.max,
         windowSeconds: config.http.ipRateLimit.windowSeconds,
         log: log.child({ area: 'http' }),
@@ -85,6 +85,7 @@ export async function startRoles(roles: Role[], config: Config, log: Logger): Pr
         skipSignature: config.skipWebhookSignature,
         publicBaseUrl: config.http.publicBaseUrl,
         trustProxy: config.http.trustProxy,
+        ipRateLimit,
       });
       if (composed.simulator) registerSimulator(app, composed.deps, composed.simulator);
       if (config.admin.enabled) registerAdmin(app, composed.deps, adminOptionsFrom(config));

@@ -33,6 +33,10 @@ export interface Metrics {
   recordError(category: ErrorCategory, severity: ErrorSeverity): void;
   /** Where the queue depth comes from at each scrape (the JobQueue's stats). */
   observeQueue(stats: () => Promise<QueueStats>): void;
+  /** Accepted messages pending longer than STRANDED_AFTER_SECONDS, read at each scrape. */
+  readonly strandedMessages: Gauge;
+  /** Where that count comes from at each scrape. */
+  observeStranded(count: () => Promise<number>): void;
 }
 
 export interface MetricsOptions {
@@ -45,6 +49,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   if (options.processMetrics ?? true) collectDefaultMetrics({ register: registry });
   const registers = [registry];
   let queueStats: (() => Promise<QueueStats>) | undefined;
+  let strandedCount: (() => Promise<number>) | undefined;
 
   const errors = new Counter({
     name: 'chatbot_errors_total',
@@ -135,6 +140,25 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     },
     observeQueue(stats) {
       queueStats = stats;
+    },
+    strandedMessages: new Gauge({
+      name: 'chatbot_stranded_messages',
+      help:
+        'Accepted inbound messages still pending after STRANDED_AFTER_SECONDS (the scheduler not running, or ' +
+        'workers far behind); the same database-wide figure from every process, read at scrape time',
+      registers,
+      async collect() {
+        if (!strandedCount) return;
+        try {
+          this.set(await strandedCount());
+        } catch {
+          // Database unreachable: no stale figure; the health endpoint and the error counters say why.
+          this.reset();
+        }
+      },
+    }),
+    observeStranded(count) {
+      strandedCount = count;
     },
   };
 }

@@ -8,11 +8,11 @@ export interface Accepted {
   conversationId: string;
   messageId: string;
   duplicate: boolean;
-  /** False when the queue was unreachable: the message is stored and will be enqueued when the queue is back. */
+  /** False when the queue was unreachable: the message is stored, and queued by this process when it is back. */
   queued: boolean;
 }
 
-type Deps = Pick<PipelineDeps, 'db' | 'queue' | 'log' | 'settings'>;
+type Deps = Pick<PipelineDeps, 'db' | 'queue' | 'log' | 'settings' | 'unqueued'>;
 
 /**
  * The webhook's work: persist first (the row is the truth), then point the queue at it. A redelivery of the
@@ -65,16 +65,15 @@ async function enqueue(
   requestId: string,
   delayMs: number,
 ): Promise<boolean> {
+  const job = { conversationId: stored.conversationId, messageId: stored.messageId, requestId };
   try {
-    await deps.queue.enqueue(
-      { conversationId: stored.conversationId, messageId: stored.messageId, requestId },
-      { delayMs, fresh: true },
-    );
+    await deps.queue.enqueue(job, { delayMs, fresh: true });
     return true;
   } catch (error) {
+    deps.unqueued.add(job);
     deps.log.error(
       { err: error, messageId: stored.messageId, requestId },
-      'queue unavailable: message stored, the scheduler will enqueue it when the queue is back',
+      'queue unavailable: message stored, queued by this process as soon as the queue is back',
     );
     return false;
   }

@@ -1,8 +1,10 @@
 import type { Db } from '../db/connect.js';
 import type { WebhookLogWriter } from '../db/webhook-log-writer.js';
+import type { ReportInfo } from '../errors/reporter.js';
 import type { ChannelName } from '../domain/types.js';
 import type { Logger } from '../log.js';
 import type { Channel, ChatModel, ContextCache, JobQueue, Locks, RateLimiter } from '../ports.js';
+import type { UnqueuedRetry } from './unqueued-retry.js';
 
 /** The model to use right now, with its settings (the active AI configuration or the environment's). */
 export interface AiChoice {
@@ -28,14 +30,22 @@ export interface PipelineDeps {
   ai: AiRuntime;
   channelFor(name: ChannelName): Channel | undefined;
   log: Logger;
+  /** Messages stored while the queue was down, enqueued again by this process once it is back. */
+  unqueued: UnqueuedRetry;
   /** The webhook audit log, written in batches off the request path. */
   auditLog: WebhookLogWriter;
   settings: PipelineSettings;
   /**
    * The error handler (category, severity, throttled admin alert) for failures that end a piece of work: an AI
-   * call given up on, a reply the channel refused, a job out of attempts. Absent in tests that do not need it.
+   * call given up on, a reply the channel refused, a job out of attempts. `alerting` says the work was given up
+   * on (a transient AI failure then pages) and what else tells alerts apart (the model). Absent in tests that do
+   * not need it.
    */
-  report?: (error: unknown, context: Record<string, unknown>) => void;
+  report?: (
+    error: unknown,
+    context: Record<string, unknown>,
+    alerting?: Pick<ReportInfo, 'givenUp' | 'scope'>,
+  ) => void;
 }
 
 export interface PipelineSettings {
@@ -56,4 +66,6 @@ export interface PipelineSettings {
   strandedAfterMs: number;
   /** Where channels post delivery callbacks; absent when we have no public URL. */
   statusCallbackUrl: string | undefined;
+  /** An alert channel (email or webhook) is configured, so a user may be told that the team was notified. */
+  alertsConfigured: boolean;
 }

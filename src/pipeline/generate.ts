@@ -23,7 +23,7 @@ export interface Answer {
   calls: ModelCallRecord[];
 }
 
-type Deps = Pick<PipelineDeps, 'ai' | 'report'>;
+type Deps = Pick<PipelineDeps, 'ai' | 'report' | 'settings'>;
 
 /** Ask the model. A transient failure is retried by the queue; on the last attempt the user gets a kind word. */
 export async function generateAnswer(
@@ -100,9 +100,13 @@ export async function generateAnswer(
         : 'AI call failed; answering with a fallback',
     );
     if (error.retryable && !lastAttempt) throw new FailedCalls(error, calls);
-    deps.report?.(error, { stage: 'ai', model: choice.model.model, attempt: jobContext.attempt });
+    deps.report?.(
+      error,
+      { stage: 'ai', model: choice.model.model, attempt: jobContext.attempt },
+      { givenUp: true, scope: choice.model.model },
+    );
     return {
-      text: friendlyAiFailure(error.kind),
+      text: friendlyAiFailure(error.kind, deps.settings.alertsConfigured),
       model: choice.model.model,
       provider: choice.model.provider,
       usage: null,

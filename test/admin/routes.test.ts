@@ -378,6 +378,96 @@ describe('AI configurations page', () => {
     expect(failed.body).not.toContain(key);
   });
 
+  it('activation runs the live test: a working configuration is activated, a failing one is refused until "Activate anyway"', async () => {
+    const activeNames = async () =>
+      (await app.query<{ name: string }>('select name from ai_configurations where is_active')).map(
+        (r) => r.name,
+      );
+    const createConfig = async (name: string, activate: boolean) => {
+      const form = await client.get('/admin/ai-configs/new');
+      return client.post('/admin/ai-configs', {
+        _csrf: csrfOf(form.body)!,
+        name,
+        provider: 'openai-compatible',
+        model: `${name}-model`,
+        apiKey: 'sk-admin-activation-key-123456',
+        baseUrl: app.llm.openaiBaseUrl,
+        systemPrompt: '',
+        temperature: '',
+        maxTokens: '',
+        ...(activate ? { activate: 'on' } : {}),
+      });
+    };
+    const idOf = async (name: string) =>
+      (await app.query<{ id: string }>('select id from ai_configurations where name = $1', [name]))[0]!.id;
+
+    // Created with "Make this the active configuration": its live test answers, so it is activated.
+    const working = await createConfig('Working', true);
+    expect(working.status).toBe(303);
+    expect(working.location).toBe('/admin/ai-configs?done=created-active');
+    expect(app.llm.requests.at(-1)).toMatchObject({ model: 'Working-model' });
+    expect(await activeNames()).toEqual(['Working']);
+
+    // A second one whose provider refuses the key: Activate shows the failure and changes nothing.
+    expect((await createConfig('Refused', false)).status).toBe(303);
+    const id = await idOf('Refused');
+    const page = await client.get(`/admin/ai-configs/${id}`);
+    app.llm.respond(() => ({ status: 401, errorMessage: 'Incorrect API key provided' }));
+    const refused = await client.post(`/admin/ai-configs/${id}/activate`, { _csrf: csrfOf(page.body)! });
+    expect(refused.status).toBe(409);
+    expect(refused.body).toContain('Not activated: its live test failed.');
+    expect(refused.body).toContain('The provider refused the API key.');
+    expect(refused.body).toContain('ai_auth');
+    expect(refused.body).toMatch(
+      new RegExp(
+        `action="/admin/ai-configs/${id}/activate"[^>]*data-confirm=['"]Activate "Refused" although[\\s\\S]*?name="force" value="on"`,
+      ),
+    );
+    expect(app.llm.requests.at(-1)).toMatchObject({ model: 'Refused-model' });
+    expect(await activeNames()).toEqual(['Working']);
+
+    // "Activate anyway" is a POST like the others: without the CSRF token it is refused too.
+    expect((await client.post(`/admin/ai-configs/${id}/activate`, { force: 'on' })).status).toBe(403);
+    expect(await activeNames()).toEqual(['Working']);
+    const forced = await client.post(`/admin/ai-configs/${id}/activate`, {
+      _csrf: csrfOf(refused.body)!,
+      force: 'on',
+    });
+    expect(forced.status).toBe(303);
+    expect(forced.location).toBe('/admin/ai-configs?done=activated-forced');
+    expect((await client.get(forced.location!)).body).toContain('activated although its live test failed');
+    expect(await activeNames()).toEqual(['Refused']);
+
+    // Created with "activate" while the provider refuses: stored, shown with the failure, not activated.
+    const createdRefused = await createConfig('Later', true);
+    expect(createdRefused.status).toBe(409);
+    expect(createdRefused.body).toContain('Created, but not activated: its live test failed.');
+    expect(createdRefused.body).toContain('Activate anyway');
+    expect(await activeNames()).toEqual(['Refused']);
+
+    // Saved with "activate" once the provider answers again: activated.
+    app.llm.reset();
+    const laterId = await idOf('Later');
+    const edit = await client.get(`/admin/ai-configs/${laterId}`);
+    const saved = await client.post(`/admin/ai-configs/${laterId}`, {
+      _csrf: csrfOf(edit.body)!,
+      name: 'Later',
+      provider: 'openai-compatible',
+      model: 'later-model-2',
+      apiKey: '',
+      baseUrl: app.llm.openaiBaseUrl,
+      systemPrompt: '',
+      temperature: '',
+      maxTokens: '',
+      activate: 'on',
+    });
+    expect(saved.status).toBe(303);
+    expect(saved.location).toBe('/admin/ai-configs?done=activated');
+    expect(app.llm.requests.at(-1)).toMatchObject({ model: 'later-model-2' });
+    expect(await activeNames()).toEqual(['Later']);
+    await app.query('delete from ai_configurations');
+  });
+
   it('shows the problems of an invalid configuration and keeps what was typed', async () => {
     const form = await client.get('/admin/ai-configs/new');
     const response = await client.post('/admin/ai-configs', {

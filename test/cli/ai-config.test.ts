@@ -9,6 +9,7 @@ import {
 import { startFakeLlm, type FakeLlm } from '../fakes/llm-server.js';
 import { startFakeTwilio, type FakeTwilio } from '../fakes/twilio-server.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { freePort } from '../helpers/tcp-proxy.js';
 import { cliEnv } from './env.js';
 import { runCli } from './run-cli.js';
 
@@ -192,6 +193,87 @@ describe('chatbot ai-config', { timeout: 120_000 }, () => {
     const off = await runCli(['ai-config', 'deactivate'], { env });
     expect(off.stdout).toContain('deactivated "b"');
     expect((await listAiConfigs(db())).some((r) => r.isActive)).toBe(false);
+  });
+
+  it('activate runs the live test first: a refusing provider is not activated (exit 1), --force activates it', async () => {
+    await create('a', ['--activate']);
+    await create('b');
+    const activeNames = async () => (await listAiConfigs(db())).filter((r) => r.isActive).map((r) => r.name);
+
+    llm.respond(() => ({ status: 401, errorMessage: 'Incorrect API key provided' }));
+    const refused = await runCli(['ai-config', 'activate', '--name', 'b'], { env });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('✗ not activated: the live test of "b" failed (ai_auth)');
+    expect(refused.stderr).toContain('The provider refused the API key.');
+    expect(refused.stderr).toContain('activate it anyway with --force');
+    expect(refused.stdout).not.toContain('activated "b"');
+    expect(llm.requests.at(-1)).toMatchObject({ model: 'b-model' });
+    expect(await activeNames()).toEqual(['a']);
+
+    const forced = await runCli(['ai-config', 'activate', '--name', 'b', '--force'], { env });
+    expect(forced.code).toBe(0);
+    expect(forced.stderr).toContain('! activated anyway (--force): the live test of "b" failed (ai_auth)');
+    expect(forced.stdout).toContain('✓ activated "b"');
+    expect(await activeNames()).toEqual(['b']);
+
+    llm.reset();
+    const working = await runCli(['ai-config', 'activate', '--name', 'a'], { env });
+    expect(working.code).toBe(0);
+    expect(working.stdout).toMatch(/✓ live test passed: a-model answered in \d+ ms/);
+    expect(working.stderr).toBe('');
+    expect(await activeNames()).toEqual(['a']);
+  });
+
+  it('create and update --activate run the live test; an unreachable provider is stored but not activated', async () => {
+    await create('a', ['--activate']);
+    const closed = `http://127.0.0.1:${await freePort()}/v1`;
+    const activeNames = async () => (await listAiConfigs(db())).filter((r) => r.isActive).map((r) => r.name);
+
+    const created = await create('down', ['--base-url', closed, '--activate']);
+    expect(created.code).toBe(1);
+    expect(created.stderr).toContain(
+      '✗ created "down" but did not activate it: the live test of "down" failed (ai_unavailable)',
+    );
+    expect(created.stderr).toContain('ECONNREFUSED');
+    expect(await getAiConfigByName(db(), 'down')).toMatchObject({ isActive: false, baseUrl: closed });
+    expect(await activeNames()).toEqual(['a']);
+
+    const updated = await runCli(
+      ['ai-config', 'update', '--name', 'down', '--model', 'other-model', '--activate'],
+      { env },
+    );
+    expect(updated.code).toBe(1);
+    expect(updated.stderr).toContain('✗ updated "down" but did not activate it');
+    expect(await getAiConfigByName(db(), 'down')).toMatchObject({ isActive: false, model: 'other-model' });
+    expect(await activeNames()).toEqual(['a']);
+
+    const forced = await runCli(
+      ['ai-config', 'update', '--name', 'down', '--activate', '--force', '--json'],
+      {
+        env,
+      },
+    );
+    expect(forced.code).toBe(0);
+    expect(JSON.parse(forced.stdout)).toMatchObject({ name: 'down', isActive: true });
+    expect(forced.stderr).toContain('! activated anyway (--force)');
+    expect(await activeNames()).toEqual(['down']);
+
+    const fixed = await runCli(['ai-config', 'update', '--name', 'a', '--model', 'a2-model', '--activate'], {
+      env,
+    });
+    expect(fixed.code).toBe(0);
+    expect(fixed.stdout).toContain('✓ live test passed: a2-model answered');
+    expect(await activeNames()).toEqual(['a']);
+
+    const createdForced = await create('down2', ['--base-url', closed, '--activate', '--force']);
+    expect(createdForced.code).toBe(0);
+    expect(createdForced.stdout).toContain('✓ created "down2"');
+    expect(await activeNames()).toEqual(['down2']);
+
+    const lonely = await create('c', ['--force']);
+    expect(lonely.code).toBe(2);
+    expect(lonely.stderr).toContain('--force goes with --activate');
+    expect(await getAiConfigByName(db(), 'c')).toBeNull();
   });
 
   it('reads the API key from stdin with --api-key-stdin', async () => {

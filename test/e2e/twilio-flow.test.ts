@@ -166,7 +166,7 @@ describe('Twilio webhook → queue → LLM → reply', () => {
     app.llm.respond(() => ({ text: 'too late', delayMs: 3000 }));
     await app.postSigned(WEBHOOK, inboundParams({ From: from, Body: 'are you there?' }));
     const [reply] = await waitForReplies(from, 1);
-    expect(reply!.body).toBe(friendlyAiFailure('ai_timeout'));
+    expect(reply!.body).toBe(friendlyAiFailure('ai_timeout', false));
     const [row] = await app.query<{ error_kind: string }>(
       `select m.error_kind from messages m join conversations c on c.id = m.conversation_id
        where c.user_address = $1 and m.role = 'assistant'`,
@@ -194,7 +194,9 @@ describe('Twilio webhook → queue → LLM → reply', () => {
     app.llm.respond(() => ({ status: 401, errorMessage: 'Incorrect API key provided: sk-test-key' }));
     await app.postSigned(WEBHOOK, inboundParams({ From: from, Body: 'hi' }));
     const [reply] = await waitForReplies(from, 1);
-    expect(reply!.body).toBe(friendlyAiFailure('ai_auth'));
+    expect(reply!.body).toBe(friendlyAiFailure('ai_auth', false));
+    // No ALERT_* channel in this app: nobody was notified, so the apology must not say so.
+    expect(reply!.body).not.toContain('notified');
     expect(reply!.body).not.toContain('sk-test');
     expect(app.llm.requests.filter((r) => r.messages.at(-1)?.content === 'hi')).toHaveLength(1);
   });
@@ -347,6 +349,7 @@ describe('webhook input handling', () => {
     expect(response.status).toBe(200);
     const body = (await response.json()) as { status: string; checks: Record<string, { status: string }> };
     expect(body.status).toBe('healthy');
-    expect(Object.keys(body.checks).sort()).toEqual(['database', 'queue', 'redis']);
+    expect(Object.keys(body.checks).sort()).toEqual(['database', 'queue', 'redis', 'stranded']);
+    expect(body.checks.stranded).toMatchObject({ status: 'up', pendingLongerThanSeconds: 60 });
   });
 });

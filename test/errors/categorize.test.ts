@@ -24,6 +24,21 @@ describe('categorize', () => {
     expect(categorize(new AppError(kind, 'x'))).toEqual({ category, severity, type: kind });
   });
 
+  it.each<[ErrorKind, string]>([
+    ['ai_unavailable', 'HIGH'],
+    ['ai_timeout', 'HIGH'],
+    ['ai_rate_limited', 'MEDIUM'],
+    ['ai_auth', 'CRITICAL'],
+    ['ai_bad_request', 'HIGH'],
+    ['channel_unavailable', 'MEDIUM'],
+    ['database_unavailable', 'CRITICAL'],
+  ])('given up on (retries and fallback exhausted), AppError %s is %s', (kind, severity) => {
+    expect(categorize(new AppError(kind, 'x'), { givenUp: true })).toEqual({
+      ...categorize(new AppError(kind, 'x')),
+      severity,
+    });
+  });
+
   it('an error that is not an AppError is a SYSTEM error of HIGH severity typed by its class name', () => {
     expect(categorize(new TypeError('x'))).toEqual({
       category: 'SYSTEM',

@@ -206,6 +206,48 @@ describe('error reporter: admin alerts', () => {
     expect(sink.requests).toHaveLength(2);
   });
 
+  it('a transient AI failure given up on alerts (HIGH); the same one still being retried does not', async () => {
+    const errors = reporter();
+    const unreachable = () => new AppError('ai_unavailable', 'openai: cannot reach the API (ECONNREFUSED)');
+    await errors.report(unreachable(), { context: { model: 'gpt-test' } });
+    await errors.report(new AppError('ai_rate_limited', 'HTTP 429 rate limited'), { givenUp: true });
+    expect(smtp.messages).toHaveLength(0);
+    expect(sink.requests).toHaveLength(0);
+    await errors.report(unreachable(), { givenUp: true, scope: 'gpt-test', context: { model: 'gpt-test' } });
+    const [mail] = await smtp.waitForMessages(1);
+    expect(mail!.headers.subject).toContain('HIGH AI error: ai_unavailable');
+    expect(mail!.text).toContain('Further AI/ai_unavailable alerts for gpt-test are muted for 60 minutes');
+    expect(sink.requests).toHaveLength(1);
+    expect(
+      capture
+        .lines()
+        .filter((l) => l.severity)
+        .map((l) => l.severity),
+    ).toEqual(['MEDIUM', 'MEDIUM', 'HIGH']);
+  });
+
+  it('throttles per type and scope: one alert per model in an outage, however many messages fail', async () => {
+    const prefix = `test-${randomUUID()}`;
+    const first = reporter(await redisLocks(prefix));
+    const second = reporter(await redisLocks(prefix));
+    const fail = (model: string, by: ErrorReporter) =>
+      by.report(new AppError('ai_unavailable', 'down'), { givenUp: true, scope: model });
+    await Promise.all(Array.from({ length: 10 }, (_, i) => fail('model-a', i % 2 === 0 ? first : second)));
+    await smtp.waitForMessages(1);
+    expect(sink.requests).toHaveLength(1);
+    await fail('model-b', first);
+    await smtp.waitForMessages(2);
+    expect(sink.requests).toHaveLength(2);
+    expect(sink.requests.map((r) => (r.json as { text: string }).text)).toEqual([
+      expect.stringContaining('alerts for model-a are muted'),
+      expect.stringContaining('alerts for model-b are muted'),
+    ]);
+    await fail('model-a', second);
+    await fail('model-b', second);
+    expect(sink.requests).toHaveLength(2);
+    expect(smtp.messages).toHaveLength(2);
+  });
+
   it('alerts again for the same type once the throttle window has passed', async () => {
     const locks = createMemoryLocks();
     const errors = createErrorReporter({

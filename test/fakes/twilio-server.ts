@@ -13,6 +13,11 @@ export interface SentMessage {
   to: string;
   from: string;
   body: string;
+  /** MediaUrl params, in order, when the message carried media. */
+  mediaUrls?: string[];
+  /** A template send: the Content SID and the ContentVariables JSON as sent. */
+  contentSid?: string;
+  contentVariables?: string;
   statusCallback?: string;
   /** Milliseconds since the epoch when the fake accepted it. */
   at: number;
@@ -129,10 +134,28 @@ export async function startFakeTwilio(
     };
     const to = one('To');
     const from = one('From');
-    const body = one('Body');
+    const mediaValue = params.MediaUrl;
+    const mediaUrls =
+      mediaValue === undefined ? [] : typeof mediaValue === 'string' ? [mediaValue] : mediaValue;
+    const contentSid = one('ContentSid');
+    const contentVariables = one('ContentVariables');
     if (!to) return [400, twilioError(400, 21604, "A 'To' phone number is required.")];
     if (!from) return [400, twilioError(400, 21603, "A 'From' phone number is required.")];
-    if (!body) return [400, twilioError(400, 21602, 'Message body is required.')];
+    if (contentVariables !== undefined && !contentSid)
+      return [400, twilioError(400, 21654, 'ContentVariables specified without ContentSid.')];
+    // 21654 is Twilio's documented code; the two below are stand-ins (the real codes are not in our sources).
+    if (contentSid !== undefined && !/^HX[0-9a-fA-F]{32}$/.test(contentSid))
+      return [400, twilioError(400, 21655, 'The ContentSid is invalid.')];
+    if (contentVariables !== undefined) {
+      try {
+        JSON.parse(contentVariables);
+      } catch {
+        return [400, twilioError(400, 21656, 'The ContentVariables parameter is invalid.')];
+      }
+    }
+    // Twilio renders a template itself: its body is the template's text, here a stand-in that names it.
+    const body = contentSid ? `[template ${contentSid} ${contentVariables ?? '{}'}]` : (one('Body') ?? '');
+    if (!body && mediaUrls.length === 0) return [400, twilioError(400, 21602, 'Message body is required.')];
     if (body.length > 1600) {
       return [
         400,
@@ -160,6 +183,9 @@ export async function startFakeTwilio(
       to,
       from,
       body,
+      ...(mediaUrls.length > 0 ? { mediaUrls } : {}),
+      ...(contentSid ? { contentSid } : {}),
+      ...(contentVariables === undefined ? {} : { contentVariables }),
       at: message.at,
       ...(statusCallback ? { statusCallback } : {}),
     });

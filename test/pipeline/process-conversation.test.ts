@@ -3,7 +3,7 @@
  * MAX_FOLDS, the lost lock, outcomes with reasons, model calls recorded, recovery runs bounded.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { acceptInbound } from '../../src/db/messages.js';
+import { acceptInbound, saveReply } from '../../src/db/messages.js';
 import { rowsOf } from '../../src/db/rows.js';
 import { sql } from 'drizzle-orm';
 import type { Db } from '../../src/db/connect.js';
@@ -16,7 +16,7 @@ import { MAX_FOLDS } from '../../src/pipeline/answer-batch.js';
 import type { PipelineSettings } from '../../src/pipeline/deps.js';
 import { MAX_RECOVERY_RUNS, processConversation } from '../../src/pipeline/process-conversation.js';
 import type { ChatModel, ChatRequest, JobContext, Locks } from '../../src/ports.js';
-import { inbound } from '../db/fixtures.js';
+import { inbound, plainReply } from '../db/fixtures.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 
 let database: TestDatabase;
@@ -37,6 +37,7 @@ const settings: PipelineSettings = {
   maxMessageLength: 4096,
   conversationLockTtlMs: 30_000,
   strandedAfterMs: 60_000,
+  alertsConfigured: false,
   statusCallbackUrl: undefined,
 };
 
@@ -231,6 +232,34 @@ describe('outcomes with reasons', () => {
     expect(await outcomes(a.conversationId)).toEqual([
       { content: 'hi', processing_status: 'failed', outcome_reason: 'internal' },
     ]);
+  });
+});
+
+describe('a part another worker is sending', () => {
+  it('is not sent again before the lock TTL has passed; after it, the channel is asked, then it is sent once', async () => {
+    const { model, requests } = scriptedModel(() => Promise.resolve());
+    const { deps: d, channel } = deps(model);
+    const message = inbound({ body: 'hello' });
+    const a = await acceptInbound(db, message);
+    // Another worker stored the reply with its first part claimed and is (as far as we know) still sending it.
+    await saveReply(
+      db,
+      { ...plainReply(a.conversationId, [a.messageId], ['on its way']), to: message.from },
+      { claimFirstPart: true },
+    );
+    const first = await processConversation(d, job(a.conversationId, a.messageId), context());
+    expect(first.kind).toBe('later');
+    expect(first.kind === 'later' && first.delayMs).toBeGreaterThan(20_000);
+    expect(channel.sent(message.from)).toEqual([]);
+    // The TTL has passed: the send is over one way or the other; the channel did not get it, so it goes now.
+    await query(`update deliveries set sending_started_at = now() - interval '31 seconds' where body = $1`, [
+      'on its way',
+    ]);
+    expect(await processConversation(d, job(a.conversationId, a.messageId), context())).toEqual({
+      kind: 'done',
+    });
+    expect(channel.sent(message.from).map((m) => m.body)).toEqual(['on its way']);
+    expect(requests).toEqual([]);
   });
 });
 

@@ -3,8 +3,8 @@
  * (connections dropped, new ones refused, as when the server dies) and restores. One deployment for the file:
  * web, worker and scheduler reach Redis through one proxy; web and worker each reach PostgreSQL through their
  * own proxy, so either can lose the database alone; the scheduler reaches PostgreSQL directly.
- * Redis down: the webhook still stores messages and answers 200; once Redis is back the scheduler re-enqueues
- * what was stranded and every user gets one reply. PostgreSQL down: the webhook answers 503 (Twilio retries)
+ * Redis down: the webhook still stores messages and answers 200; once Redis is back the web process queues
+ * them itself (the sweep is the backstop: redis-recovery.test.ts) and every user gets one reply. PostgreSQL down: the webhook answers 503 (Twilio retries)
  * and logs it as CRITICAL; Twilio's redelivery after the restore is answered once.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -86,7 +86,7 @@ async function timedPost(params: Record<string, string>) {
 const loggedSince = (since: number) => (line: LogLine) => Number(line.time) >= since;
 
 describe('outages', { timeout: 90_000 }, () => {
-  it('Redis down: webhooks are stored and acknowledged; after Redis returns the scheduler re-enqueues them and each user gets one reply', async () => {
+  it('Redis down: webhooks are stored and acknowledged; after Redis returns the web process queues them and each user gets one reply', async () => {
     const since = Date.now();
     await redisProxy.cut();
     const senders = [newSender(), newSender()];
@@ -105,9 +105,9 @@ describe('outages', { timeout: 90_000 }, () => {
     for (const [index, from] of senders.entries()) {
       await expectExactlyOneReply(deployment, from, `answer to during the outage ${index}`, { settleMs: 0 });
     }
-    await scheduler.waitForLog(
-      'a sweep that re-enqueued them',
-      (line) => loggedSince(since)(line) && line.msg === 'sweep' && Number(line.reenqueued) > 0,
+    await web.waitForLog(
+      'that it queued them once Redis was back',
+      (line) => loggedSince(since)(line) && line.msg.startsWith('queue back') && Number(line.requeued) > 0,
     );
     // Settle once for both: a late duplicate of either would show here.
     await sleep(2000);

@@ -1,11 +1,11 @@
 /**
  * AI configurations: list, create, edit, activate/deactivate, delete, and a live test. The repository
  * (db/ai-configs.ts) validates, encrypts keys and keeps one active configuration; workers pick an activation up
- * within AI_CONFIG_REFRESH_SECONDS. An API key is accepted here and never shown again except masked.
+ * within AI_CONFIG_REFRESH_SECONDS. Every activation runs the live test first; one that fails is shown with an
+ * "Activate anyway" button (force). An API key is accepted here and never shown again except masked.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
-  activateAiConfig,
   createAiConfig,
   deactivateAiConfig,
   deleteAiConfig,
@@ -17,7 +17,13 @@ import {
 } from '../../db/ai-configs.js';
 import { AppError, isAppError } from '../../domain/errors.js';
 import { FieldKeyError } from '../../security/field-encryption.js';
-import { DEFAULT_TEST_PROMPT, testAiConfig, type AiTestResult } from '../ai-test.js';
+import {
+  activateIfItAnswers,
+  DEFAULT_TEST_PROMPT,
+  testAiConfig,
+  type AiTestInput,
+  type AiTestResult,
+} from '../ai-test.js';
 import { formField, sessionOf } from '../auth.js';
 import { idParam, oneOf } from '../params.js';
 import { sendPage, type AdminContext } from '../routes.js';
@@ -62,7 +68,14 @@ export function registerAiConfigRoutes(scope: FastifyInstance, { deps, options }
     request: FastifyRequest,
     reply: FastifyReply,
     row: AiConfigRow,
-    extra: { form?: FormValues; error?: string; test?: AiTestResult; prompt?: string; status?: number } = {},
+    extra: {
+      form?: FormValues;
+      error?: string;
+      test?: AiTestResult;
+      prompt?: string;
+      status?: number;
+      refused?: string;
+    } = {},
   ) =>
     sendPage(
       reply,
@@ -74,9 +87,50 @@ export function registerAiConfigRoutes(scope: FastifyInstance, { deps, options }
         test: extra.test,
         prompt: extra.prompt ?? DEFAULT_TEST_PROMPT,
         saved: (request.query as { done?: string }).done === 'saved',
+        refused: extra.refused,
       }),
       extra.status,
     );
+
+  const testInput = (prompt: string): AiTestInput => ({
+    prompt,
+    environment: options.aiEnvironment,
+    cipher: options.cipher,
+    appUrl: options.appUrl,
+    redact: options.redact,
+  });
+
+  /**
+   * Activate after the live test: on to the list when it answered (or `force`), else back to the configuration's
+   * page with the failure, `refused` saying what happened, and the "Activate anyway" button.
+   */
+  const activateOrExplain = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    row: AiConfigRow,
+    input: { force: boolean; done: string; refused: string },
+  ) => {
+    const outcome = await activateIfItAnswers(deps.db, row, testInput(DEFAULT_TEST_PROMPT), {
+      force: input.force,
+    });
+    const user = sessionOf(request).username;
+    if (!outcome.activated) {
+      request.log.warn(
+        { config: row.name, user, kind: outcome.test.kind },
+        'AI configuration not activated: its live test failed',
+      );
+      return editPage(request, reply, row, { test: outcome.test, refused: input.refused, status: 409 });
+    }
+    if (outcome.forced) {
+      request.log.warn(
+        { config: row.name, user },
+        'AI configuration activated although its live test failed',
+      );
+    } else {
+      request.log.info({ config: row.name, user }, 'AI configuration activated');
+    }
+    return reply.redirect(`/admin/ai-configs?done=${outcome.forced ? 'activated-forced' : input.done}`, 303);
+  };
 
   scope.get<{ Querystring: { done?: string } }>('/ai-configs', async (request, reply) => {
     const rows = await listAiConfigs(deps.db);
@@ -102,26 +156,23 @@ export function registerAiConfigRoutes(scope: FastifyInstance, { deps, options }
     const form = values(request.body);
     const apiKey = formField(request.body, 'apiKey')?.trim() ?? '';
     try {
-      const row = await createAiConfig(
-        deps.db,
-        options.cipher,
-        {
-          name: form.name,
-          provider: form.provider,
-          apiKey: apiKey === '' ? undefined : apiKey,
-          model: form.model,
-          baseUrl: optionalText(form.baseUrl) ?? undefined,
-          systemPrompt: optionalText(form.systemPrompt) ?? undefined,
-          temperature: optionalNumber(form.temperature) ?? undefined,
-          maxTokens: optionalNumber(form.maxTokens) ?? undefined,
-        },
-        { activate: form.activate },
-      );
+      const row = await createAiConfig(deps.db, options.cipher, {
+        name: form.name,
+        provider: form.provider,
+        apiKey: apiKey === '' ? undefined : apiKey,
+        model: form.model,
+        baseUrl: optionalText(form.baseUrl) ?? undefined,
+        systemPrompt: optionalText(form.systemPrompt) ?? undefined,
+        temperature: optionalNumber(form.temperature) ?? undefined,
+        maxTokens: optionalNumber(form.maxTokens) ?? undefined,
+      });
       request.log.info({ config: row.name, user: sessionOf(request).username }, 'AI configuration created');
-      return await reply.redirect(
-        `/admin/ai-configs?done=${form.activate ? 'created-active' : 'created'}`,
-        303,
-      );
+      if (!form.activate) return await reply.redirect('/admin/ai-configs?done=created', 303);
+      return await activateOrExplain(request, reply, row, {
+        force: false,
+        done: 'created-active',
+        refused: 'Created, but not activated: its live test failed.',
+      });
     } catch (error) {
       const problem = formProblem(error);
       if (!problem) throw error;
@@ -143,7 +194,7 @@ export function registerAiConfigRoutes(scope: FastifyInstance, { deps, options }
     const form = values(request.body);
     const apiKey = formField(request.body, 'apiKey')?.trim() ?? '';
     try {
-      await updateAiConfig(
+      const updated = await updateAiConfig(
         deps.db,
         options.cipher,
         { id: row.id },
@@ -157,10 +208,16 @@ export function registerAiConfigRoutes(scope: FastifyInstance, { deps, options }
           temperature: optionalNumber(form.temperature),
           maxTokens: optionalNumber(form.maxTokens),
         },
-        { activate: form.activate },
       );
       request.log.info({ config: form.name, user: sessionOf(request).username }, 'AI configuration updated');
-      return await reply.redirect(`/admin/ai-configs/${row.id}?done=saved`, 303);
+      // The form offers "activate" only for an inactive configuration; an active one is saved as it is.
+      if (!form.activate || updated.isActive)
+        return await reply.redirect(`/admin/ai-configs/${row.id}?done=saved`, 303);
+      return await activateOrExplain(request, reply, updated, {
+        force: false,
+        done: 'activated',
+        refused: 'Saved, but not activated: its live test failed.',
+      });
     } catch (error) {
       const problem = formProblem(error);
       if (!problem) throw error;
@@ -171,13 +228,7 @@ export function registerAiConfigRoutes(scope: FastifyInstance, { deps, options }
   scope.post<{ Params: { id: string } }>('/ai-configs/:id/test', async (request, reply) => {
     const row = await load(request.params.id);
     const prompt = (formField(request.body, 'prompt') ?? '').trim().slice(0, 2000) || DEFAULT_TEST_PROMPT;
-    const test = await testAiConfig(row, {
-      prompt,
-      environment: options.aiEnvironment,
-      cipher: options.cipher,
-      appUrl: options.appUrl,
-      redact: options.redact,
-    });
+    const test = await testAiConfig(row, testInput(prompt));
     request.log.info(
       { config: row.name, ok: test.ok, latencyMs: test.latencyMs, ...(test.ok ? {} : { kind: test.kind }) },
       'AI configuration tested',
@@ -195,7 +246,13 @@ export function registerAiConfigRoutes(scope: FastifyInstance, { deps, options }
       );
       return reply.redirect(`/admin/ai-configs?done=${done}`, 303);
     });
-  action('activate', (row) => activateAiConfig(deps.db, { id: row.id }), 'activated');
+  scope.post<{ Params: { id: string } }>('/ai-configs/:id/activate', async (request, reply) =>
+    activateOrExplain(request, reply, await load(request.params.id), {
+      force: formField(request.body, 'force') === 'on',
+      done: 'activated',
+      refused: 'Not activated: its live test failed. The active configuration has not changed.',
+    }),
+  );
   action('deactivate', (row) => deactivateAiConfig(deps.db, { id: row.id }), 'deactivated');
   action('delete', (row) => deleteAiConfig(deps.db, { id: row.id }), 'deleted');
 }

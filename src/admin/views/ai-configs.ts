@@ -10,6 +10,8 @@ export const LIST_NOTICES: Record<string, string> = {
   created: 'Configuration created. Activate it to have the bot use it.',
   'created-active': 'Configuration created and activated: workers switch to it within seconds.',
   activated: 'Configuration activated: workers switch to it within seconds.',
+  'activated-forced':
+    'Configuration activated although its live test failed: until it is fixed, users may get apologies instead of answers.',
   deactivated: 'Configuration deactivated: the bot uses the environment settings again.',
   deleted: 'Configuration deleted.',
 };
@@ -200,6 +202,22 @@ function testPanel(
   </section>`;
 }
 
+/** The failed activation: what happened, and the forced activation as a confirmed, CSRF-protected POST. */
+function refusal(config: AiConfigView, csrf: string, text: string): SafeHtml {
+  return html`<div class="notice notice-bad" role="alert">
+    <p>${text} See the test result below, fix the settings, or activate it anyway.</p>
+    <form
+      method="post"
+      action="/admin/ai-configs/${config.id}/activate"
+      class="inline"
+      data-confirm='Activate "${config.name}" although its live test failed? Users may get apologies instead of answers.'
+    >
+      ${csrfField(csrf)}<input type="hidden" name="force" value="on" />
+      <button type="submit" class="button button-danger">Activate anyway</button>
+    </form>
+  </div>`;
+}
+
 export function aiConfigFormPage(
   input: Frame & {
     config?: AiConfigView;
@@ -208,6 +226,8 @@ export function aiConfigFormPage(
     test?: AiTestResult | undefined;
     prompt: string;
     saved?: boolean;
+    /** Activation was refused because the live test failed: what happened, shown with "Activate anyway". */
+    refused?: string | undefined;
   },
 ): SafeHtml {
   const c = input.config;
@@ -237,7 +257,7 @@ export function aiConfigFormPage(
         ${c ? html`<p class="muted">${c.isActive ? badge('active', 'good') : badge('inactive')} updated ${time(c.updatedAt)}</p>` : ''}
       </div>
       ${input.saved ? notice('Saved. Workers use the change within seconds if this configuration is active.') : ''}
-      ${problems(input.error)}
+      ${problems(input.error)} ${c && input.refused ? refusal(c, csrf, input.refused) : ''}
       <div class="${c ? 'grid-2' : 'narrow'}">
         <section class="card" aria-labelledby="settings-title">
           <h2 id="settings-title">Settings</h2>

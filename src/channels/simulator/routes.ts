@@ -19,7 +19,10 @@ import { parseAddressQuery, parseInbound, parseReadReceipt } from './input.js';
 import { registerPage } from './page.js';
 import { simulatorConversations, simulatorThread } from './thread.js';
 
-type Deps = Pick<PipelineDeps, 'db' | 'queue' | 'limiter' | 'locks' | 'log' | 'settings' | 'auditLog'>;
+type Deps = Pick<
+  PipelineDeps,
+  'db' | 'queue' | 'limiter' | 'locks' | 'log' | 'settings' | 'auditLog' | 'unqueued'
+>;
 type LoggedKind = WebhookLogInput['kind'];
 
 export function registerSimulator(app: FastifyInstance, deps: Deps, channel: SimulatorChannel): void {

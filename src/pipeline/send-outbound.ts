@@ -1,0 +1,106 @@
+/**
+ * An outbound message that is not the model's reply: an operator's text, a template, a media message, a system
+ * notice. Stored first under its own idempotency key (the same request twice stores and sends it once), split
+ * like a reply, then delivered by the conversation's worker with the same send-once machinery (claim, findSent
+ * after a crash, delivery ticks). A channel that cannot send the kind refuses before anything is stored.
+ */
+import { getConversation } from '../db/conversations.js';
+import { saveReply, type Author } from '../db/messages.js';
+import type { OutboundContent } from '../domain/content.js';
+import { AppError } from '../domain/errors.js';
+import { splitReply } from '../domain/split.js';
+import type { Channel } from '../ports.js';
+import type { PipelineDeps } from './deps.js';
+
+export interface OutboundRequest {
+  conversationId: string;
+  /** Idempotency key, unique per message: `operator:<request id>`, `template:<campaign>:<recipient>`, … */
+  key: string;
+  author: Author;
+  content: OutboundContent;
+}
+
+export interface SentOutbound {
+  messageId: string;
+  /** False when the key was used before: nothing new was stored or sent. */
+  created: boolean;
+  /** False when the queue was unreachable: the parts are stored and sent once the queue is back. */
+  queued: boolean;
+}
+
+type Deps = Pick<PipelineDeps, 'db' | 'queue' | 'channelFor' | 'log' | 'unqueued'>;
+
+export async function sendOutbound(deps: Deps, request: OutboundRequest): Promise<SentOutbound> {
+  const conversation = await getConversation(deps.db, request.conversationId);
+  if (!conversation) throw new AppError('not_found', 'no such conversation');
+  const channel = deps.channelFor(conversation.channel);
+  if (!channel) throw new AppError('config', `no channel configured for ${conversation.channel}`);
+  refuseUnsupported(channel, request.content);
+  const { text, parts } = partsOf(request.content, channel.maxBodyLength);
+  const saved = await saveReply(deps.db, {
+    conversationId: conversation.id,
+    answeredIds: [],
+    key: request.key,
+    author: request.author,
+    content: text,
+    parts,
+    to: conversation.replyAddress,
+    from: conversation.businessAddress,
+    model: null,
+    provider: null,
+    usage: null,
+    latencyMs: null,
+    errorKind: null,
+    ...(request.content.type === 'text' ? {} : { outbound: request.content }),
+  });
+  let queued = true;
+  // The conversation's worker sends it, after whatever reply it may be sending: one sender per conversation.
+  if (saved.created) {
+    const job = { conversationId: conversation.id, messageId: saved.replyId };
+    queued = await deps.queue.enqueue(job).then(
+      () => true,
+      (error: unknown) => {
+        deps.unqueued.add(job);
+        deps.log.warn(
+          { err: error, messageId: saved.replyId },
+          'queue unavailable: queued again when it is back',
+        );
+        return false;
+      },
+    );
+  }
+  return { messageId: saved.replyId, created: saved.created, queued };
+}
+
+/** The channel's own words for what it cannot send: a typed error before anything is stored. */
+export function refuseUnsupported(channel: Channel, content: OutboundContent): void {
+  const { capabilities } = channel;
+  const unsupported =
+    (content.type === 'media' && !capabilities.media) ||
+    (content.type === 'template' && !capabilities.templates) ||
+    (content.type === 'reaction' && !capabilities.reactions);
+  if (unsupported)
+    throw new AppError(
+      'channel_unsupported',
+      `the ${channel.name} channel cannot send ${content.type} messages`,
+    );
+  if (content.type === 'text' && content.text.trim() === '')
+    throw new AppError('invalid_input', 'an outbound text message cannot be empty');
+}
+
+/** Text is split like a reply; a caption past the limit likewise, the media going with the first part only. */
+function partsOf(content: OutboundContent, maxLength: number): { text: string; parts: string[] } {
+  switch (content.type) {
+    case 'text':
+      return { text: content.text, parts: splitReply(content.text, maxLength) };
+    case 'media': {
+      const caption = content.caption ?? '';
+      const parts = caption === '' ? [''] : splitReply(caption, maxLength);
+      return { text: caption || `[${content.items.map((i) => i.kind).join(', ')}]`, parts };
+    }
+    case 'template':
+      return { text: `[template ${content.templateId}]`, parts: [`[template ${content.templateId}]`] };
+    case 'reaction':
+      return { text: content.emoji ?? '', parts: [content.emoji ?? ''] };
+  }
+}
