@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { TwilioSettings } from '../config/load.js';
-import { codePointLength, isE164 } from '../domain/sanitize.js';
+import { codePointLength, isBusinessScopedId, isE164 } from '../domain/sanitize.js';
 import { cliConfig, line } from './context.js';
 import { CliError, usageError } from './errors.js';
 
@@ -18,7 +18,10 @@ export function registerTestWhatsapp(program: Command): void {
   program
     .command('test-whatsapp')
     .description('send one WhatsApp message through Twilio, or check the Twilio settings')
-    .option('--to <number>', 'recipient in E.164 form, e.g. +14155550100 (whatsapp: prefix optional)')
+    .option(
+      '--to <recipient>',
+      'recipient: an E.164 number (+14155550100) or a business-scoped id (CO.899759302823042); whatsapp: optional',
+    )
     .option('--message <text>', 'the text to send', DEFAULT_MESSAGE)
     .option('--check-config', 'check the Twilio credentials and sender without sending anything')
     .addHelpText(
@@ -35,19 +38,27 @@ export function registerTestWhatsapp(program: Command): void {
         return;
       }
       if (!options.to) throw usageError('pass --to +E164 (and --message), or --check-config');
-      const to = options.to.trim().replace(/^whatsapp:/, '');
-      if (!isE164(to)) {
-        throw usageError(
-          `--to: "${options.to}" is not an E.164 number (+ then 7–15 digits, e.g. +14155550100)`,
-        );
-      }
+      const to = recipient(options.to);
       const body = options.message ?? DEFAULT_MESSAGE;
       if (body.trim() === '') throw usageError('--message must not be empty');
       if (codePointLength(body) > TWILIO_MAX_BODY_LENGTH) {
         throw usageError(`--message is longer than Twilio's ${TWILIO_MAX_BODY_LENGTH} characters`);
       }
-      await send(twilioSettings(), `whatsapp:${to}`, body);
+      await send(twilioSettings(), to, body);
     });
+}
+
+/**
+ * `whatsapp:+E164`, or `whatsapp:CC.<id>` for a user known by a business-scoped id: Twilio takes that id
+ * wherever it takes a phone number, and it never gets a `+`.
+ */
+export function recipient(input: string): string {
+  const to = input.trim().replace(/^whatsapp:/, '');
+  if (isE164(to) || isBusinessScopedId(to)) return `whatsapp:${to}`;
+  throw usageError(
+    `--to: "${input}" is not an E.164 number (+ then 7–15 digits, e.g. +14155550100) ` +
+      'nor a business-scoped id (e.g. CO.899759302823042)',
+  );
 }
 
 function twilioSettings(): TwilioSettings {

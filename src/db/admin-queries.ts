@@ -152,6 +152,8 @@ export interface ConversationSummary {
   messageCount: number;
   lastMessage: string | null;
   lastRole: string | null;
+  /** The last message's stored payload (null on old rows; see domain/content-payload.ts). */
+  lastPayload: unknown;
 }
 
 /** `%text%` for ILIKE with the user's own % and _ taken literally. */
@@ -184,14 +186,14 @@ export async function listConversations(
     db.execute(sql`
       select c.id, c.channel, c.user_address, c.profile_name, c.is_active, c.mode, c.last_activity_at,
         (select count(*)::int from messages m where m.conversation_id = c.id) as message_count,
-        last.content as last_message, last.role as last_role
+        last.content as last_message, last.role as last_role, last.payload as last_payload
       from (
         select * from conversations c where ${where}
         order by c.last_activity_at desc, c.id
         limit ${query.pageSize} offset ${offsetOf(query.page, query.pageSize)}
       ) c
       left join lateral (
-        select content, role from messages m where m.conversation_id = c.id
+        select content, role, payload from messages m where m.conversation_id = c.id
         order by m.created_at desc, m.id desc limit 1
       ) last on true
       order by c.last_activity_at desc, c.id`),
@@ -207,6 +209,7 @@ export async function listConversations(
     message_count: number;
     last_message: string | null;
     last_role: string | null;
+    last_payload: unknown;
   }>(result).map((r) => ({
     id: r.id,
     channel: r.channel,
@@ -218,6 +221,7 @@ export async function listConversations(
     messageCount: r.message_count,
     lastMessage: r.last_message,
     lastRole: r.last_role,
+    lastPayload: r.last_payload,
   }));
   return { items, ...totalOf(countResult), page: query.page, pageSize: query.pageSize };
 }
@@ -248,6 +252,10 @@ export interface ThreadMessage {
   latencyMs: number | null;
   errorKind: string | null;
   deliveries: ThreadDelivery[];
+  /** The channel's id of a user message (what quotes and reactions point at). */
+  providerMessageId: string | null;
+  /** `{ content, context }` as stored (null on rows older than the column); see domain/content-payload.ts. */
+  payload: unknown;
 }
 
 /**
@@ -265,7 +273,7 @@ export async function conversationThread(
       select m.*, coalesce(parts.list, '[]'::json) as deliveries
       from (
         select id, role, content, created_at, processing_status, outcome_reason, author, model, provider,
-          input_tokens, output_tokens, latency_ms, error_kind
+          input_tokens, output_tokens, latency_ms, error_kind, provider_message_id, payload
         from messages where conversation_id = ${conversationId}
         order by created_at desc, id desc limit ${limit}
       ) m
@@ -293,6 +301,8 @@ export async function conversationThread(
     latency_ms: number | null;
     error_kind: string | null;
     deliveries: Array<Omit<ThreadDelivery, 'updatedAt'> & { updatedAt: string }>;
+    provider_message_id: string | null;
+    payload: unknown;
   }>(messageResult).map((m) => ({
     id: m.id,
     role: m.role,
@@ -307,6 +317,8 @@ export async function conversationThread(
     outputTokens: m.output_tokens,
     latencyMs: m.latency_ms,
     errorKind: m.error_kind,
+    providerMessageId: m.provider_message_id,
+    payload: m.payload,
     deliveries: m.deliveries.map((d) => ({ ...d, updatedAt: new Date(d.updatedAt) })),
   }));
   return { messages, total: rowsOf<{ total: number }>(countResult)[0]?.total ?? 0 };

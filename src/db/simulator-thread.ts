@@ -5,6 +5,8 @@
 import { and, asc, desc, eq, inArray, isNotNull, sql } from 'drizzle-orm';
 import type { Db } from './connect.js';
 import { conversations, deliveries, messages } from './schema.js';
+import { storedContent } from '../domain/content-payload.js';
+import { displayOf, type MessageDisplay } from '../domain/display-content.js';
 
 /** The newest messages of a thread the page shows; older ones stay in the database. */
 const THREAD_LIMIT = 200;
@@ -27,6 +29,8 @@ export interface ThreadMessage {
   processingStatus: string | null;
   /** Assistant messages: the parts the channel took, in order (parts not yet sent are left out). */
   parts?: ThreadPart[];
+  /** User messages: what the page shows of the content (a location, a button reply, …; text for old rows). */
+  display?: MessageDisplay;
 }
 
 export interface Thread {
@@ -62,12 +66,17 @@ export async function simulatorThread(db: Db, userAddress: string): Promise<Thre
       content: messages.content,
       createdAt: messages.createdAt,
       processingStatus: messages.processingStatus,
+      payload: messages.payload,
     })
     .from(messages)
     .where(eq(messages.conversationId, conversation.id))
     .orderBy(desc(messages.createdAt), desc(messages.id))
     .limit(THREAD_LIMIT);
-  const thread: ThreadMessage[] = newestFirst.reverse();
+  const thread: ThreadMessage[] = newestFirst.reverse().map(({ payload, ...message }) => {
+    if (message.role !== 'user') return message;
+    const { content, context } = storedContent(payload, message.content);
+    return { ...message, display: displayOf(content, context) };
+  });
 
   const replyIds = thread.filter((message) => message.role === 'assistant').map((message) => message.id);
   const parts =

@@ -22,16 +22,27 @@ export function isE164(phone: string): boolean {
   return E164.test(phone);
 }
 
-// A business-scoped user id (users who hide their number): letters, digits and . _ - only, so it cannot smuggle
-// separators or whitespace into keys and logs.
-const BUSINESS_SCOPED_ID = /^[A-Za-z0-9._-]{1,128}$/;
+// WhatsApp's business-scoped user id (BSUID), as Twilio writes it: a two-letter country code, a dot, `ENT.` for a
+// parent id, then 1–128 letters and digits (wire facts §1.9). Nothing else, so it cannot smuggle separators or
+// whitespace into keys and logs.
+const BUSINESS_SCOPED_ID = /^[A-Z]{2}\.(?:ENT\.)?[A-Za-z0-9]{1,128}$/;
 const WHATSAPP_PREFIX = 'whatsapp:';
 
-/** `whatsapp:+E164`, or `whatsapp:` followed by a plausible business-scoped id. */
+/** `CO.4480491918930694` or `US.ENT.…`: a business-scoped user id, never given a `+`. */
+export function isBusinessScopedId(id: string): boolean {
+  return BUSINESS_SCOPED_ID.test(id);
+}
+
+/** `whatsapp:` followed by a business-scoped user id (Twilio's From/To/ExternalUserId for such users). */
+export function isBusinessScopedAddress(address: string): boolean {
+  return address.startsWith(WHATSAPP_PREFIX) && isBusinessScopedId(address.slice(WHATSAPP_PREFIX.length));
+}
+
+/** `whatsapp:+E164`, or `whatsapp:` followed by a business-scoped user id. */
 export function isChannelAddress(address: string): boolean {
   if (!address.startsWith(WHATSAPP_PREFIX)) return false;
   const rest = address.slice(WHATSAPP_PREFIX.length);
-  return rest.startsWith('+') ? isE164(rest) : BUSINESS_SCOPED_ID.test(rest);
+  return rest.startsWith('+') ? isE164(rest) : isBusinessScopedId(rest);
 }
 
 /** Length in Unicode code points, so an emoji counts as one character, as a user would count it. */

@@ -203,6 +203,50 @@ describe('admin pages', () => {
     expect(thread.headers.get('cache-control')).toBe('no-store');
   });
 
+  it('shows a location, a tapped button and a quote from the webhook as such', async () => {
+    const from = newSender();
+    const id = await writeIn(from, 'hello');
+    const post = async (extra: Record<string, string>) => {
+      const response = await app.postSigned(
+        WEBHOOK,
+        inboundParams({ From: from, To: BUSINESS_NUMBER, ...extra }),
+      );
+      expect(response.status).toBe(200);
+    };
+    await post({
+      Body: '',
+      MessageType: 'location',
+      Latitude: '51.51322977399644',
+      Longitude: '-0.2197976373036567',
+      Label: 'The Harrow Club',
+    });
+    await post({
+      Body: 'Konfirmasi',
+      MessageType: 'interactive',
+      ButtonText: 'Konfirmasi',
+      ButtonPayload: 'confirm<1>',
+      OriginalRepliedMessageSid: 'MM5cc44eecf7dab0d48d4529d0fa4af44d',
+    });
+    const page = await eventually('the three messages in the thread', async () => {
+      const response = await client.get(`/admin/conversations/${id}`);
+      return response.body.includes('Konfirmasi') ? response : undefined;
+    });
+    expect(page.body).toContain(
+      'href="https://www.openstreetmap.org/?mlat=51.51322977399644&amp;mlon=-0.2197976373036567',
+    );
+    expect(page.body).toContain('>The Harrow Club</a>');
+    expect(page.body).toContain('<code title="payload">confirm&lt;1&gt;</code>');
+    expect(page.body).toContain('<blockquote class="content-quote">an earlier message</blockquote>');
+    const [stored] = await app.query<{ content: string; content_type: string }>(
+      `select content, content_type from messages where conversation_id = $1 and content_type = 'location'`,
+      [id],
+    );
+    expect(stored).toEqual({
+      content: '[Shared location: The Harrow Club, coordinates 51.51322977399644, -0.2197976373036567]',
+      content_type: 'location',
+    });
+  });
+
   it('shows the thread with the model, tokens and delivery status of each reply', async () => {
     const from = newSender();
     app.llm.respond(() => ({ text: 'Hi, I am the model', usage: { input: 17, output: 5 } }));

@@ -36,9 +36,18 @@ describe('chatbot test-whatsapp', { timeout: 120_000 }, () => {
     expect(result.stdout).toContain(`SID ${sent.sid}`);
   });
 
+  it('sends to a business-scoped id as it is, without a +', async () => {
+    const result = await runCli(
+      ['test-whatsapp', '--to', 'whatsapp:CO.899759302823042', '--message', 'Hello scoped'],
+      { env },
+    );
+    expect(result.code).toBe(0);
+    expect(twilio.sent[0]).toMatchObject({ to: 'whatsapp:CO.899759302823042', body: 'Hello scoped' });
+  });
+
   it('refuses a number that is not E.164 with exit 2 and sends nothing', async () => {
     const results = await Promise.all(
-      ['4155550123', '+0123456789', '+1 415 555 0123', 'whatsapp:abc'].map((to) =>
+      ['4155550123', '+0123456789', '+1 415 555 0123', 'whatsapp:abc', '+CO.899759302823042'].map((to) =>
         runCli(['test-whatsapp', '--to', to, '--message', 'x'], { env }),
       ),
     );

@@ -52,9 +52,15 @@ describe('isChannelAddress', () => {
   const cases: Array<[string, boolean]> = [
     ['whatsapp:+14155550100', true],
     ['whatsapp:US.13491208655302741918', true], // business-scoped id of a user hiding their number
-    ['whatsapp:abc_DEF-123.x', true],
-    [`whatsapp:${'a'.repeat(128)}`, true],
-    [`whatsapp:${'a'.repeat(129)}`, false],
+    ['whatsapp:CO.899759302823042', true], // BSUID-only sender (wire facts §1.9)
+    ['whatsapp:US.ENT.a1B2c3', true], // parent BSUID
+    [`whatsapp:BR.${'a'.repeat(128)}`, true],
+    [`whatsapp:BR.${'a'.repeat(129)}`, false],
+    ['whatsapp:+CO.899759302823042', false], // a scoped id never takes a +
+    ['whatsapp:co.899759302823042', false],
+    ['whatsapp:CO.', false],
+    ['whatsapp:CO.abc_DEF-123', false],
+    ['whatsapp:abc', false],
     ['whatsapp:', false],
     ['whatsapp:+0123456789', false], // looks like a phone number, so it must be a valid one
     ['whatsapp:+1234', false],

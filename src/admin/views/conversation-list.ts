@@ -1,6 +1,8 @@
 /** The conversation list: search by number or name, filter, one row per conversation, pagination. */
 import type { ConversationMode } from '../../domain/conversation-mode.js';
 import type { ConversationFilter, ConversationSummary, Page } from '../../db/admin-queries.js';
+import { storedContent } from '../../domain/content-payload.js';
+import { summarize } from '../../domain/render-content.js';
 import { html, type SafeHtml } from '../html.js';
 import type { AdminSession } from '../sessions.js';
 import { badge, contact, emptyState, formatNumber, formatTotal, pagination, time } from './components.js';
@@ -13,9 +15,11 @@ const FILTER_LABELS: Record<ConversationFilter, string> = {
   paused: 'Paused (human handling)',
 };
 
-function preview(text: string | null): string {
-  if (text === null) return '';
-  return text.length > 90 ? `${text.slice(0, 90)}…` : text;
+/** The last message as one line: its summary when the row has a payload, else its text, cut. */
+function preview(c: ConversationSummary): string {
+  if (c.lastMessage === null) return '';
+  if (c.lastPayload !== null) return summarize(storedContent(c.lastPayload, c.lastMessage).content);
+  return c.lastMessage.length > 90 ? `${c.lastMessage.slice(0, 90)}…` : c.lastMessage;
 }
 
 export function statusBadges(c: { isActive: boolean; mode: ConversationMode }): SafeHtml {
@@ -32,9 +36,7 @@ function row(c: ConversationSummary): SafeHtml {
     <td data-label="Status">${statusBadges(c)}</td>
     <td data-label="Messages" class="num">${formatNumber(c.messageCount)}</td>
     <td data-label="Last message" class="preview">
-      <span
-        >${c.lastRole === 'assistant' ? html`<span class="muted">Bot: </span>` : ''}${preview(c.lastMessage)}</span
-      >
+      <span>${c.lastRole === 'assistant' ? html`<span class="muted">Bot: </span>` : ''}${preview(c)}</span>
     </td>
     <td data-label="Last activity">${time(c.lastActivityAt)}</td>
   </tr>`;

@@ -2,6 +2,7 @@
 import { describeOutcome, PROCESSING_STATUSES, type ProcessingStatus } from '../../domain/outcome.js';
 import type { ThreadMessage } from '../../db/admin-queries.js';
 import type { Conversation } from '../../db/conversations.js';
+import { storedContent } from '../../domain/content-payload.js';
 import { html, type SafeHtml } from '../html.js';
 import type { AdminSession } from '../sessions.js';
 import {
@@ -16,6 +17,7 @@ import {
 } from './components.js';
 import { statusBadges } from './conversation-list.js';
 import { layout } from './layout.js';
+import { messageContentHtml } from './message-content.js';
 
 export const DONE_NOTICES: Record<string, string> = {
   paused: 'The bot is paused: new messages are stored but not answered until you resume it.',
@@ -83,24 +85,56 @@ function deliveries(m: ThreadMessage): SafeHtml {
   </ul>`;
 }
 
-function bubble(m: ThreadMessage): SafeHtml {
+/** What the thread knows of other messages: their text by provider id, and the reactions they received. */
+interface ThreadIndex {
+  textById: Map<string, string>;
+  reactionsById: Map<string, string[]>;
+}
+
+function indexThread(messages: ThreadMessage[]): ThreadIndex {
+  const textById = new Map<string, string>();
+  const reactionsById = new Map<string, string[]>();
+  for (const m of messages) {
+    for (const d of m.deliveries) if (d.providerMessageId) textById.set(d.providerMessageId, m.content);
+    if (m.providerMessageId) textById.set(m.providerMessageId, m.content);
+    const { content } = storedContent(m.payload ?? null, m.content);
+    if (content.type === 'reaction' && content.emoji !== null) {
+      const list = reactionsById.get(content.targetProviderMessageId) ?? [];
+      list.push(content.emoji);
+      reactionsById.set(content.targetProviderMessageId, list);
+    }
+  }
+  return { textById, reactionsById };
+}
+
+function reactionsOn(m: ThreadMessage, index: ThreadIndex): string[] {
+  const ids = [m.providerMessageId, ...m.deliveries.map((d) => d.providerMessageId)];
+  return ids.flatMap((id) => (id ? (index.reactionsById.get(id) ?? []) : []));
+}
+
+function bubble(m: ThreadMessage, index: ThreadIndex): SafeHtml {
   const who = m.role === 'user' ? 'User' : m.role === 'assistant' ? 'Bot' : 'System';
+  const { content, context } = storedContent(m.payload ?? null, m.content);
+  const quotedText = context.quote ? index.textById.get(context.quote.providerMessageId) : undefined;
+  const reactions = reactionsOn(m, index);
   return html`<li class="bubble bubble-${m.role}">
     <p class="bubble-who">${who}</p>
-    <div class="bubble-body">${m.content}</div>
+    ${messageContentHtml(content, context, quotedText !== undefined ? { quotedText } : {})}
+    ${reactions.length > 0 ? html`<p class="bubble-reactions" aria-label="Reactions">${reactions.join(' ')}</p>` : ''}
     ${meta(m)} ${deliveries(m)}
   </li>`;
 }
 
 function thread(messages: ThreadMessage[], resetAt: Date | null): SafeHtml {
   const items: SafeHtml[] = [];
+  const index = indexThread(messages);
   let resetShown = resetAt === null;
   for (const m of messages) {
     if (!resetShown && resetAt && m.createdAt > resetAt) {
       items.push(html`<li class="divider" role="separator">Context reset ${time(resetAt)}</li>`);
       resetShown = true;
     }
-    items.push(bubble(m));
+    items.push(bubble(m, index));
   }
   if (!resetShown && resetAt)
     items.push(html`<li class="divider" role="separator">Context reset ${time(resetAt)}</li>`);

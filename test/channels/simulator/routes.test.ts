@@ -18,6 +18,7 @@ interface ThreadMessage {
   createdAt: string;
   processingStatus: string | null;
   parts?: Part[];
+  display?: unknown;
 }
 interface Thread {
   address: string;
@@ -259,6 +260,12 @@ describe('simulator routes, through the real pipeline', () => {
     expect(reply.body).toBe(`fake reply to: ${html}`);
     const shown = await thread(phone);
     expect(shown.messages[0]!.content).toBe(html);
+    // What the page draws: the stored content as text (the page puts it in a text node).
+    expect(shown.messages[0]!.display).toEqual({
+      body: { kind: 'text', text: html },
+      notes: [],
+      summary: expect.any(String) as string,
+    });
     expect(shown.conversation?.profileName).toBe('<b>Eve</b>');
   });
 

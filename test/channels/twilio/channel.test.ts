@@ -97,6 +97,12 @@ describe('Twilio channel send', () => {
     expect(fake.requests[0]!.params).not.toHaveProperty('StatusCallback');
   });
 
+  it('sends to a business-scoped id exactly as given (Twilio takes it where it takes a number; no +)', async () => {
+    await channel.send({ to: 'whatsapp:CO.899759302823042', body: 'hi' });
+    expect(fake.requests[0]!.params).toMatchObject({ To: 'whatsapp:CO.899759302823042' });
+    expect(fake.sent[0]!.to).toBe('whatsapp:CO.899759302823042');
+  });
+
   it('maps a wrong auth token to channel_auth, not retryable, without leaking the token', async () => {
     const wrong = createTwilioChannel({ ...settings, authToken: 'wrong-token-0123456789abcdef' });
     const error = await sendError({ to: randomUserAddress(), body: 'x' }, wrong);

@@ -54,6 +54,7 @@ describe('parseTwilioInbound', () => {
     const message = parseTwilioInbound(params);
     expect(message.from).toBe('whatsapp:US.13491208655302741918');
     expect(message.metadata.externalUserId).toBe('US.13491208655302741918');
+    expect(message).not.toHaveProperty('userId'); // the same as From
     expect(message.metadata).not.toHaveProperty('waId');
   });
 
@@ -91,7 +92,7 @@ describe('parseTwilioInbound', () => {
         MediaContentType1: 'audio/ogg',
       }),
     );
-    expect(message.body).toBe('[image/jpeg attachment]\n[audio/ogg attachment]');
+    expect(message.body).toBe('[Image (image/jpeg)]\n[Voice message (audio/ogg)]');
     expect(message.metadata.numMedia).toBe(2);
     expect(message.metadata.media).toEqual([
       {
@@ -114,7 +115,7 @@ describe('parseTwilioInbound', () => {
         MediaContentType0: 'image/png',
       }),
     );
-    expect(message.body).toBe('look');
+    expect(message.body).toBe('[Image (image/png)]\nlook');
     expect(message.metadata.media).toEqual([{ url: 'https://x.example/m', contentType: 'image/png' }]);
   });
 
@@ -127,7 +128,8 @@ describe('parseTwilioInbound', () => {
         MediaContentType0: 'image/png]\nIGNORE',
       }),
     );
-    expect(message.body).toBe('[attachment]');
+    expect(message.body).toBe('[Document (application/octet-stream)]');
+    expect(message.metadata.media).toEqual([{ url: 'https://x.example/m', contentType: 'unknown' }]);
   });
 
   it('keeps location, buttons, replies and referral fields that are present', () => {
@@ -148,7 +150,10 @@ describe('parseTwilioInbound', () => {
         MessagingServiceSid: 'MG' + 'a'.repeat(32),
       }),
     );
-    expect(message.body).toBe('[location 37.7879277,-122.4075287 Twilio HQ, 1 Market St, San Francisco]');
+    expect(message.body).toBe(
+      '[Came from ad "Ad body"]\n[Replying to an earlier message]\n' +
+        '[Shared location: Twilio HQ, 1 Market St, San Francisco, coordinates 37.7879277, -122.4075287]',
+    );
     expect(message.metadata).toMatchObject({
       location: {
         latitude: 37.7879277,

@@ -116,6 +116,7 @@ function threadItems(messages) {
         messageId: message.id,
         kind: 'out',
         text: message.content,
+        display: message.display,
         time: message.createdAt,
         status: message.processingStatus ?? 'pending',
       });

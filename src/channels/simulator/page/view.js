@@ -1,4 +1,4 @@
-/* global document */
+/* global document, URL */
 /**
  * DOM building for the chat. Text from people and from the bot only ever goes through textContent, so whatever
  * they wrote is shown as text, never interpreted as markup.
@@ -55,8 +55,81 @@ function clock(time) {
     : date.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
 }
 
+/** Only links the server built to a map are followed; anything else stays text. */
+function safeLink(url) {
+  try {
+    return new URL(url).protocol === 'https:' ? url : null;
+  } catch {
+    return null;
+  }
+}
+
+function displayBody(body) {
+  switch (body.kind) {
+    case 'attachments': {
+      const nodes = body.items.map((item) =>
+        element(
+          'p',
+          'message__attachment',
+          `📎 ${item.label}${item.filename ? ` “${item.filename}”` : ''} · ${item.contentType}`,
+        ),
+      );
+      if (nodes.length === 0) nodes.push(element('p', 'message__attachment', '📎 Attachment'));
+      if (body.caption) nodes.push(element('p', 'message__text', body.caption));
+      return nodes;
+    }
+    case 'location': {
+      const href = safeLink(body.mapUrl);
+      const link = element(href ? 'a' : 'span', 'message__location', `📍 ${body.title}`);
+      if (href) {
+        link.href = href;
+        link.target = '_blank';
+        link.rel = 'noopener noreferrer';
+      }
+      const nodes = [link];
+      if (body.address) nodes.push(element('p', 'message__detail', body.address));
+      nodes.push(element('p', 'message__detail', body.coordinates));
+      return nodes;
+    }
+    case 'contacts': {
+      const nodes = body.cards.map((card) => {
+        const node = element('div', 'message__contact');
+        node.append(element('strong', '', `👤 ${card.name}`));
+        for (const detail of card.details) node.append(element('p', 'message__detail', detail));
+        return node;
+      });
+      if (body.note) nodes.push(element('p', 'message__contact', `👤 ${body.note}`));
+      return nodes;
+    }
+    case 'reply': {
+      const line = element('p', 'message__text');
+      line.append(element('span', 'message__badge', body.badge), ` ${body.title}`);
+      const nodes = [line];
+      if (body.payload) nodes.push(element('p', 'message__detail', `payload: ${body.payload}`));
+      return nodes;
+    }
+    case 'reaction':
+      return [element('p', 'message__reaction', `${body.emoji ?? ''} ${body.text}`.trim())];
+    case 'muted':
+      return [element('p', 'message__text message__muted', body.text)];
+    default:
+      return [element('p', 'message__text', body.text ?? '')];
+  }
+}
+
+/** The content of a bubble: notes, the quoted block, then the body by kind (`display`, see display-content.ts). */
+function contentNodes(item) {
+  const display = item.display;
+  if (!display || !display.body) return [element('p', 'message__text', item.text)];
+  const nodes = (display.notes ?? []).map((note) => element('p', 'message__note', note));
+  if (display.quote) {
+    nodes.push(element('blockquote', 'message__quote', display.quote.text ?? 'an earlier message'));
+  }
+  return [...nodes, ...displayBody(display.body)];
+}
+
 /**
- * One bubble. `item`: { key, kind: 'in' (the bot) | 'out' (the person), text, time, status, error? }.
+ * One bubble. `item`: { key, kind: 'in' (the bot) | 'out' (the person), text, display?, time, status, error? }.
  */
 export function bubble(item) {
   const node = element('li', `message message--${item.kind}`);
@@ -65,7 +138,7 @@ export function bubble(item) {
   time.dateTime = new Date(item.time).toISOString();
   const meta = element('span', 'message__meta');
   meta.append(time, element('span', 'message__state'));
-  node.append(element('p', 'message__text', item.text), meta);
+  node.append(...contentNodes(item), meta);
   showStatus(node, item);
   return node;
 }
