@@ -1,6 +1,8 @@
 import { acceptInbound as storeInbound } from '../db/messages.js';
 import { asDatabaseError } from '../db/sqlstate.js';
-import { codePointLength, truncate } from '../domain/sanitize.js';
+import { renderForModel } from '../domain/render-content.js';
+import { codePointLength } from '../domain/sanitize.js';
+import { userText, withUserTextCut } from '../domain/user-text.js';
 import type { InboundMessage } from '../domain/types.js';
 import type { PipelineDeps } from './deps.js';
 
@@ -34,19 +36,17 @@ export async function acceptInbound(
 }
 
 /**
- * A body over the length cap is stored cut to the cap, with its real length in the metadata: the gate answers it
- * with a notice, and nobody needs the rest of it stored.
+ * A message whose own text (a text, a caption) is over the length cap is stored cut to the cap, with its real
+ * length in the metadata: the gate answers it with a notice, and nobody needs the rest of it stored.
  */
 function boundedBody(message: InboundMessage, maxLength: number): InboundMessage {
-  const length = codePointLength(message.body);
+  const length = codePointLength(userText(message.content));
   if (length <= maxLength) return message;
+  const content = withUserTextCut(message.content, maxLength);
   return {
     ...message,
-    body: truncate(message.body, maxLength),
-    content:
-      message.content.type === 'text'
-        ? { type: 'text', text: truncate(message.content.text, maxLength) }
-        : message.content,
+    content,
+    body: renderForModel(content, message.context),
     metadata: { ...message.metadata, originalLength: length },
   };
 }

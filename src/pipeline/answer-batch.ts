@@ -16,7 +16,7 @@ import { AppError } from '../domain/errors.js';
 import { splitReply } from '../domain/split.js';
 import type { Turn } from '../domain/types.js';
 import type { Channel, JobContext } from '../ports.js';
-import { loadContext, rememberTurns } from './context.js';
+import { loadContext, rememberTurns, withQuotedText } from './context.js';
 import type { PipelineDeps } from './deps.js';
 import { runGate, type GateResult, type Policy } from './gate.js';
 import { generateAnswer, type Answer } from './generate.js';
@@ -72,7 +72,14 @@ export async function answerBatch(
   let batch = gated.answer;
 
   const history = await loadContext(deps, conversation);
-  let answer = await generateAnswer(deps, history, batch, step.jobContext, step.signal, log);
+  let answer = await generateAnswer(
+    deps,
+    history,
+    await withQuotedText(deps, conversation.id, batch),
+    step.jobContext,
+    step.signal,
+    log,
+  );
   const calls = [...answer.calls];
   let saved: SavedReply | 'newer';
   // Messages that arrived while the model was thinking are folded in, so the user gets one coherent answer. The
@@ -102,7 +109,14 @@ export async function answerBatch(
       continue;
     }
     batch = gated.answer;
-    answer = await generateAnswer(deps, history, batch, step.jobContext, step.signal, log);
+    answer = await generateAnswer(
+      deps,
+      history,
+      await withQuotedText(deps, conversation.id, batch),
+      step.jobContext,
+      step.signal,
+      log,
+    );
     calls.push(...answer.calls);
   }
   const turns: Turn[] = [

@@ -3,7 +3,10 @@
  * again). A conversation without any reply yet has none, and costs no lookup.
  */
 import type { ConversationWork } from '../db/conversations.js';
-import { sessionTurns } from '../db/messages.js';
+import { sessionTurns, type PendingInbound } from '../db/messages.js';
+import { quotedTexts } from '../db/quoted.js';
+import { storedContent } from '../domain/content-payload.js';
+import { renderForModel } from '../domain/render-content.js';
 import type { Turn } from '../domain/types.js';
 import type { PipelineDeps } from './deps.js';
 
@@ -37,5 +40,29 @@ export async function forgetContext(
 ): Promise<void> {
   await deps.context.clear(conversationId).catch((error: unknown) => {
     deps.log.warn({ err: error, conversationId }, 'could not clear the context cache');
+  });
+}
+
+/**
+ * The batch as the model reads it: a quoted reply carries the text it quotes (found by the provider id the channel
+ * gave, among what we sent and what the user sent in this conversation). One query, only when a message quotes.
+ */
+export async function withQuotedText(
+  deps: Pick<Deps, 'db'>,
+  conversationId: string,
+  batch: PendingInbound[],
+): Promise<PendingInbound[]> {
+  const stored = batch.map((m) => storedContent(m.payload, m.content));
+  const ids = [
+    ...new Set(stored.flatMap((s) => (s.context.quote ? [s.context.quote.providerMessageId] : []))),
+  ];
+  if (ids.length === 0) return batch;
+  const texts = await quotedTexts(deps.db, conversationId, ids);
+  return batch.map((message, i) => {
+    const { content, context } = stored[i] as (typeof stored)[number];
+    const quotedText = context.quote ? texts.get(context.quote.providerMessageId) : undefined;
+    return quotedText === undefined
+      ? message
+      : { ...message, content: renderForModel(content, context, { quotedText }) };
   });
 }

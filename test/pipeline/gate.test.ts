@@ -63,8 +63,9 @@ describe('too-long policy', () => {
       policy(message({ content: '0123456789', metadata: { originalLength: 11 } }), conversation(), now),
     ).toMatchObject({ kind: 'notice', reason: 'too_long' });
   });
-  it('counts characters as a user does (an emoji is one)', () => {
-    expect(policy(message({ content: '😀'.repeat(10) }), conversation(), now)).toEqual({ kind: 'answer' });
+  it('does not count our rendering around the user text (a forwarded note, a quote)', () => {
+    const rendered = `[Forwarded]\n[Replying to: "${'q'.repeat(200)}"]\n0123456789`;
+    expect(policy(message({ content: rendered }), conversation(), now)).toEqual({ kind: 'answer' });
   });
 });
 
