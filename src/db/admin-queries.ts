@@ -243,6 +243,8 @@ export interface ThreadMessage {
   processingStatus: string | null;
   /** Inbound: why it got a notice, was skipped or failed (domain/outcome.ts). */
   outcomeReason: string | null;
+  /** Inbound: failed runs and overdue recovery runs on it. */
+  attempts: number;
   /** Outbound: `assistant`, `system`, `operator:<id>`. */
   author: string | null;
   model: string | null;
@@ -272,7 +274,7 @@ export async function conversationThread(
     db.execute(sql`
       select m.*, coalesce(parts.list, '[]'::json) as deliveries
       from (
-        select id, role, content, created_at, processing_status, outcome_reason, author, model, provider,
+        select id, role, content, created_at, processing_status, outcome_reason, attempts, author, model, provider,
           input_tokens, output_tokens, latency_ms, error_kind, provider_message_id, payload
         from messages where conversation_id = ${conversationId}
         order by created_at desc, id desc limit ${limit}
@@ -293,6 +295,7 @@ export async function conversationThread(
     created_at: Date;
     processing_status: string | null;
     outcome_reason: string | null;
+    attempts: number;
     author: string | null;
     model: string | null;
     provider: string | null;
@@ -310,6 +313,7 @@ export async function conversationThread(
     createdAt: new Date(m.created_at),
     processingStatus: m.processing_status,
     outcomeReason: m.outcome_reason,
+    attempts: m.attempts,
     author: m.author,
     model: m.model,
     provider: m.provider,

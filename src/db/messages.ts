@@ -156,11 +156,23 @@ export async function strandedWork(db: Db, olderThanMs: number): Promise<Strande
   }));
 }
 
-/** Fail every pending inbound message of the conversation for good, with the reason; returns how many. */
-export async function failPending(db: Db, conversationId: string, reason: string): Promise<number> {
+/**
+ * Fail every pending inbound message of the conversation for good, with the reason, adding the queue attempts that
+ * failed on it to its count of attempts; returns how many.
+ */
+export async function failPending(
+  db: Db,
+  conversationId: string,
+  reason: string,
+  attemptsMade: number,
+): Promise<number> {
   const rows = await db
     .update(messages)
-    .set({ processingStatus: 'failed', outcomeReason: reason })
+    .set({
+      processingStatus: 'failed',
+      outcomeReason: reason,
+      attempts: sql`${messages.attempts} + ${attemptsMade}`,
+    })
     .where(
       and(
         eq(messages.conversationId, conversationId),

@@ -4,14 +4,14 @@
  * closes, in ONE statement (atomic, one round trip). The key is unique: a retried job or request gets the message
  * stored the first time and never a second one. Every model call behind it is recorded in the same statement.
  */
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import type { OutboundContent } from '../domain/content.js';
 import { AppError } from '../domain/errors.js';
 import type { TokenUsage } from '../domain/types.js';
 import type { Db } from './connect.js';
 import type { Delivery } from './deliveries.js';
 import { prepared, runPrepared } from './prepared.js';
-import { messages, modelCalls } from './schema.js';
+import { messages } from './schema.js';
 import { storableJson, storableText } from './storable.js';
 
 /** `assistant` (the model), `system` (a notice), `operator:<admin user id>`. */
@@ -266,17 +266,12 @@ export async function recordModelCalls(
   calls: ModelCallRecord[],
 ): Promise<void> {
   if (calls.length === 0) return;
-  await db.insert(modelCalls).values(
-    calls.map((call) => ({
-      conversationId,
-      inboundMessageId,
-      provider: call.provider,
-      model: call.model,
-      outcome: call.outcome,
-      errorKind: call.errorKind,
-      inputTokens: call.usage?.inputTokens ?? null,
-      outputTokens: call.usage?.outputTokens ?? null,
-      latencyMs: call.latencyMs === null ? null : Math.round(call.latencyMs),
-    })),
-  );
+  // The same records as the outbound statement's, through the same jsonb_to_recordset shape.
+  await db.execute(sql`
+    insert into model_calls (conversation_id, inbound_message_id, provider, model, outcome, error_kind,
+      input_tokens, output_tokens, latency_ms)
+    select ${conversationId}::uuid, ${inboundMessageId}::uuid, call.provider, call.model, call.outcome,
+      call.error_kind, call.input_tokens, call.output_tokens, call.latency_ms
+    from jsonb_to_recordset(${JSON.stringify(calls.map(callRecord))}::jsonb) as call(provider text, model text,
+      outcome text, error_kind text, input_tokens integer, output_tokens integer, latency_ms integer)`);
 }

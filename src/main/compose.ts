@@ -152,7 +152,11 @@ export async function compose(config: Config, log: Logger, options: ComposeOptio
       ...hot.healthChecks,
       // Reported, never "down": messages waiting here mean no scheduler runs (or workers lag), not a dead process.
       stranded: async () => ({
-        messages: await stranded(),
+        // Informational: a database that does not answer is reported by its own check, not twice (null here).
+        messages: await Promise.race([
+          stranded().catch(() => null),
+          new Promise<null>((resolve) => setTimeout(resolve, 1500, null).unref()),
+        ]),
         pendingLongerThanSeconds: config.scheduler.strandedAfterMs / 1000,
       }),
     };

@@ -72,14 +72,16 @@ export async function answerBatch(
   let batch = gated.answer;
 
   const history = await loadContext(deps, conversation);
-  let answer = await generateAnswer(
-    deps,
-    history,
-    await withQuotedText(deps, conversation.id, batch),
-    step.jobContext,
-    step.signal,
-    log,
-  );
+  const ask = async (messages: PendingInbound[]) =>
+    generateAnswer(
+      deps,
+      history,
+      await withQuotedText(deps, conversation.id, messages),
+      step.jobContext,
+      step.signal,
+      log,
+    );
+  let answer = await ask(batch);
   const calls = [...answer.calls];
   let saved: SavedReply | 'newer';
   // Messages that arrived while the model was thinking are folded in, so the user gets one coherent answer. The
@@ -105,18 +107,12 @@ export async function answerBatch(
     if (await settleRefused(deps, step, gated)) return 'worked';
     // What arrived was closed by the gate (a reaction, say): the answer still fits the same messages.
     if (sameIds(gated.answer, batch)) {
-      for (const call of calls) if (call === answer.calls.at(-1)) call.outcome = 'used';
+      const used = calls.at(-1);
+      if (used) used.outcome = 'used';
       continue;
     }
     batch = gated.answer;
-    answer = await generateAnswer(
-      deps,
-      history,
-      await withQuotedText(deps, conversation.id, batch),
-      step.jobContext,
-      step.signal,
-      log,
-    );
+    answer = await ask(batch);
     calls.push(...answer.calls);
   }
   const turns: Turn[] = [

@@ -157,10 +157,12 @@ async function giveUp(
   log: Deps['log'],
 ): Promise<void> {
   const reason = isAppError(error) ? error.kind : 'internal';
-  const failed = await failPending(deps.db, job.conversationId, reason).catch((cause: unknown) => {
-    log.error({ err: cause }, 'could not mark the messages failed; the sweep will try them again');
-    return 0;
-  });
+  const failed = await failPending(deps.db, job.conversationId, reason, context.attempt).catch(
+    (cause: unknown) => {
+      log.error({ err: cause }, 'could not mark the messages failed; the sweep will try them again');
+      return 0;
+    },
+  );
   log.error({ err: error, failed, reason, attempt: context.attempt }, 'messages failed for good');
   deps.report?.(error, {
     conversationId: job.conversationId,

@@ -232,6 +232,11 @@ describe('outcomes with reasons', () => {
     expect(await outcomes(a.conversationId)).toEqual([
       { content: 'hi', processing_status: 'failed', outcome_reason: 'internal' },
     ]);
+    const [row] = await query<{ attempts: number }>(
+      `select attempts from messages where conversation_id = $1 and role = 'user'`,
+      [a.conversationId],
+    );
+    expect(row?.attempts).toBe(2);
   });
 });
 
@@ -280,5 +285,9 @@ describe('recovery runs', () => {
     expect(await outcomes(a.conversationId)).toEqual([
       { content: 'poison', processing_status: 'failed', outcome_reason: 'attempts_exhausted' },
     ]);
+    // Each failed run's model call is on the record, though no answer was stored.
+    expect((await calls(a.conversationId)).map((c) => c.outcome)).toEqual(
+      Array.from({ length: MAX_RECOVERY_RUNS }, () => 'failed'),
+    );
   });
 });

@@ -50,15 +50,21 @@ function isProcessingStatus(value: string | null): value is ProcessingStatus {
 function meta(m: ThreadMessage): SafeHtml {
   const parts: SafeHtml[] = [time(m.createdAt)];
   // Every inbound message says how it ended, so "why did it not reply?" is answered here, not in the logs.
-  if (m.role === 'user' && isProcessingStatus(m.processingStatus))
+  if (m.role === 'user' && isProcessingStatus(m.processingStatus)) {
+    const attempts =
+      m.processingStatus === 'failed' && m.attempts > 0
+        ? ` (after ${m.attempts} attempt${m.attempts === 1 ? '' : 's'})`
+        : '';
+    const sentence = `${describeOutcome(m.processingStatus, m.outcomeReason)}${attempts}`;
     parts.push(
-      html`<span class="outcome" title="${describeOutcome(m.processingStatus, m.outcomeReason)}"
+      html`<span class="outcome" title="${sentence}"
         >${badge(
           m.outcomeReason ? `${m.processingStatus}: ${m.outcomeReason}` : m.processingStatus,
           OUTCOME_TONE[m.processingStatus],
-        )} <span class="muted">${describeOutcome(m.processingStatus, m.outcomeReason)}</span></span
+        )} <span class="muted">${sentence}</span></span
       >`,
     );
+  }
   if (m.author === 'system') parts.push(badge('notice', 'neutral'));
   if (m.model) parts.push(html`<span title="${m.provider ?? ''}">${m.model}</span>`);
   if (m.inputTokens !== null || m.outputTokens !== null)

@@ -139,6 +139,7 @@ function message(overrides: Partial<ThreadMessage>): ThreadMessage {
     createdAt: new Date('2026-12-01T10:00:00Z'),
     processingStatus: 'answered',
     outcomeReason: null,
+    attempts: 0,
     author: null,
     providerMessageId: null,
     payload: null,
@@ -174,6 +175,15 @@ describe('conversationPage thread', () => {
       done: '',
     }).value.replace(/\s+/g, ' ');
   }
+
+  it('says why a message was not answered, and why and after how many attempts one failed', () => {
+    const html = page([
+      message({ content: 'hello', processingStatus: 'failed', outcomeReason: 'ai_auth', attempts: 3 }),
+      message({ content: 'later', processingStatus: 'skipped', outcomeReason: 'mode_human' }),
+    ]);
+    expect(html).toContain('failed: ai_auth (after 3 attempts)');
+    expect(html).toContain('not answered: a human operator handles this conversation');
+  });
 
   it('shows a row without payload as the text of its content column', () => {
     expect(page([message({ content: 'plain <b>old</b> row', payload: null })])).toContain(
