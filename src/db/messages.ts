@@ -120,7 +120,7 @@ export async function markInbound(
   const rows = await db
     .update(messages)
     .set({ processingStatus: status, outcomeReason: reason })
-    .where(and(inArray(messages.id, ids), eq(messages.processingStatus, 'pending')))
+    .where(and(inArray(messages.id, ids), STILL_PENDING))
     .returning({ id: messages.id });
   return rows.length;
 }
@@ -193,7 +193,13 @@ export async function countRecoveryRun(db: Db, ids: string[]): Promise<Map<strin
   const rows = await db
     .update(messages)
     .set({ attempts: sql`${messages.attempts} + 1` })
-    .where(and(inArray(messages.id, ids), eq(messages.processingStatus, 'pending')))
+    .where(and(inArray(messages.id, ids), STILL_PENDING))
     .returning({ id: messages.id, attempts: messages.attempts });
   return new Map(rows.map((row) => [row.id, row.attempts]));
 }
+
+/**
+ * "Still pending", for statements that pick rows by id: written so that it does not match messages_pending_idx's
+ * predicate, or the planner ANDs a scan of every pending row (a backlog's worth) with the primary key lookup.
+ */
+const STILL_PENDING = sql`coalesce(${messages.processingStatus}, '') = 'pending'`;

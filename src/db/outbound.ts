@@ -242,7 +242,9 @@ const SAVE_OUTBOUND = prepared<{
   ), answered as (
     update messages set processing_status = $21::text, outcome_reason = $22::text
     where id = any ($14::uuid[])
-      and processing_status = 'pending'
+      -- Not "processing_status = 'pending'": that matches messages_pending_idx's predicate, and the planner then
+      -- ANDs a scan of every pending row with the primary key (a backlog made each answer cost milliseconds).
+      and coalesce(processing_status, '') = 'pending'
       and not (select found from newer)
   ), calls as (
     insert into model_calls (conversation_id, inbound_message_id, outbound_message_id, provider, model, outcome,
