@@ -123,6 +123,23 @@ describe('per-user rate limit', () => {
     ]);
   });
 
+  it('does not count a redelivered message against the budget (the duplicate is refused before the limit)', async () => {
+    const from = newSender();
+    const first = inboundParams({ From: from, Body: 'once' });
+    // Twilio delivering the same message three times: one stored message, one hit of the limit.
+    for (let i = 0; i < 3; i++) expect((await app.postSigned(WEBHOOK, first)).status).toBe(200);
+    await waitForReplies(app, from, 1);
+    await app.postSigned(WEBHOOK, inboundParams({ From: from, Body: 'twice' }));
+    const replies = await waitForReplies(app, from, 2);
+    expect(replies.map((m) => m.body)).not.toContain(rateLimitedNotice());
+    const rows = await app.query<{ processing_status: string }>(
+      `select m.processing_status from messages m join conversations c on c.id = m.conversation_id
+       where c.user_address = $1 and m.role = 'user' order by m.created_at`,
+      [from],
+    );
+    expect(rows.map((r) => r.processing_status)).toEqual(['answered', 'answered']);
+  });
+
   it('counts each user separately', async () => {
     const other = newSender();
     await app.postSigned(WEBHOOK, inboundParams({ From: other, Body: 'hello' }));
