@@ -172,3 +172,14 @@ export async function expireIdleConversations(db: Db, idleMs: number): Promise<n
     .from(expired);
   return rows[0]?.count ?? 0;
 }
+
+/** The conversation's mode as it is now (another process may have switched it since the job read it). */
+export async function conversationMode(db: Db, id: string): Promise<ConversationMode | null> {
+  const rows = await db
+    .select({ mode: conversations.mode })
+    .from(conversations)
+    .where(eq(conversations.id, id));
+  const mode = rows[0]?.mode;
+  // The CHECK constraint keeps `mode` to the ConversationMode values.
+  return mode === undefined ? null : (mode as ConversationMode);
+}

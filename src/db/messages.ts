@@ -21,6 +21,7 @@ export { acceptInbound, type AcceptedInbound } from './accept-inbound.js';
 export {
   recordModelCalls,
   saveReply,
+  saveReplyInBotMode,
   saveReplyUnlessNewer,
   type Author,
   type ModelCallRecord,

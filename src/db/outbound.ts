@@ -73,13 +73,27 @@ export interface SaveOptions {
    * asked before sending again, exactly as after a crash during the send.
    */
   claimFirstPart?: boolean;
+  /**
+   * Store nothing unless the conversation is still in `bot` mode, checked inside the statement: a human who took
+   * over while the model was thinking never sees the bot answer after them. The result is then 'newer'.
+   */
+  onlyInBotMode?: boolean;
 }
 
 /** Store an outbound message with its parts and the outcome of what it answers (see the file comment). */
 export async function saveReply(db: Db, reply: ReplyInput, options: SaveOptions = {}): Promise<SavedReply> {
-  const saved = await storeOutbound(db, reply, false, options);
+  const saved = await storeOutbound(db, reply, false, { ...options, onlyInBotMode: false });
   if (saved === 'newer') throw new AppError('internal', 'saveReply does not check for newer messages');
   return saved;
+}
+
+/** saveReply, unless the conversation has left `bot` mode ('newer': the caller looks again). */
+export async function saveReplyInBotMode(
+  db: Db,
+  reply: ReplyInput,
+  options: SaveOptions = {},
+): Promise<SavedReply | 'newer'> {
+  return storeOutbound(db, reply, false, { ...options, onlyInBotMode: true });
 }
 
 /**
@@ -141,6 +155,7 @@ async function storeOutbound(
     outcome.status,
     outcome.reason,
     JSON.stringify((reply.modelCalls ?? []).map(callRecord)),
+    options.onlyInBotMode === true,
   ]);
   if (!row) throw new AppError('internal', 'storing the outbound message returned no row');
   if (row.newer) return 'newer';
@@ -207,7 +222,8 @@ export function uuidArray(ids: string[]): string {
 }
 
 // The message, its parts, the outcome of what it answers and its model calls: one prepared statement, once per
-// answer. With $15, nothing happens when other inbound messages of the conversation are pending (newer: true).
+// answer. With $15, nothing happens when other inbound messages of the conversation are pending (newer: true);
+// with $24, nothing happens when the conversation is no longer in bot mode (newer: true as well).
 // The model calls are recorded even when the message itself existed already (a retry made them again).
 const SAVE_OUTBOUND = prepared<{
   newer: boolean;
@@ -216,10 +232,11 @@ const SAVE_OUTBOUND = prepared<{
 }>(
   'save_outbound',
   `with newer as (
-    select $15::boolean and exists (
+    select ($15::boolean and exists (
       select 1 from messages
       where conversation_id = $1 and role = 'user' and processing_status = 'pending'
-        and id <> all ($14::uuid[])) as found
+        and id <> all ($14::uuid[])))
+      or ($24::boolean and exists (select 1 from conversations where id = $1 and mode <> 'bot')) as found
   ), reply as (
     insert into messages
       (conversation_id, role, content, reply_to_message_id, model, provider, input_tokens, output_tokens,

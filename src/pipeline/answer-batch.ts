@@ -3,11 +3,13 @@
  * generate → store → deliver. Every inbound message leaves it with an outcome: answered, a notice, skipped, or
  * still pending for the next step (a burst not over yet).
  */
-import type { ConversationWork } from '../db/conversations.js';
+import { conversationMode, type ConversationWork } from '../db/conversations.js';
 import {
   markInbound,
   pendingInbound,
+  recordModelCalls,
   saveReply,
+  saveReplyInBotMode,
   saveReplyUnlessNewer,
   type PendingInbound,
   type SavedReply,
@@ -89,14 +91,19 @@ export async function answerBatch(
   for (let fold = 0; ; fold++) {
     step.signal.throwIfAborted();
     const reply = replyInput(conversation, channel, batch, answer, calls);
-    // Sent right after: the first part is stored already claimed for sending (one statement fewer).
-    const options = { claimFirstPart: true };
+    // Sent right after: the first part is stored already claimed for sending (one statement fewer). Stored only
+    // while the conversation is still the bot's: a human who took over meanwhile is never answered over.
+    const options = { claimFirstPart: true, onlyInBotMode: true };
     saved =
       fold < MAX_FOLDS
         ? await saveReplyUnlessNewer(deps.db, reply, options)
-        : await saveReply(deps.db, reply, options);
+        : await saveReplyInBotMode(deps.db, reply, options);
     if (saved !== 'newer') break;
-    const newer = await pendingInbound(deps.db, conversation.id);
+    const [newer, mode] = await Promise.all([
+      pendingInbound(deps.db, conversation.id),
+      conversationMode(deps.db, conversation.id),
+    ]);
+    if (mode !== null) conversation.mode = mode;
     log.info(
       { before: batch.length, after: newer.length },
       'newer messages arrived; folding them into the answer',
@@ -104,7 +111,11 @@ export async function answerBatch(
     // The discarded answer's call stays on the record; the new messages pass the gate like the first ones.
     for (const call of calls) if (call.outcome === 'used') call.outcome = 'discarded';
     gated = await runGate(step.policies, newer, conversation, new Date());
-    if (await settleRefused(deps, step, gated)) return 'worked';
+    if (await settleRefused(deps, step, gated)) {
+      // Nothing is left to answer (the conversation went to a human meanwhile, say): the calls made stay on record.
+      await recordModelCalls(deps.db, conversation.id, batch.at(-1)?.id ?? null, calls);
+      return 'worked';
+    }
     // What arrived was closed by the gate (a reaction, say): the answer still fits the same messages.
     if (sameIds(gated.answer, batch)) {
       const used = calls.at(-1);

@@ -148,6 +148,49 @@ describe('folding', () => {
   });
 });
 
+describe('a human takes over while the model thinks', () => {
+  it('the answer is not sent, every message is skipped, and the discarded call stays on record', async () => {
+    const first = inbound({ body: 'hello' });
+    let conversationId = '';
+    const { model } = scriptedModel(async () => {
+      await query(`update conversations set mode = 'human' where id = $1`, [conversationId]);
+      await acceptInbound(db, inbound({ from: first.from, body: 'are you there?' }));
+    });
+    const { deps: d, channel } = deps(model);
+    const a = await acceptInbound(db, first);
+    conversationId = a.conversationId;
+    await processConversation(d, job(a.conversationId, a.messageId), context());
+    expect(channel.sent(first.from)).toEqual([]);
+    expect((await outcomes(conversationId)).map((o) => [o.processing_status, o.outcome_reason])).toEqual([
+      ['skipped', 'mode_human'],
+      ['skipped', 'mode_human'],
+    ]);
+    expect((await calls(conversationId)).map((c) => c.outcome)).toEqual(['discarded']);
+  });
+});
+
+describe('an operator pauses the conversation while the model thinks (no new message)', () => {
+  it('the answer is not stored: the statement checks the mode, and the message is skipped', async () => {
+    const first = inbound({ body: 'hello' });
+    let conversationId = '';
+    const { model } = scriptedModel(async () => {
+      await query(`update conversations set mode = 'paused' where id = $1`, [conversationId]);
+    });
+    const { deps: d, channel } = deps(model);
+    const a = await acceptInbound(db, first);
+    conversationId = a.conversationId;
+    await processConversation(d, job(a.conversationId, a.messageId), context());
+    expect(channel.sent(first.from)).toEqual([]);
+    expect(await outcomes(conversationId)).toEqual([
+      { content: 'hello', processing_status: 'skipped', outcome_reason: 'mode_paused' },
+    ]);
+    const replies = await query(`select 1 from messages where conversation_id = $1 and role = 'assistant'`, [
+      conversationId,
+    ]);
+    expect(replies).toEqual([]);
+  });
+});
+
 describe('a lost lock', () => {
   it('aborts the model call: nothing is stored or sent, the job runs later', async () => {
     let offset = 0;
