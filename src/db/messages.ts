@@ -2,7 +2,7 @@
  * Messages of a conversation: inbound rows (the source of truth the queue only points at), the context window,
  * and replies with their idempotency key. Delivery tracking of the reply parts is in deliveries.ts.
  */
-import { and, eq, inArray, sql } from 'drizzle-orm';
+import { and, inArray, sql } from 'drizzle-orm';
 import type { Role, Turn } from '../domain/types.js';
 import type { Db } from './connect.js';
 import { prepared, runPrepared } from './prepared.js';
@@ -158,15 +158,16 @@ export async function strandedWork(db: Db, olderThanMs: number): Promise<Strande
 }
 
 /**
- * Fail every pending inbound message of the conversation for good, with the reason, adding the queue attempts that
- * failed on it to its count of attempts; returns how many.
+ * Fail these inbound messages for good if still pending, with the reason, adding the queue attempts that failed on
+ * them to their count of attempts; returns how many.
  */
 export async function failPending(
   db: Db,
-  conversationId: string,
+  ids: string[],
   reason: string,
   attemptsMade: number,
 ): Promise<number> {
+  if (ids.length === 0) return 0;
   const rows = await db
     .update(messages)
     .set({
@@ -174,13 +175,7 @@ export async function failPending(
       outcomeReason: reason,
       attempts: sql`${messages.attempts} + ${attemptsMade}`,
     })
-    .where(
-      and(
-        eq(messages.conversationId, conversationId),
-        eq(messages.role, 'user'),
-        eq(messages.processingStatus, 'pending'),
-      ),
-    )
+    .where(and(inArray(messages.id, ids), STILL_PENDING))
     .returning({ id: messages.id });
   return rows.length;
 }

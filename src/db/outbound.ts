@@ -74,8 +74,10 @@ export interface SaveOptions {
    */
   claimFirstPart?: boolean;
   /**
-   * Store nothing unless the conversation is still in `bot` mode, checked inside the statement: a human who took
-   * over while the model was thinking never sees the bot answer after them. The result is then 'newer'.
+   * Store nothing unless the conversation is still in `bot` mode and every message answered is still pending,
+   * checked inside the statement: a human who took over while the model was thinking is never answered over, and
+   * a worker that lost its lock (another one answered these messages meanwhile) stores no second reply. The result
+   * is then 'newer': the caller looks again.
    */
   onlyInBotMode?: boolean;
 }
@@ -236,7 +238,10 @@ const SAVE_OUTBOUND = prepared<{
       select 1 from messages
       where conversation_id = $1 and role = 'user' and processing_status = 'pending'
         and id <> all ($14::uuid[])))
-      or ($24::boolean and exists (select 1 from conversations where id = $1 and mode <> 'bot')) as found
+      or ($24::boolean and exists (select 1 from conversations where id = $1 and mode <> 'bot'))
+      or ($24::boolean and exists (
+        select 1 from messages where id = any ($14::uuid[]) and coalesce(processing_status, '') <> 'pending'))
+      as found
   ), reply as (
     insert into messages
       (conversation_id, role, content, reply_to_message_id, model, provider, input_tokens, output_tokens,

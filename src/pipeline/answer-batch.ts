@@ -8,7 +8,6 @@ import {
   markInbound,
   pendingInbound,
   recordModelCalls,
-  saveReply,
   saveReplyInBotMode,
   saveReplyUnlessNewer,
   type PendingInbound,
@@ -21,7 +20,7 @@ import type { Channel, JobContext } from '../ports.js';
 import { loadContext, rememberTurns, withQuotedText } from './context.js';
 import type { PipelineDeps } from './deps.js';
 import { runGate, type GateResult, type Policy } from './gate.js';
-import { generateAnswer, type Answer } from './generate.js';
+import { FailedCalls, generateAnswer, type Answer } from './generate.js';
 import { sendParts, sendUnsentParts } from './send-parts.js';
 
 /** Messages that keep arriving while we answer are folded in, but not forever. */
@@ -123,7 +122,13 @@ export async function answerBatch(
       continue;
     }
     batch = gated.answer;
-    answer = await ask(batch);
+    try {
+      answer = await ask(batch);
+    } catch (error) {
+      // The discarded answers were paid for too: they go on record with the failure that ends this attempt.
+      if (error instanceof FailedCalls) throw new FailedCalls(error, [...calls, ...error.calls]);
+      throw error;
+    }
     calls.push(...answer.calls);
   }
   const turns: Turn[] = [
@@ -158,7 +163,7 @@ async function settleRefused(deps: Deps, step: Step, gated: GateResult): Promise
   }
   for (const { message, reason, text } of gated.notices) {
     step.signal.throwIfAborted();
-    const saved = await saveReply(deps.db, {
+    const saved = await saveReplyInBotMode(deps.db, {
       conversationId: step.conversation.id,
       answeredIds: [message.id],
       content: text,
@@ -173,6 +178,15 @@ async function settleRefused(deps: Deps, step: Step, gated: GateResult): Promise
       author: 'system',
       outcome: { status: 'notice', reason },
     });
+    if (saved === 'newer') {
+      // A human took over since the gate looked (or another worker closed the message): no notice from the bot.
+      const mode = await conversationMode(deps.db, step.conversation.id);
+      if (mode !== null && mode !== 'bot') {
+        step.conversation.mode = mode;
+        await markInbound(deps.db, [message.id], 'skipped', mode === 'human' ? 'mode_human' : 'mode_paused');
+      }
+      continue;
+    }
     step.log.warn({ messageId: message.id, reason }, 'message answered with a notice, not sent to the model');
     await sendParts(deps, saved.parts, step.channel, step.log, step.signal);
   }

@@ -47,14 +47,23 @@ export async function processConversation(
   const onShutdown = () => abort.abort(context.signal?.reason);
   context.signal?.addEventListener('abort', onShutdown, { once: true });
   if (context.signal?.aborted) onShutdown();
+  let renewedAt = Date.now();
+  const lost = (why: string) => {
+    if (abort.signal.aborted) return;
+    log.error(`conversation lock lost (${why}); stopping this job before it sends anything more`);
+    abort.abort(new LockLost());
+  };
   const renew = setInterval(() => {
     lease.extend(ttlMs).then(
       (kept) => {
-        if (kept) return;
-        log.error('conversation lock lost; stopping this job before it sends anything more');
-        abort.abort(new LockLost());
+        if (kept) renewedAt = Date.now();
+        else lost('taken by another worker');
       },
-      (error: unknown) => log.warn({ err: error }, 'lock renewal failed'),
+      (error: unknown) => {
+        log.warn({ err: error }, 'lock renewal failed');
+        // Not renewed for most of a TTL (Redis unreachable): another worker may take it any moment now.
+        if (Date.now() - renewedAt > (ttlMs * 2) / 3) lost('not renewed in time');
+      },
     );
   }, ttlMs / 3);
   renew.unref();
@@ -65,7 +74,7 @@ export async function processConversation(
       log.warn('job for a conversation that does not exist; dropped');
       return { kind: 'done' };
     }
-    batch = await withoutExhausted(deps, conversation.id, conversation.pending, log);
+    batch = await withoutExhausted(deps, job, context, conversation.pending, log);
     conversation.pending = batch;
     const channel = deps.channelFor(conversation.channel);
     if (!channel) throw new AppError('config', `no channel configured for ${conversation.channel}`);
@@ -105,7 +114,7 @@ export async function processConversation(
     // The queue retries a retryable error; past the last attempt (or for a permanent one) the messages fail
     // for good, with the reason on each, and a person is told once.
     if ((isAppError(error) && !error.retryable) || context.attempt >= context.maxAttempts) {
-      await giveUp(deps, job, context, error, log);
+      await giveUp(deps, job, context, batch, error, log);
     }
     throw error;
   } finally {
@@ -124,12 +133,19 @@ export const MAX_RECOVERY_RUNS = 3;
 
 async function withoutExhausted(
   deps: Deps,
-  conversationId: string,
+  job: ConversationJob,
+  context: JobContext,
   pending: PendingInbound[],
   log: Deps['log'],
 ): Promise<PendingInbound[]> {
+  // Only a new run of the overdue message's own job counts (a sweep's re-enqueue, a stalled job run again): the
+  // queue's own retries of a job are bounded by JOB_ATTEMPTS already, and other messages' jobs say nothing.
+  if (context.attempt > 1) return pending;
+  const conversationId = job.conversationId;
   const overdueBefore = Date.now() - deps.settings.strandedAfterMs;
-  const overdue = pending.filter((m) => m.createdAt.getTime() < overdueBefore).map((m) => m.id);
+  const overdue = pending
+    .filter((m) => m.id === job.messageId && m.createdAt.getTime() < overdueBefore)
+    .map((m) => m.id);
   if (overdue.length === 0) return pending;
   const runs = await countRecoveryRun(deps.db, overdue);
   const exhausted = [...runs].filter(([, count]) => count > MAX_RECOVERY_RUNS).map(([id]) => id);
@@ -149,20 +165,25 @@ class LockLost extends Error {
   }
 }
 
+/** Fail the messages this job set out to answer (not ones that arrived since: they have their own jobs). */
 async function giveUp(
   deps: Deps,
   job: ConversationJob,
   context: JobContext,
+  batch: PendingInbound[],
   error: unknown,
   log: Deps['log'],
 ): Promise<void> {
   const reason = isAppError(error) ? error.kind : 'internal';
-  const failed = await failPending(deps.db, job.conversationId, reason, context.attempt).catch(
-    (cause: unknown) => {
-      log.error({ err: cause }, 'could not mark the messages failed; the sweep will try them again');
-      return 0;
-    },
-  );
+  const failed = await failPending(
+    deps.db,
+    batch.map((m) => m.id),
+    reason,
+    context.attempt,
+  ).catch((cause: unknown) => {
+    log.error({ err: cause }, 'could not mark the messages failed; the sweep will try them again');
+    return 0;
+  });
   log.error({ err: error, failed, reason, attempt: context.attempt }, 'messages failed for good');
   deps.report?.(error, {
     conversationId: job.conversationId,

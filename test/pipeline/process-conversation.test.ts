@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { acceptInbound, saveReply } from '../../src/db/messages.js';
+import { AppError } from '../../src/domain/errors.js';
 import { rowsOf } from '../../src/db/rows.js';
 import { sql } from 'drizzle-orm';
 import type { Db } from '../../src/db/connect.js';
@@ -332,5 +333,93 @@ describe('recovery runs', () => {
     expect((await calls(a.conversationId)).map((c) => c.outcome)).toEqual(
       Array.from({ length: MAX_RECOVERY_RUNS }, () => 'failed'),
     );
+  });
+});
+
+describe('review findings', () => {
+  it("the queue's own retries are not recovery runs: the last attempt still apologises", async () => {
+    const { model } = scriptedModel(() => Promise.reject(new AppError('ai_timeout', 'slow')));
+    const { deps: d, channel } = deps(model, { settings: { strandedAfterMs: 0 } });
+    const message = inbound({ body: 'hello?' });
+    const a = await acceptInbound(db, message);
+    for (let attempt = 1; attempt < 5; attempt++)
+      await expect(
+        processConversation(d, job(a.conversationId, a.messageId), context(attempt, 5)),
+      ).rejects.toMatchObject({ kind: 'ai_timeout' });
+    expect(await processConversation(d, job(a.conversationId, a.messageId), context(5, 5))).toEqual({
+      kind: 'done',
+    });
+    expect(channel.sent(message.from)).toHaveLength(1);
+    expect((await outcomes(a.conversationId))[0]?.processing_status).toBe('answered');
+  });
+
+  it("another message's job does not count a recovery run on an overdue message", async () => {
+    const { model } = scriptedModel(() => Promise.reject(new AppError('ai_timeout', 'slow')));
+    const { deps: d } = deps(model, { settings: { strandedAfterMs: 0 } });
+    const first = inbound({ body: 'one' });
+    const a = await acceptInbound(db, first);
+    const b = await acceptInbound(db, inbound({ from: first.from, body: 'two' }));
+    for (let i = 0; i < 5; i++)
+      await processConversation(d, job(b.conversationId, b.messageId), context(1, 5)).catch(() => undefined);
+    const [row] = await query<{ attempts: number }>('select attempts from messages where id = $1', [
+      a.messageId,
+    ]);
+    expect(row?.attempts).toBe(0);
+  });
+
+  it('a worker whose messages were answered by another meanwhile (lost lock) stores no second reply', async () => {
+    const first = inbound({ body: 'hello' });
+    let ids: { conversationId: string; messageId: string } = { conversationId: '', messageId: '' };
+    const { model } = scriptedModel(async () => {
+      // Another worker, which took the expired lock, answers the same message while this one waits on the model.
+      await saveReply(db, { ...plainReply(ids.conversationId, [ids.messageId], ['from the other worker']) });
+    });
+    const { deps: d, channel } = deps(model);
+    ids = await acceptInbound(db, first);
+    await processConversation(d, job(ids.conversationId, ids.messageId), context());
+    expect(channel.sent(first.from)).toEqual([]);
+    const replies = await query<{ content: string }>(
+      `select content from messages where conversation_id = $1 and role = 'assistant'`,
+      [ids.conversationId],
+    );
+    expect(replies.map((r) => r.content)).toEqual(['from the other worker']);
+  });
+
+  it('a failure of the folded re-ask keeps the discarded call on record', async () => {
+    const first = inbound({ body: 'one' });
+    const { model } = scriptedModel(async (call) => {
+      if (call === 1) await acceptInbound(db, inbound({ from: first.from, body: 'two' }));
+      else throw new AppError('ai_unavailable', 'down');
+    });
+    const { deps: d } = deps(model);
+    const a = await acceptInbound(db, first);
+    await expect(processConversation(d, job(a.conversationId, a.messageId), context(1, 3))).rejects.toThrow();
+    expect((await calls(a.conversationId)).map((c) => c.outcome)).toEqual(['discarded', 'failed']);
+  });
+
+  it('giving up fails only the messages the job set out to answer', async () => {
+    const first = inbound({ body: 'one' });
+    let later = '';
+    const { deps: d } = deps(scriptedModel(() => Promise.resolve()).model);
+    const failing = {
+      ...d,
+      ai: {
+        current: async () => {
+          // A message that arrives during this job has a job of its own.
+          later = (await acceptInbound(db, inbound({ from: first.from, body: 'two' }))).messageId;
+          throw new Error('configuration store unreadable');
+        },
+      },
+    };
+    const a = await acceptInbound(db, first);
+    await expect(
+      processConversation(failing, job(a.conversationId, a.messageId), context(3, 3)),
+    ).rejects.toThrow();
+    const rows = await query<{ id: string; processing_status: string }>(
+      `select id, processing_status from messages where conversation_id = $1 and role = 'user'`,
+      [a.conversationId],
+    );
+    expect(rows.find((r) => r.id === a.messageId)?.processing_status).toBe('failed');
+    expect(rows.find((r) => r.id === later)?.processing_status).toBe('pending');
   });
 });

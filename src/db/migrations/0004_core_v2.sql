@@ -37,8 +37,10 @@ ALTER TABLE "messages" ADD CONSTRAINT "messages_processing_status_check" CHECK (
 -- Data: the pause flag becomes a mode; notices and refusals get their outcome. Old replies keep a null
 -- outbound_key: every message they answer is already closed, so no retried job can store them again.
 UPDATE "conversations" SET "mode" = 'paused' WHERE "bot_paused";--> statement-breakpoint
-UPDATE "messages" SET "author" = CASE WHEN "error_kind" IN ('too_long', 'rate_limited') THEN 'system' ELSE 'assistant' END
-  WHERE "role" = 'assistant';--> statement-breakpoint
+-- Only the notices need an author: a null author reads as 'assistant' (db/messages.ts), so the (many) replies
+-- are not rewritten.
+UPDATE "messages" SET "author" = 'system'
+  WHERE "role" = 'assistant' AND "error_kind" IN ('too_long', 'rate_limited');--> statement-breakpoint
 UPDATE "messages" SET
   "processing_status" = CASE WHEN "processing_status" = 'answered' THEN 'notice' ELSE "processing_status" END,
   "outcome_reason" = "metadata"->>'refused'
