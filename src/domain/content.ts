@@ -108,7 +108,3 @@ export interface MessageContext {
 
 /** What an outbound message may carry. Every channel sends text; the rest depends on its capabilities. */
 export type OutboundContent = Extract<Content, { type: 'text' | 'media' | 'template' | 'reaction' }>;
-
-export function textContent(text: string): Content & { type: 'text' } {
-  return { type: 'text', text };
-}

@@ -73,7 +73,7 @@ export async function sendOutbound(deps: Deps, request: OutboundRequest): Promis
 }
 
 /** The channel's own words for what it cannot send: a typed error before anything is stored. */
-export function refuseUnsupported(channel: Channel, content: OutboundContent): void {
+function refuseUnsupported(channel: Channel, content: OutboundContent): void {
   const { capabilities } = channel;
   const unsupported =
     (content.type === 'media' && !capabilities.media) ||

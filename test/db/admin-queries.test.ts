@@ -2,26 +2,14 @@
  * What the admin pages load: a thread page reads the delivery parts of the messages it shows and no others (the
  * row counts come from EXPLAIN ANALYZE, i.e. from PostgreSQL itself), and the lists count only up to COUNT_CAP.
  */
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { capturedStatements, explain } from '../../bench/explain.js';
 import { conversationThread, COUNT_CAP, listWebhookLogs } from '../../src/db/admin-queries.js';
 import type { Db } from '../../src/db/connect.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { databaseForFile } from '../helpers/database-for-file.js';
 import { rows, sender } from './fixtures.js';
 
-let testDb: TestDatabase;
-let pool: pg.Pool;
-
-beforeAll(async () => {
-  testDb = await createTestDatabase();
-  pool = new pg.Pool({ connectionString: testDb.url, max: 4 });
-});
-
-afterAll(async () => {
-  await pool.end();
-  await testDb.close();
-});
+const file = databaseForFile({ poolSize: 4 });
 
 /**
  * Rows PostgreSQL read from `deliveries` while running everything `run` sends (EXPLAIN ANALYZE of each
@@ -29,8 +17,8 @@ afterAll(async () => {
  */
 async function deliveryRowsRead(run: (db: Db) => Promise<unknown>): Promise<number> {
   let read = 0;
-  for (const statement of await capturedStatements(pool, run)) {
-    const plan = await explain(pool, statement, true);
+  for (const statement of await capturedStatements(file.pool, run)) {
+    const plan = await explain(file.pool, statement, true);
     for (const line of plan.split('\n').filter((l) => / on deliveries\b/.test(l))) {
       const actual = /actual time=\S+ rows=(\d+) loops=(\d+)/.exec(line);
       read += actual ? Number(actual[1]) * Number(actual[2]) : 0;
@@ -42,12 +30,13 @@ async function deliveryRowsRead(run: (db: Db) => Promise<unknown>): Promise<numb
 /** A conversation of `pairs` inbound messages, each answered by a reply sent in two parts; returns its id. */
 async function conversationWithReplies(pairs: number): Promise<string> {
   const [conversation] = rows<{ id: string }>(
-    await pool.query(`insert into conversations (channel, user_address) values ('twilio', $1) returning id`, [
-      sender(),
-    ]),
+    await file.pool.query(
+      `insert into conversations (channel, user_address) values ('twilio', $1) returning id`,
+      [sender()],
+    ),
   );
   const id = conversation!.id;
-  await pool.query(
+  await file.pool.query(
     `with inbound as (
        insert into messages (conversation_id, role, content, processing_status, created_at)
        select $1, 'user', 'question ' || i, 'answered', now() - make_interval(mins => 100 - 2 * i)
@@ -68,7 +57,7 @@ async function conversationWithReplies(pairs: number): Promise<string> {
 describe('conversation thread', () => {
   it('reads the delivery parts of the messages on the page only, each under its own message', async () => {
     const id = await conversationWithReplies(10);
-    const thread = await conversationThread(testDb.database.db, id, 4);
+    const thread = await conversationThread(file.testDb.database.db, id, 4);
 
     expect(thread.total).toBe(20);
     expect(thread.messages.map((m) => m.content)).toEqual([
@@ -89,12 +78,12 @@ describe('conversation thread', () => {
 
   it('an empty conversation has no messages and reads no deliveries', async () => {
     const [conversation] = rows<{ id: string }>(
-      await pool.query(
+      await file.pool.query(
         `insert into conversations (channel, user_address) values ('twilio', $1) returning id`,
         [sender()],
       ),
     );
-    expect(await conversationThread(testDb.database.db, conversation!.id, 50)).toEqual({
+    expect(await conversationThread(file.testDb.database.db, conversation!.id, 50)).toEqual({
       messages: [],
       total: 0,
     });
@@ -104,16 +93,16 @@ describe('conversation thread', () => {
 
 describe('list counts', () => {
   it(`count up to ${COUNT_CAP} and say when there are more`, async () => {
-    await pool.query(
+    await file.pool.query(
       `insert into webhook_logs (channel, kind, method, path, response_status, processing_time_ms)
        select 'twilio', 'status', 'POST', '/api/whatsapp/status/', case when i <= 3 then 500 else 200 end, 1
        from generate_series(1, $1) i`,
       [COUNT_CAP + 5],
     );
-    const all = await listWebhookLogs(testDb.database.db, { status: 'all', page: 1, pageSize: 50 });
+    const all = await listWebhookLogs(file.testDb.database.db, { status: 'all', page: 1, pageSize: 50 });
     expect(all).toMatchObject({ total: COUNT_CAP, totalCapped: true });
     expect(all.items).toHaveLength(50);
-    const errors = await listWebhookLogs(testDb.database.db, {
+    const errors = await listWebhookLogs(file.testDb.database.db, {
       status: 'server-error',
       page: 1,
       pageSize: 50,

@@ -5,9 +5,8 @@
  * and do nothing.
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import pg from 'pg';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { expect, it } from 'vitest';
+import { databaseForFile } from '../helpers/database-for-file.js';
 
 const MIGRATIONS = new URL('../../src/db/migrations/', import.meta.url);
 const file = readdirSync(MIGRATIONS).find((name) => name.endsWith('_admin_query_indexes.sql'));
@@ -16,18 +15,7 @@ const statements = readFileSync(new URL(file ?? 'missing', MIGRATIONS), 'utf8')
   .map((statement) => statement.trim())
   .filter((statement) => statement !== '');
 
-let testDb: TestDatabase;
-let pool: pg.Pool;
-
-beforeAll(async () => {
-  testDb = await createTestDatabase();
-  pool = new pg.Pool({ connectionString: testDb.url, max: 2 });
-});
-
-afterAll(async () => {
-  await pool.end();
-  await testDb.close();
-});
+const database = databaseForFile();
 
 function indexName(statement: string): string {
   const name = /"(\w+_idx)"/.exec(statement)?.[1];
@@ -42,13 +30,13 @@ it('every statement of the migration is CREATE INDEX IF NOT EXISTS', () => {
 
 it('indexes built by hand with CONCURRENTLY before the upgrade make the migration a no-op', async () => {
   const names = statements.map(indexName);
-  for (const name of names) await pool.query(`drop index ${name}`);
+  for (const name of names) await database.pool.query(`drop index ${name}`);
   for (const statement of statements) {
-    await pool.query(
+    await database.pool.query(
       statement.replace('CREATE INDEX IF NOT EXISTS', 'CREATE INDEX CONCURRENTLY IF NOT EXISTS'),
     );
   }
-  const client = await pool.connect();
+  const client = await database.pool.connect();
   try {
     await client.query('begin');
     for (const statement of statements) await client.query(statement);
@@ -56,7 +44,7 @@ it('indexes built by hand with CONCURRENTLY before the upgrade make the migratio
   } finally {
     client.release();
   }
-  const valid = await pool.query<{ name: string }>(
+  const valid = await database.pool.query<{ name: string }>(
     `select c.relname as name from pg_index i join pg_class c on c.oid = i.indexrelid
      where c.relname = any($1) and i.indisvalid order by 1`,
     [names],

@@ -15,14 +15,14 @@ const CLOCK_SLACK_MS = 2000;
 const FIND_SENT_LIMIT = 50;
 
 /** Twilio sends media by URL and templates by Content SID; WhatsApp reactions are not in its Messages API. */
-export const TWILIO_CAPABILITIES: ChannelCapabilities = { media: true, templates: true, reactions: false };
+const TWILIO_CAPABILITIES: ChannelCapabilities = { media: true, templates: true, reactions: false };
 
 /**
  * The Messages API parameters for one outbound message: text as Body; media as MediaUrl with the caption as
  * Body; a template as ContentSid + ContentVariables (JSON) and no Body, which Twilio refuses next to a template
  * (63016 since 2025-04).
  */
-export function twilioMessageParams(message: OutboundMessage): {
+function twilioMessageParams(message: OutboundMessage): {
   body?: string;
   mediaUrl?: string[];
   contentSid?: string;

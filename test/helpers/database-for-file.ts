@@ -1,0 +1,25 @@
+/**
+ * A migrated database for a whole test file, with a small pg pool of its own for setting rows up and checking
+ * them; dropped after the file. Read the fields inside tests and hooks (they are set in beforeAll).
+ */
+import pg from 'pg';
+import { afterAll, beforeAll } from 'vitest';
+import { createTestDatabase, type TestDatabase } from './database.js';
+
+export interface FileDatabase {
+  testDb: TestDatabase;
+  pool: pg.Pool;
+}
+
+export function databaseForFile(options: { poolSize?: number } = {}): FileDatabase {
+  const file = {} as FileDatabase;
+  beforeAll(async () => {
+    file.testDb = await createTestDatabase();
+    file.pool = new pg.Pool({ connectionString: file.testDb.url, max: options.poolSize ?? 2 });
+  });
+  afterAll(async () => {
+    await file.pool.end();
+    await file.testDb.close();
+  });
+  return file;
+}
