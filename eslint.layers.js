@@ -18,7 +18,8 @@ export const layers = {
     'import/resolver': { typescript: { project: './tsconfig.json' } },
     'boundaries/elements': [
       { type: 'domain', pattern: 'src/domain' },
-      { type: 'pipeline', pattern: 'src/pipeline' },
+      // src/inbox/: the operators' use cases (reply, switch mode, assign, notes), shared by the admin UI and the API.
+      { type: 'pipeline', pattern: ['src/pipeline', 'src/inbox'] },
       { type: 'db', pattern: 'src/db' },
       { type: 'adapter', pattern: ['src/infra', 'src/channels', 'src/ai'] },
       { type: 'http', pattern: 'src/http' },

@@ -72,6 +72,12 @@ export interface Config {
     burstMaxWaitMs: number;
     maxMessageLength: number;
   };
+  handoff: {
+    keywords: string[];
+    message: string;
+    /** 0: a handed-off conversation stays with the humans until one hands it back. */
+    idleMs: number;
+  };
   worker: {
     concurrency: number;
     attempts: number;
@@ -197,6 +203,11 @@ function build(env: Env, problems: string[], warnings: string[]): Config {
       burstWindowMs: env.BURST_WINDOW_MS,
       burstMaxWaitMs: Math.max(env.BURST_MAX_WAIT_MS, env.BURST_WINDOW_MS),
       maxMessageLength: env.MAX_MESSAGE_LENGTH,
+    },
+    handoff: {
+      keywords: env.HANDOFF_KEYWORDS,
+      message: env.HANDOFF_MESSAGE,
+      idleMs: env.HANDOFF_IDLE_MINUTES * 60_000,
     },
     worker: {
       concurrency: env.WORKER_CONCURRENCY,

@@ -179,6 +179,27 @@ export const envSchema = z.object({
   BURST_MAX_WAIT_MS: int(0, 300_000).default(6000),
   /** Longer user messages are not sent to the model; the user is told the limit instead. */
   MAX_MESSAGE_LENGTH: int(1, 100_000).default(4096),
+  /**
+   * Words that hand the conversation to a person (whole words, any case, accents ignored; comma-separated). Empty:
+   * only the model's handoff tool and the operators do.
+   */
+  HANDOFF_KEYWORDS: z
+    .string()
+    .default('human,agent,person,operator,humano,agente,persona,atendente,pessoa')
+    .transform((value) =>
+      value
+        .split(',')
+        .map((word) => word.trim())
+        .filter((word) => word !== ''),
+    ),
+  /** Sent to the user, once, when the conversation is handed to a person. */
+  HANDOFF_MESSAGE: z
+    .string()
+    .trim()
+    .min(1)
+    .default("Thanks! I've passed this conversation to a member of our team; they will reply here shortly."),
+  /** A handed-off conversation with no operator message for this long goes back to the bot; 0 = never. */
+  HANDOFF_IDLE_MINUTES: int(0, 60 * 24 * 365).default(60),
   /** Accepted for compatibility with the original system's .env; RATE_LIMIT_MAX_REQUESTS is the one used. */
   RATE_LIMIT_MESSAGES_PER_MINUTE: int(1).optional(),
 

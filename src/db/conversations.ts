@@ -4,6 +4,7 @@ import type { ChannelName } from '../domain/types.js';
 import type { Db } from './connect.js';
 import type { PendingInbound } from './messages.js';
 import { prepared, runPrepared } from './prepared.js';
+import { rowsOf } from './rows.js';
 import { conversations } from './schema.js';
 
 export interface Conversation {
@@ -130,6 +131,49 @@ const CONVERSATION_FOR_WORK = prepared<WorkRow>(
    left join messages m on m.conversation_id = c.id and m.role = 'user' and m.processing_status = 'pending'
    order by m.created_at, m.id`,
 );
+
+export interface ModeSwitch {
+  /** The mode before this switch. */
+  previous: ConversationMode;
+  mode: ConversationMode;
+  /** Set when this switch put the conversation in `human` (it was not before): the handoff's identity. */
+  handoffAt: Date | null;
+}
+
+/**
+ * Switch who answers the conversation, in one statement that also reports the mode it had (row-locked, so two
+ * concurrent switches see each other's result). Entering `human` stamps handoff_at and the reason; null when there
+ * is no such conversation.
+ */
+export async function switchConversationMode(
+  db: Db,
+  id: string,
+  mode: ConversationMode,
+  reason: string | null,
+): Promise<ModeSwitch | null> {
+  const result = await db.execute(sql`
+    with old as (select id, mode from conversations where id = ${id} for update)
+    update conversations c set
+      mode = ${mode},
+      handoff_at = case when ${mode} = 'human' and old.mode <> 'human' then now() else c.handoff_at end,
+      handoff_reason = case when ${mode} = 'human' and old.mode <> 'human' then ${reason} else c.handoff_reason end,
+      updated_at = now()
+    from old where c.id = old.id
+    returning old.mode as previous,
+      case when ${mode} = 'human' and old.mode <> 'human' then c.handoff_at end as handoff_at`);
+  const row = rowsOf<{ previous: string; handoff_at: Date | string | null }>(result)[0];
+  if (!row) return null;
+  const handoffAt = row.handoff_at === null ? null : new Date(row.handoff_at);
+  return { previous: row.previous as ConversationMode, mode, handoffAt };
+}
+
+/** An operator wrote to the user: the idle timer that hands the conversation back to the bot starts again. */
+export async function touchOperatorMessage(db: Db, id: string): Promise<void> {
+  await db
+    .update(conversations)
+    .set({ lastOperatorMessageAt: sql`now()` })
+    .where(eq(conversations.id, id));
+}
 
 /** Switch who answers the conversation (bot, human, paused). False if there is no such conversation. */
 export async function setConversationMode(db: Db, id: string, mode: ConversationMode): Promise<boolean> {

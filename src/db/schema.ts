@@ -23,6 +23,7 @@ import { CONTENT_TYPES } from '../domain/content.js';
 import { DELIVERY_STATUSES } from '../domain/delivery.js';
 import { CONVERSATION_MODES } from '../domain/conversation-mode.js';
 import { PROCESSING_STATUSES } from '../domain/outcome.js';
+import { ROLES } from '../domain/roles.js';
 
 const id = () => uuid('id').primaryKey().defaultRandom();
 const stamp = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
@@ -59,6 +60,14 @@ export const conversations = pgTable(
     mode: text('mode').notNull().default('bot'),
     /** Turns before this instant are left out of the model's context (admin "reset context"). */
     contextResetAt: stamp('context_reset_at'),
+    /** The operator who handles it (the inbox's assignment); null: anyone. */
+    assigneeId: uuid('assignee_id').references((): AnyPgColumn => adminUsers.id, { onDelete: 'set null' }),
+    /** When it last went to `human`: the inbox's wait time and the idle timer's start. */
+    handoffAt: stamp('handoff_at'),
+    /** Why it went to `human`: `keyword`, `model: <reason>`, `operator`. */
+    handoffReason: text('handoff_reason'),
+    /** The last message an operator sent: the idle timer counts from it (or from handoff_at). */
+    lastOperatorMessageAt: stamp('last_operator_message_at'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
     lastActivityAt: stamp('last_activity_at').notNull().defaultNow(),
@@ -74,6 +83,8 @@ export const conversations = pgTable(
     index('conversations_paused_idx')
       .on(t.lastActivityAt.desc().nullsFirst(), t.id)
       .where(sql.raw(`"mode" <> 'bot'`)),
+    // The inbox ("needs a human", oldest waiting first) and the idle timer: only conversations in human mode.
+    index('conversations_human_idx').on(t.handoffAt, t.id).where(sql.raw(`"mode" = 'human'`)),
   ],
 );
 
@@ -141,6 +152,9 @@ export const messages = pgTable(
     index('messages_role_created_idx').on(t.role, t.createdAt),
     // The dashboard's recent problems: the newest AI fallbacks.
     index('messages_ai_fallback_idx').on(t.createdAt).where(sql.raw('"error_kind" is not null')),
+    // Search across message text (admin inbox, API): word and prefix matches through an inverted index, so a
+    // search stays an index lookup with millions of rows. 'simple' keeps every language's words as written.
+    index('messages_content_search_idx').using('gin', sql`to_tsvector('simple', ${t.content})`),
   ],
 );
 
@@ -280,13 +294,89 @@ export const webhookLogs = pgTable(
   ],
 );
 
-export const adminUsers = pgTable('admin_users', {
-  id: id(),
-  username: text('username').notNull().unique('admin_users_username_key'),
-  passwordHash: text('password_hash').notNull(),
-  createdAt: createdAt(),
-  lastLoginAt: stamp('last_login_at'),
-});
+/** Operator accounts: `admin` (everything), `agent` (conversations), `viewer` (read only); domain/roles.ts. */
+export const adminUsers = pgTable(
+  'admin_users',
+  {
+    id: id(),
+    username: text('username').notNull().unique('admin_users_username_key'),
+    passwordHash: text('password_hash').notNull(),
+    role: text('role').notNull().default('admin'),
+    createdAt: createdAt(),
+    lastLoginAt: stamp('last_login_at'),
+  },
+  () => [check('admin_users_role_check', isOneOf('role', ROLES))],
+);
+
+/**
+ * Bearer tokens of the HTTP API (`chatbot api-token create`). Only the SHA-256 of a token is stored: a copy of
+ * this table opens nothing. Revoked tokens stay, so the audit log's references keep their name.
+ */
+export const apiTokens = pgTable(
+  'api_tokens',
+  {
+    id: id(),
+    name: text('name').notNull(),
+    role: text('role').notNull(),
+    tokenHash: text('token_hash').notNull().unique('api_tokens_token_hash_key'),
+    createdAt: createdAt(),
+    lastUsedAt: stamp('last_used_at'),
+    revokedAt: stamp('revoked_at'),
+  },
+  (t) => [
+    check('api_tokens_role_check', isOneOf('role', ROLES)),
+    // One live token per name, so `api-token revoke NAME` means one thing.
+    uniqueIndex('api_tokens_live_name_idx').on(t.name).where(sql.raw('"revoked_at" is null')),
+  ],
+);
+
+/**
+ * Every operator action (a reply, a mode switch, an assignment, a context reset, an AI configuration change, a
+ * key rotation, a login and a failed one): who, what, when, on what, from where. Append-only.
+ */
+export const auditLog = pgTable(
+  'audit_log',
+  {
+    id: id(),
+    createdAt: stamp('created_at')
+      .notNull()
+      .default(sql`clock_timestamp()`),
+    /** user | token | cli | system */
+    actorKind: text('actor_kind').notNull(),
+    actorId: text('actor_id'),
+    actorName: text('actor_name').notNull(),
+    /** A stable code: `conversation.reply`, `conversation.mode`, `login.failure`, … */
+    action: text('action').notNull(),
+    targetType: text('target_type'),
+    targetId: text('target_id'),
+    ip: text('ip'),
+    details: jsonb('details').$type<Record<string, unknown>>().notNull().default({}),
+  },
+  (t) => [
+    check('audit_log_actor_kind_check', isOneOf('actor_kind', ['user', 'token', 'cli', 'system'])),
+    index('audit_log_created_idx').on(t.createdAt.desc(), t.id),
+    index('audit_log_target_idx').on(t.targetType, t.targetId, t.createdAt),
+  ],
+);
+
+/** Operators' internal notes on a conversation: shown in the inbox, never sent to the user nor given to the model. */
+export const conversationNotes = pgTable(
+  'conversation_notes',
+  {
+    id: id(),
+    conversationId: uuid('conversation_id')
+      .notNull()
+      .references(() => conversations.id, { onDelete: 'cascade' }),
+    authorKind: text('author_kind').notNull(),
+    authorId: text('author_id'),
+    authorName: text('author_name').notNull(),
+    body: text('body').notNull(),
+    createdAt: stamp('created_at')
+      .notNull()
+      .default(sql`clock_timestamp()`),
+  },
+  (t) => [index('conversation_notes_conversation_idx').on(t.conversationId, t.createdAt)],
+);
 
 /**
  * Admin web UI sessions, kept server-side so they survive restarts and are shared by every web replica. The

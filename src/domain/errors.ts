@@ -10,6 +10,10 @@ export type ErrorKind =
   | 'payload_too_large'
   | 'not_found'
   | 'unauthorized'
+  /** Authenticated, but the role does not allow it (403). */
+  | 'forbidden'
+  /** The request is valid but the state refuses it (409): opted out, outside the window, … (`code` says which). */
+  | 'conflict'
   // configuration
   | 'config'
   // AI provider
@@ -50,6 +54,8 @@ const DEFAULT_RETRYABLE: Record<ErrorKind, boolean> = {
   payload_too_large: false,
   not_found: false,
   unauthorized: false,
+  forbidden: false,
+  conflict: false,
   config: false,
   ai_rate_limited: true,
   ai_timeout: true,
@@ -95,6 +101,8 @@ export const HTTP_STATUS: Record<ErrorKind, number> = {
   payload_too_large: 413,
   not_found: 404,
   unauthorized: 401,
+  forbidden: 403,
+  conflict: 409,
   config: 500,
   ai_rate_limited: 503,
   ai_timeout: 504,

@@ -27,6 +27,8 @@ const BY_KIND: Record<ErrorKind, { category: ErrorCategory; severity: Severity }
   payload_too_large: { category: 'WEBHOOK', severity: 'LOW' },
   not_found: { category: 'WEBHOOK', severity: 'LOW' },
   unauthorized: { category: 'WEBHOOK', severity: 'LOW' },
+  forbidden: { category: 'WEBHOOK', severity: 'LOW' },
+  conflict: { category: 'WEBHOOK', severity: 'LOW' },
   // The service cannot work as configured until a person fixes it.
   config: { category: 'CONFIGURATION', severity: 'CRITICAL' },
   // Transient provider trouble is retried (and pages once given up on: WHEN_GIVEN_UP). A refused key stops

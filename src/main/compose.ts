@@ -133,6 +133,9 @@ export async function compose(config: Config, log: Logger, options: ComposeOptio
           ? `${config.http.publicBaseUrl}/api/whatsapp/status/`
           : undefined,
         alertsConfigured: hasAlertChannel(config.alerts),
+        handoffKeywords: config.handoff.keywords,
+        handoffMessage: config.handoff.message,
+        handoffIdleMs: config.handoff.idleMs,
       },
     };
     // Measured from outside (decorators), so the use cases stay free of metrics.

@@ -54,4 +54,10 @@ export interface PipelineSettings {
   statusCallbackUrl: string | undefined;
   /** An alert channel (email or webhook) is configured, so a user may be told that the team was notified. */
   alertsConfigured: boolean;
+  /** Words that hand the conversation to a person (HANDOFF_KEYWORDS). */
+  handoffKeywords: string[];
+  /** Told to the user once per handoff (HANDOFF_MESSAGE). */
+  handoffMessage: string;
+  /** A handed-off conversation without an operator message for this long returns to the bot; 0 = never. */
+  handoffIdleMs: number;
 }

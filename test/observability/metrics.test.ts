@@ -85,6 +85,8 @@ describe('error classes', () => {
       payload_too_large: true,
       not_found: true,
       unauthorized: true,
+      forbidden: true,
+      conflict: true,
       config: true,
       ai_rate_limited: true,
       ai_timeout: true,

@@ -39,6 +39,9 @@ const settings: PipelineSettings = {
   conversationLockTtlMs: 30_000,
   strandedAfterMs: 60_000,
   alertsConfigured: false,
+  handoffKeywords: ['human', 'agent'],
+  handoffMessage: 'A person will answer you here.',
+  handoffIdleMs: 0,
   statusCallbackUrl: undefined,
 };
 

@@ -1,0 +1,48 @@
+/**
+ * An operator's message to the user, from the admin's composer, the API or the CLI: stored and delivered through
+ * the same outbound path as the bot's replies (split, send-once, delivery ticks), whatever the mode (it does not
+ * change the mode). It restarts the idle timer of a handed-off conversation, and the model's cached context is
+ * dropped so the bot, when it resumes, reads the operator's words from the database and does not contradict them.
+ */
+import { touchOperatorMessage } from '../db/conversations.js';
+import type { Actor } from '../domain/roles.js';
+import { forgetContext } from '../pipeline/context.js';
+import { sendOutbound, type SentOutbound } from '../pipeline/send-outbound.js';
+import { audit } from './audit.js';
+import { requirePermission } from './permission.js';
+import type { SwitchModeDeps } from './switch-mode.js';
+
+export interface OperatorMessageRequest {
+  conversationId: string;
+  actor: Actor;
+  text: string;
+  /**
+   * The request's idempotency key (the admin form's nonce, the API's Idempotency-Key header): the same key twice
+   * stores and sends one message. Unique per actor.
+   */
+  requestKey: string;
+}
+
+export async function sendAsOperator(
+  deps: SwitchModeDeps,
+  request: OperatorMessageRequest,
+): Promise<SentOutbound> {
+  requirePermission(request.actor, 'conversations.reply');
+  const sent = await sendOutbound(deps, {
+    conversationId: request.conversationId,
+    key: `operator:${request.actor.kind}:${request.actor.id ?? request.actor.name}:${request.requestKey}`,
+    author: `operator:${request.actor.id ?? request.actor.kind}`,
+    content: { type: 'text', text: request.text },
+  });
+  if (sent.created) {
+    await touchOperatorMessage(deps.db, request.conversationId);
+    await forgetContext(deps, request.conversationId);
+    await audit(deps, {
+      actor: request.actor,
+      action: 'conversation.reply',
+      target: { type: 'conversation', id: request.conversationId },
+      details: { messageId: sent.messageId },
+    });
+  }
+  return sent;
+}
