@@ -8,6 +8,8 @@ import { timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Db } from '../db/connect.js';
 import { AppError } from '../domain/errors.js';
+import type { Actor, Permission } from '../domain/roles.js';
+import { requirePermission } from '../inbox/permission.js';
 import { findSession, newToken, type AdminSession } from './sessions.js';
 
 export const SESSION_COOKIE = 'chatbot_admin';
@@ -21,6 +23,17 @@ export function sessionOf(request: FastifyRequest): AdminSession {
   const session = sessions.get(request);
   if (!session) throw new AppError('unauthorized', 'no admin session');
   return session;
+}
+
+/** Who acts in a request that passed requireSession: the use cases check the role and audit this actor. */
+export function actorOf(request: FastifyRequest): Actor {
+  const session = sessionOf(request);
+  return { kind: 'user', id: session.userId, name: session.username, role: session.role, ip: request.ip };
+}
+
+/** Throws `forbidden` (a 403 page) unless the signed-in operator's role holds the permission. */
+export function requireRole(request: FastifyRequest, permission: Permission): void {
+  requirePermission(actorOf(request), permission);
 }
 
 /** The session when the request has passed requireSession, else undefined (login and error pages). */

@@ -138,6 +138,16 @@ function errorPage(context: AdminContext, error: FastifyError, request: FastifyR
       return sendPage(reply, messagePage(request, context, 'Not found', error.message), 404);
     if (error.kind === 'invalid_input')
       return sendPage(reply, messagePage(request, context, 'Cannot do that', error.message), 400);
+    if (error.kind === 'forbidden') {
+      request.log.warn({ url: request.url, reason: error.message }, 'admin request refused: role');
+      return sendPage(
+        reply,
+        messagePage(request, context, 'Not allowed', `Your account cannot do this: ${error.message}.`),
+        403,
+      );
+    }
+    if (error.kind === 'conflict')
+      return sendPage(reply, messagePage(request, context, 'Cannot do that now', error.message), 409);
   }
   const status = typeof error.statusCode === 'number' ? error.statusCode : 500;
   if (status >= 400 && status < 500) {

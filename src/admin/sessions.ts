@@ -11,12 +11,14 @@ import {
   insertAdminSession,
   touchAdminSession,
 } from '../db/admin-sessions.js';
+import type { OperatorRole } from '../domain/roles.js';
 
 export interface AdminSession {
   /** The stored id (a hash of the token), for logging and deletion; never the token itself. */
   id: string;
   userId: string;
   username: string;
+  role: OperatorRole;
   csrfToken: string;
 }
 
@@ -38,7 +40,7 @@ export async function createSession(
   const token = newToken();
   const csrfToken = newToken();
   const id = idOf(token);
-  const { username } = await insertAdminSession(db, {
+  const { username, role } = await insertAdminSession(db, {
     id,
     userId: input.userId,
     csrfToken,
@@ -52,6 +54,7 @@ export async function createSession(
       id,
       userId: input.userId,
       username,
+      role,
       csrfToken,
     },
   };
@@ -65,7 +68,13 @@ export async function findSession(db: Db, token: string, ttlMs: number): Promise
   if (Date.now() - row.lastSeenAt.getTime() > TOUCH_EVERY_MS) {
     await touchAdminSession(db, id, new Date(Date.now() + ttlMs));
   }
-  return { id: row.id, userId: row.userId, username: row.username, csrfToken: row.csrfToken };
+  return {
+    id: row.id,
+    userId: row.userId,
+    username: row.username,
+    role: row.role,
+    csrfToken: row.csrfToken,
+  };
 }
 
 export async function deleteSession(db: Db, token: string): Promise<void> {

@@ -157,7 +157,7 @@ function message(overrides: Partial<ThreadMessage>): ThreadMessage {
 describe('conversationPage thread', () => {
   function page(messages: ThreadMessage[]): string {
     return conversationPage({
-      session: { id: 's', userId: 'u', username: 'admin', csrfToken: 'csrf' },
+      session: { id: 's', userId: 'u', username: 'admin', role: 'admin', csrfToken: 'csrf' },
       simulatorEnabled: false,
       conversation: {
         id: crypto.randomUUID(),
@@ -232,7 +232,7 @@ describe('conversationPage thread', () => {
 describe('conversationListPage preview', () => {
   function preview(lastMessage: string, lastPayload: unknown): string {
     const out = conversationListPage({
-      session: { id: 's', userId: 'u', username: 'admin', csrfToken: 'csrf' },
+      session: { id: 's', userId: 'u', username: 'admin', role: 'admin', csrfToken: 'csrf' },
       simulatorEnabled: false,
       search: '',
       filter: 'all',
