@@ -14,14 +14,21 @@ import type { PipelineDeps } from '../pipeline/deps.js';
 import { requireSession, sessionOfOptional } from './auth.js';
 import { html, type SafeHtml } from './html.js';
 import { registerAiConfigRoutes } from './routes/ai-configs.js';
+import { registerConversationActions } from './routes/conversation-actions.js';
+import { registerConversationEvents } from './routes/conversation-events.js';
 import { registerConversationRoutes } from './routes/conversations.js';
 import { registerDashboard } from './routes/dashboard.js';
+import { registerInbox } from './routes/inbox.js';
 import { registerLogin, registerLogout } from './routes/login.js';
 import { registerWebhookLogRoutes } from './routes/webhook-logs.js';
 import type { AdminOptions } from './settings.js';
 import { layout } from './views/layout.js';
 
-export type AdminDeps = Pick<PipelineDeps, 'db' | 'queue' | 'context' | 'limiter' | 'ai' | 'log'>;
+/** The inbox's use cases (reply, mode switch) send through the outbound path: the channel, queue and settings. */
+export type AdminDeps = Pick<
+  PipelineDeps,
+  'db' | 'queue' | 'context' | 'limiter' | 'ai' | 'log' | 'channelFor' | 'unqueued' | 'settings'
+>;
 
 export interface AdminContext {
   deps: AdminDeps;
@@ -90,7 +97,10 @@ export function registerAdmin(app: FastifyInstance, deps: AdminDeps, options: Ad
         pages.addHook('preHandler', requireSession({ db: deps.db, ttlMs: options.sessionTtlMs }));
         registerLogout(pages, context);
         registerDashboard(pages, context);
+        registerInbox(pages, context);
         registerConversationRoutes(pages, context);
+        registerConversationActions(pages, context);
+        registerConversationEvents(pages, context);
         registerAiConfigRoutes(pages, context);
         registerWebhookLogRoutes(pages, context);
         done();

@@ -25,6 +25,8 @@ export interface AdminOptions {
   redact: Redact;
   /** Login attempts per client IP and username per window. */
   loginLimit: { max: number; windowSeconds: number };
+  /** How often the live thread reads a watched conversation's newest messages. */
+  livePollMs: number;
 }
 
 /**
@@ -59,5 +61,6 @@ export function adminOptionsFrom(config: Config): AdminOptions {
       config.admin.sessionSecret,
     ]),
     loginLimit: { max: 5, windowSeconds: 15 * 60 },
+    livePollMs: 1000,
   };
 }

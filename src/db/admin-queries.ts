@@ -6,6 +6,7 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { ConversationMode } from '../domain/conversation-mode.js';
 import type { Db } from './connect.js';
+import { textSearch } from './message-search.js';
 import { rowsOf } from './rows.js';
 
 /** "Today" is the UTC calendar day, the same for every operator and every server. */
@@ -154,6 +155,8 @@ export interface ConversationSummary {
   lastRole: string | null;
   /** The last message's stored payload (null on old rows; see domain/content-payload.ts). */
   lastPayload: unknown;
+  /** When searching: the newest message whose text matches, cut around the match (see message-search.ts). */
+  snippet: string | null;
 }
 
 /** `%text%` for ILIKE with the user's own % and _ taken literally. */
@@ -171,9 +174,11 @@ export async function listConversations(
 ): Promise<Page<ConversationSummary>> {
   const conditions: SQL[] = [sql`true`];
   const search = query.search?.trim();
+  const text = search ? textSearch(search) : null;
   if (search) {
     const pattern = contains(search);
-    conditions.push(sql`(c.user_address ilike ${pattern} or c.profile_name ilike ${pattern})`);
+    const byText = text ? sql` or ${text.condition}` : sql``;
+    conditions.push(sql`(c.user_address ilike ${pattern} or c.profile_name ilike ${pattern}${byText})`);
   }
   if (query.filter === 'active') conditions.push(sql`c.is_active`);
   if (query.filter === 'inactive') conditions.push(sql`not c.is_active`);
@@ -186,7 +191,8 @@ export async function listConversations(
     db.execute(sql`
       select c.id, c.channel, c.user_address, c.profile_name, c.is_active, c.mode, c.last_activity_at,
         (select count(*)::int from messages m where m.conversation_id = c.id) as message_count,
-        last.content as last_message, last.role as last_role, last.payload as last_payload
+        last.content as last_message, last.role as last_role, last.payload as last_payload,
+        ${text ? text.snippet : sql`null`} as snippet
       from (
         select * from conversations c where ${where}
         order by c.last_activity_at desc, c.id
@@ -210,6 +216,7 @@ export async function listConversations(
     last_message: string | null;
     last_role: string | null;
     last_payload: unknown;
+    snippet: string | null;
   }>(result).map((r) => ({
     id: r.id,
     channel: r.channel,
@@ -222,6 +229,7 @@ export async function listConversations(
     lastMessage: r.last_message,
     lastRole: r.last_role,
     lastPayload: r.last_payload,
+    snippet: r.snippet,
   }));
   return { items, ...totalOf(countResult), page: query.page, pageSize: query.pageSize };
 }
@@ -247,6 +255,8 @@ export interface ThreadMessage {
   attempts: number;
   /** Outbound: `assistant`, `system`, `operator:<id>`. */
   author: string | null;
+  /** An operator's message: the account's username or `token <name>` (null if the account is gone). */
+  operatorName: string | null;
   model: string | null;
   provider: string | null;
   inputTokens: number | null;
@@ -261,18 +271,38 @@ export interface ThreadMessage {
 }
 
 /**
- * The newest `limit` messages of a conversation, oldest first, each reply with its delivered parts. The parts
- * are read per shown message (deliveries_message_part_key), in the same statement: a page of a long
- * conversation reads no more of `deliveries` than a page of a short one.
+ * The newest `limit` messages of a conversation, oldest first, each reply with its delivered parts, and how many
+ * messages it has in all.
  */
 export async function conversationThread(
   db: Db,
   conversationId: string,
   limit: number,
 ): Promise<{ messages: ThreadMessage[]; total: number }> {
-  const [messageResult, countResult] = await Promise.all([
-    db.execute(sql`
-      select m.*, coalesce(parts.list, '[]'::json) as deliveries
+  const [messages, countResult] = await Promise.all([
+    recentMessages(db, conversationId, limit),
+    db.execute(sql`select count(*)::int as total from messages where conversation_id = ${conversationId}`),
+  ]);
+  return { messages, total: rowsOf<{ total: number }>(countResult)[0]?.total ?? 0 };
+}
+
+/**
+ * The newest `limit` messages, oldest first (the thread page, and the live thread's poll). The parts are read per
+ * shown message (deliveries_message_part_key), in the same statement: a page of a long conversation reads no
+ * more of `deliveries` than a page of a short one. An operator's message names its author: the account's
+ * username, or `token <name>` for an API token.
+ */
+export async function recentMessages(
+  db: Db,
+  conversationId: string,
+  limit: number,
+): Promise<ThreadMessage[]> {
+  const messageResult = await db.execute(sql`
+      select m.*, coalesce(parts.list, '[]'::json) as deliveries,
+        case when m.author like 'operator:%' then coalesce(
+          (select u.username from admin_users u where u.id::text = substr(m.author, 10)),
+          (select 'token ' || t.name from api_tokens t where t.id::text = substr(m.author, 10)))
+        end as operator_name
       from (
         select id, role, content, created_at, processing_status, outcome_reason, attempts, author, model, provider,
           input_tokens, output_tokens, latency_ms, error_kind, provider_message_id, payload
@@ -285,10 +315,8 @@ export async function conversationThread(
           order by part_index) as list
         from deliveries d where d.message_id = m.id
       ) parts on true
-      order by m.created_at, m.id`),
-    db.execute(sql`select count(*)::int as total from messages where conversation_id = ${conversationId}`),
-  ]);
-  const messages = rowsOf<{
+      order by m.created_at, m.id`);
+  return rowsOf<{
     id: string;
     role: string;
     content: string;
@@ -297,6 +325,7 @@ export async function conversationThread(
     outcome_reason: string | null;
     attempts: number;
     author: string | null;
+    operator_name: string | null;
     model: string | null;
     provider: string | null;
     input_tokens: number | null;
@@ -315,6 +344,7 @@ export async function conversationThread(
     outcomeReason: m.outcome_reason,
     attempts: m.attempts,
     author: m.author,
+    operatorName: m.operator_name,
     model: m.model,
     provider: m.provider,
     inputTokens: m.input_tokens,
@@ -325,7 +355,6 @@ export async function conversationThread(
     payload: m.payload,
     deliveries: m.deliveries.map((d) => ({ ...d, updatedAt: new Date(d.updatedAt) })),
   }));
-  return { messages, total: rowsOf<{ total: number }>(countResult)[0]?.total ?? 0 };
 }
 
 export type WebhookStatusFilter = 'all' | 'ok' | 'client-error' | 'server-error' | 'error';

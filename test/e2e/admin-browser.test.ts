@@ -94,7 +94,7 @@ describe('admin UI in Chromium', () => {
       // Find the conversation that came in through the webhook.
       await page.getByRole('link', { name: 'Conversations' }).click();
       await page.getByRole('heading', { name: 'Conversations' }).waitFor();
-      await page.getByLabel('Number or name').fill('Grace');
+      await page.getByLabel('Number, name or message text').fill('Grace');
       await page.getByRole('button', { name: 'Search' }).click();
       await page.getByText('1 matching').waitFor();
       await shot('03-conversations');

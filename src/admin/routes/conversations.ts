@@ -1,12 +1,16 @@
 /**
- * Conversations: the searchable list, one thread with delivery and token figures per message, and the
- * operator's actions on it (reset the model's context, pause the bot for a human, resume).
+ * Conversations: the searchable list (number, name or message text) and one conversation's page. What an operator
+ * does on it is in conversation-actions.ts; its live thread in conversation-events.ts.
  */
+import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { conversationThread, listConversations, type ConversationFilter } from '../../db/admin-queries.js';
-import { getConversation, resetContext, setConversationMode } from '../../db/conversations.js';
+import { listNotes } from '../../db/conversation-notes.js';
+import { getConversation } from '../../db/conversations.js';
+import { assignableOperators, handoffFacts } from '../../db/inbox.js';
 import { AppError } from '../../domain/errors.js';
-import { sessionOf } from '../auth.js';
+import { can } from '../../domain/roles.js';
+import { requireRole, sessionOf } from '../auth.js';
 import { idParam, oneOf, pageParam, pastLastPage, textParam } from '../params.js';
 import { sendPage, type AdminContext } from '../routes.js';
 import { conversationListPage } from '../views/conversation-list.js';
@@ -21,6 +25,7 @@ type Query = Record<string, string | undefined>;
 
 export function registerConversationRoutes(scope: FastifyInstance, { deps, options }: AdminContext): void {
   scope.get<{ Querystring: Query }>('/conversations', async (request, reply) => {
+    requireRole(request, 'conversations.read');
     const search = textParam(request.query.q).trim();
     const filter = oneOf(request.query.filter, FILTERS, 'all');
     const page = pageParam(request.query.page);
@@ -40,45 +45,34 @@ export function registerConversationRoutes(scope: FastifyInstance, { deps, optio
   });
 
   scope.get<{ Params: { id: string }; Querystring: Query }>('/conversations/:id', async (request, reply) => {
+    requireRole(request, 'conversations.read');
     const id = idParam(request.params.id, 'conversation');
-    const conversation = await getConversation(deps.db, id);
-    if (!conversation) throw new AppError('not_found', 'No conversation with this id.');
-    const thread = await conversationThread(deps.db, id, THREAD_LIMIT);
+    const session = sessionOf(request);
+    const [conversation, handoff] = await Promise.all([
+      getConversation(deps.db, id),
+      handoffFacts(deps.db, id),
+    ]);
+    if (!conversation || !handoff) throw new AppError('not_found', 'No conversation with this id.');
+    const [thread, notes, operators] = await Promise.all([
+      conversationThread(deps.db, id, THREAD_LIMIT),
+      listNotes(deps.db, id),
+      can(session.role, 'conversations.assign') ? assignableOperators(deps.db) : Promise.resolve([]),
+    ]);
     const done = oneOf(request.query.done, Object.keys(DONE_NOTICES), '');
     return sendPage(
       reply,
       conversationPage({
-        session: sessionOf(request),
+        session,
         simulatorEnabled: options.simulatorEnabled,
         conversation,
         thread,
         done,
+        handoff,
+        notes,
+        operators,
+        requestKey: randomUUID(),
+        now: new Date(),
       }),
     );
   });
-
-  const action = (path: string, run: (id: string) => Promise<boolean>, done: string) =>
-    scope.post<{ Params: { id: string } }>(`/conversations/:id/${path}`, async (request, reply) => {
-      const id = idParam(request.params.id, 'conversation');
-      if (!(await run(id))) throw new AppError('not_found', 'No conversation with this id.');
-      request.log.info(
-        { conversationId: id, user: sessionOf(request).username, action: path },
-        'admin action',
-      );
-      return reply.redirect(`/admin/conversations/${id}?done=${done}`, 303);
-    });
-
-  // The worker reads the mode before each batch, so the next message is already left for the human.
-  action('pause', (id) => setConversationMode(deps.db, id, 'paused'), 'paused');
-  action('resume', (id) => setConversationMode(deps.db, id, 'bot'), 'resumed');
-  action(
-    'reset-context',
-    async (id) => {
-      const found = await resetContext(deps.db, id);
-      // The cached window would otherwise keep feeding the old turns to the model until it expires.
-      if (found) await deps.context.clear(id);
-      return found;
-    },
-    'reset',
-  );
 }

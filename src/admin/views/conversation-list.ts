@@ -1,6 +1,10 @@
-/** The conversation list: search by number or name, filter, one row per conversation, pagination. */
+/**
+ * The conversation list: search by number, name or message text (with the matching words shown), filter, one row
+ * per conversation, pagination.
+ */
 import type { ConversationMode } from '../../domain/conversation-mode.js';
 import type { ConversationFilter, ConversationSummary, Page } from '../../db/admin-queries.js';
+import { MATCH_END, MATCH_START } from '../../db/message-search.js';
 import { storedContent } from '../../domain/content-payload.js';
 import { summarize } from '../../domain/render-content.js';
 import { html, type SafeHtml } from '../html.js';
@@ -27,6 +31,16 @@ export function statusBadges(c: { isActive: boolean; mode: ConversationMode }): 
   ${c.isActive ? badge('active', 'good') : badge('inactive')}`;
 }
 
+/** The matching message, its matched words marked; every piece is escaped by the template. */
+export function snippetHtml(snippet: string): SafeHtml {
+  const pieces = snippet.split(MATCH_START).map((chunk, i) => {
+    if (i === 0) return html`${chunk}`;
+    const [matched = '', rest = ''] = chunk.split(MATCH_END);
+    return html`<mark>${matched}</mark>${rest}`;
+  });
+  return html`<span class="snippet" title="A message that matches">“${pieces}”</span>`;
+}
+
 function row(c: ConversationSummary): SafeHtml {
   return html`<tr>
     <td data-label="Contact">
@@ -37,6 +51,7 @@ function row(c: ConversationSummary): SafeHtml {
     <td data-label="Messages" class="num">${formatNumber(c.messageCount)}</td>
     <td data-label="Last message" class="preview">
       <span>${c.lastRole === 'assistant' ? html`<span class="muted">Bot: </span>` : ''}${preview(c)}</span>
+      ${c.snippet ? snippetHtml(c.snippet) : ''}
     </td>
     <td data-label="Last activity">${time(c.lastActivityAt)}</td>
   </tr>`;
@@ -64,8 +79,15 @@ export function conversationListPage(input: {
       </div>
       <form class="filters" method="get" action="/admin/conversations" role="search">
         <div class="field field-grow">
-          <label for="q">Number or name</label>
-          <input id="q" name="q" type="search" value="${input.search}" placeholder="+1415… or Ada" />
+          <label for="q">Number, name or message text</label>
+          <input
+            id="q"
+            name="q"
+            type="search"
+            value="${input.search}"
+            placeholder="+1415…, Ada or a word they wrote"
+            accesskey="s"
+          />
         </div>
         <div class="field">
           <label for="filter">Show</label>
@@ -88,7 +110,7 @@ export function conversationListPage(input: {
           ? emptyState(
               filtered ? 'No conversation matches' : 'No conversations yet',
               filtered
-                ? 'Try another number or name, or show all conversations.'
+                ? 'Try another number, name or word, or show all conversations.'
                 : 'They appear here as soon as someone writes to your WhatsApp number.',
             )
           : html`<div class="table-wrap">

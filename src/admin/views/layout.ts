@@ -3,7 +3,7 @@ import { html, type HtmlValue, type SafeHtml } from '../html.js';
 import type { AdminSession } from '../sessions.js';
 import { csrfField } from './components.js';
 
-export type Section = 'dashboard' | 'conversations' | 'ai-configs' | 'webhook-logs';
+export type Section = 'dashboard' | 'inbox' | 'conversations' | 'ai-configs' | 'webhook-logs';
 
 export interface Frame {
   title: string;
@@ -15,6 +15,7 @@ export interface Frame {
 
 const NAV: Array<[Section, string, string]> = [
   ['dashboard', 'Dashboard', '/admin/'],
+  ['inbox', 'Inbox', '/admin/inbox'],
   ['conversations', 'Conversations', '/admin/conversations'],
   ['ai-configs', 'AI configurations', '/admin/ai-configs'],
   ['webhook-logs', 'Webhook logs', '/admin/webhook-logs'],

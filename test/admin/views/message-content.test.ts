@@ -141,6 +141,7 @@ function message(overrides: Partial<ThreadMessage>): ThreadMessage {
     outcomeReason: null,
     attempts: 0,
     author: null,
+    operatorName: null,
     providerMessageId: null,
     payload: null,
     model: null,
@@ -173,6 +174,17 @@ describe('conversationPage thread', () => {
       },
       thread: { messages, total: messages.length },
       done: '',
+      handoff: {
+        assigneeId: null,
+        assigneeName: null,
+        handoffAt: null,
+        handoffReason: null,
+        lastOperatorMessageAt: null,
+      },
+      notes: [],
+      operators: [],
+      requestKey: 'request-key-1',
+      now: new Date('2026-12-01T10:05:00Z'),
     }).value.replace(/\s+/g, ' ');
   }
 
@@ -247,6 +259,7 @@ describe('conversationListPage preview', () => {
             mode: 'bot',
             lastActivityAt: new Date('2026-12-01T10:00:00Z'),
             messageCount: 1,
+            snippet: null,
             lastMessage,
             lastRole: 'user',
             lastPayload,
