@@ -9,6 +9,8 @@ import { defineConfig } from 'vitest/config';
  */
 export const NO_SERVICES = [
   'test/admin/html.test.ts',
+  'test/admin/live/thread-feeds.test.ts',
+  'test/admin/views/wait-time.test.ts',
   'test/ai/anthropic.test.ts',
   'test/ai/errors.test.ts',
   'test/ai/fake-llm-server.test.ts',

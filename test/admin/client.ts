@@ -14,7 +14,7 @@ export interface AdminResponse {
 export interface AdminClient {
   cookies: Map<string, string>;
   get(path: string): Promise<AdminResponse>;
-  post(path: string, form: Record<string, string>): Promise<AdminResponse>;
+  post(path: string, form: Record<string, string>, headers?: Record<string, string>): Promise<AdminResponse>;
   /** GET /admin/login, then post the form with its CSRF token. */
   login(username: string, password: string): Promise<AdminResponse>;
   /** The CSRF token of the last page that had a form. */
@@ -70,10 +70,10 @@ export function adminClient(
   const client: AdminClient = {
     cookies,
     get: (path) => send(path, { method: 'GET' }),
-    post: (path, form) =>
+    post: (path, form, headers = {}) =>
       send(path, {
         method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' },
         body: new URLSearchParams(form).toString(),
       }),
     async login(username, password) {

@@ -19,6 +19,7 @@ import {
   recentProblems,
 } from '../../src/db/admin-queries.js';
 import type { Db } from '../../src/db/connect.js';
+import { needsHuman } from '../../src/db/inbox.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 
 const BIG_TABLES = ['messages', 'deliveries', 'delivery_events', 'webhook_logs'];
@@ -33,6 +34,9 @@ beforeAll(async () => {
   for (const [, statement] of datasetStatements({ messages: 100_000, days: 10, longConversation: 2000 })) {
     await pool.query(statement);
   }
+  // One conversation in a hundred waits for a human (the inbox's partial index holds only those).
+  await pool.query(`update conversations set mode = 'human', handoff_at = last_activity_at,
+    assignee_id = null where right(id::text, 2) = '05'`);
   await pool.query('vacuum analyze');
 }, 120_000);
 
@@ -64,6 +68,21 @@ describe('admin query plans on 100,000 messages', () => {
       'conversation list',
       (db) => listConversations(db, { filter: 'all', page: 1, pageSize: 50 }),
       ['conversations_last_activity_idx'],
+    ],
+    [
+      'conversation list, searching message text',
+      (db) => listConversations(db, { search: 'message 12345', filter: 'all', page: 1, pageSize: 25 }),
+      ['messages_content_search_idx'],
+    ],
+    [
+      'inbox, all waiting',
+      (db) => needsHuman(db, { filter: 'all', userId: LONG_CONVERSATION }),
+      ['conversations_human_idx', 'messages_conversation_created_idx'],
+    ],
+    [
+      'inbox, unassigned',
+      (db) => needsHuman(db, { filter: 'unassigned', userId: LONG_CONVERSATION }),
+      ['conversations_human_idx'],
     ],
     [
       'webhook log, errors',

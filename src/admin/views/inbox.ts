@@ -75,14 +75,13 @@ export function inboxPage(input: {
   now: Date;
 }): SafeHtml {
   const { result, filter } = input;
+  const which = filter === 'all' ? '' : ` (${FILTER_LABELS[filter].toLowerCase()})`;
+  const summary = `${formatNumber(result.total)} waiting${which} · oldest first`;
   return layout(
     { title: 'Inbox', section: 'inbox', session: input.session, simulatorEnabled: input.simulatorEnabled },
     html`<div class="page-head">
         <h1>Needs a human</h1>
-        <p class="muted">
-          ${formatNumber(result.total)}
-          waiting${filter === 'all' ? '' : ` (${FILTER_LABELS[filter].toLowerCase()})`} · oldest first
-        </p>
+        <p class="muted">${summary}</p>
       </div>
       ${input.assigned ? notice('Assigned to you.') : ''}
       <nav class="tabs" aria-label="Show">
