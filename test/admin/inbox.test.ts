@@ -322,7 +322,7 @@ describe('live thread events', () => {
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
     expect(response.headers.get('content-security-policy')).toContain("default-src 'none'");
-    const reader = response.body!.getReader();
+    const reader = (response.body as ReadableStream<Uint8Array>).getReader();
     const decoder = new TextDecoder();
     let received = '';
     const readUntil = async (text: string) => {
