@@ -346,6 +346,13 @@ describe('live thread events', () => {
     };
     expect(data.html).toContain(`data-message-id="${data.id}"`);
     expect(data.html).not.toContain('<b>live</b>');
+    // A row written by another process (here: another connection, as another replica's webhook would) reaches
+    // the stream too: the poll reads PostgreSQL, not this process's memory.
+    await app.query(
+      `insert into messages (conversation_id, role, content, processing_status) values ($1, 'user', $2, 'skipped')`,
+      [id, 'written by another replica'],
+    );
+    await readUntil('written by another replica');
     controller.abort();
 
     const anonymous = await fetch(`${app.url}/admin/conversations/${id}/events`, { redirect: 'manual' });

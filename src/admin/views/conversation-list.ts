@@ -16,7 +16,7 @@ const FILTER_LABELS: Record<ConversationFilter, string> = {
   all: 'All',
   active: 'Active',
   inactive: 'Inactive',
-  paused: 'Paused (human handling)',
+  paused: 'Not answered by the bot (human or paused)',
 };
 
 /** The last message as one line: its summary when the row has a payload, else its text, cut. */
