@@ -1,9 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  getConversation,
-  switchConversationMode,
-  touchOperatorMessage,
-} from '../../src/db/conversations.js';
+import { getConversation, switchConversationMode, touchOperatorMessage } from '../../src/db/conversations.js';
 import { acceptInbound } from '../../src/db/messages.js';
 import { databaseForFile } from '../helpers/database-for-file.js';
 import { inbound } from './fixtures.js';
@@ -16,10 +12,9 @@ async function handoffColumns(id: string) {
     handoff_at: Date | null;
     handoff_reason: string | null;
     last_operator_message_at: Date | null;
-  }>(
-    'select mode, handoff_at, handoff_reason, last_operator_message_at from conversations where id = $1',
-    [id],
-  );
+  }>('select mode, handoff_at, handoff_reason, last_operator_message_at from conversations where id = $1', [
+    id,
+  ]);
   return rows[0];
 }
 
