@@ -28,10 +28,11 @@ export function datasetStatements({
   return [
     [
       `${conversations + 1} conversations`,
-      `insert into conversations (id, channel, user_address, business_address, profile_name, is_active, mode,
-         created_at, last_activity_at)
+      `insert into conversations (id, channel, user_address, reply_address, business_address, profile_name,
+         is_active, mode, created_at, last_activity_at)
        select ('00000000-0000-4000-8000-' || lpad(to_hex(i), 12, '0'))::uuid, 'twilio',
-         'whatsapp:+1555' || lpad(i::text, 9, '0'), 'whatsapp:+14155238886', 'User ' || i,
+         'whatsapp:+1555' || lpad(i::text, 9, '0'), 'whatsapp:+1555' || lpad(i::text, 9, '0'),
+         'whatsapp:+14155238886', 'User ' || i,
          i % 10 = 0, case when i % 200 = 0 then 'paused' else 'bot' end, now() - ${span}, now() - ${span} * random()
        from generate_series(0, ${conversations}) i`,
     ],

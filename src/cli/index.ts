@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/load.js';
 import { loadDotEnv } from '../main/env.js';
 import { registerAiConfig } from './ai-config.js';
+import { registerConversation } from './conversation.js';
 import { registerCreateSuperuser } from './createsuperuser.js';
 import { exitCodeFor, messageFor } from './errors.js';
 import { registerGenerateKey } from './generate-key.js';
@@ -28,6 +29,7 @@ registerValidateConfig(program);
 registerTestWhatsapp(program);
 registerAiConfig(program);
 registerGenerateKey(program);
+registerConversation(program);
 
 loadDotEnv();
 try {

@@ -1,6 +1,6 @@
-import { and, eq, lt, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, lt, or, sql } from 'drizzle-orm';
 import type { ConversationMode } from '../domain/conversation-mode.js';
-import type { ChannelName } from '../domain/types.js';
+import { CHANNEL_NAMES, type ChannelName } from '../domain/types.js';
 import type { Db } from './connect.js';
 import type { PendingInbound } from './messages.js';
 import { prepared, runPrepared } from './prepared.js';
@@ -42,6 +42,31 @@ export async function getConversation(db: Db, id: string): Promise<Conversation 
   const row = rows[0];
   // The CHECK constraints keep `channel` and `mode` to their union's values.
   return row ? { ...row, channel: row.channel as ChannelName, mode: row.mode as ConversationMode } : null;
+}
+
+/**
+ * The conversation of a user address exactly as a channel gives it (`whatsapp:+14155550100`, a scoped id), on any
+ * channel: matched against the key and the reply address. The most recently active one when several match.
+ */
+export async function findConversationByAddress(db: Db, address: string): Promise<Conversation | null> {
+  const rows = await db
+    .select({ id: conversations.id })
+    .from(conversations)
+    .where(addressIs(address))
+    .orderBy(desc(conversations.lastActivityAt))
+    .limit(1);
+  return rows[0] ? getConversation(db, rows[0].id) : null;
+}
+
+/**
+ * `reply_address = $1 or user_address = $1`, written so both sides use an index: the key's index leads with the
+ * channel, so the channel is named (every channel) for the planner to probe it.
+ */
+export function addressIs(address: string) {
+  return or(
+    eq(conversations.replyAddress, address),
+    and(inArray(conversations.channel, [...CHANNEL_NAMES]), eq(conversations.userAddress, address)),
+  );
 }
 
 export interface ConversationWork extends Conversation {

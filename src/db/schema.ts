@@ -83,6 +83,9 @@ export const conversations = pgTable(
     index('conversations_paused_idx')
       .on(t.lastActivityAt.desc().nullsFirst(), t.id)
       .where(sql.raw(`"mode" <> 'bot'`)),
+    // Looking a person up by the address a channel gives (the API's `user` filter, the CLI): the reply address is
+    // the latest sender exactly as given; the key (user_address) is reached through the unique index per channel.
+    index('conversations_reply_address_idx').on(t.replyAddress),
     // The inbox ("needs a human", oldest waiting first) and the idle timer: only conversations in human mode.
     index('conversations_human_idx').on(t.handoffAt, t.id).where(sql.raw(`"mode" = 'human'`)),
   ],

@@ -1,7 +1,9 @@
 import type { Content, MessageContext } from './content.js';
 
 /** Which channel a conversation lives on. The conversation key is (channel, userAddress). */
-export type ChannelName = 'twilio' | 'meta' | 'simulator';
+export const CHANNEL_NAMES = ['twilio', 'meta', 'simulator'] as const;
+
+export type ChannelName = (typeof CHANNEL_NAMES)[number];
 
 export type Role = 'user' | 'assistant' | 'system';
 

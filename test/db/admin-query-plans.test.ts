@@ -19,6 +19,7 @@ import {
   recentProblems,
 } from '../../src/db/admin-queries.js';
 import type { Db } from '../../src/db/connect.js';
+import { findConversationByAddress } from '../../src/db/conversations.js';
 import { needsHuman } from '../../src/db/inbox.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 
@@ -88,6 +89,11 @@ describe('admin query plans on 100,000 messages', () => {
       'webhook log, errors',
       (db) => listWebhookLogs(db, { status: 'error', page: 1, pageSize: 50 }),
       ['webhook_logs_problem_idx'],
+    ],
+    [
+      'conversation by user address (API filter, CLI)',
+      (db) => findConversationByAddress(db, 'whatsapp:+1555000000042'),
+      ['conversations_reply_address_idx', 'conversations_channel_user_address_key'],
     ],
   ])('%s: no sequential scan of a big table, and the plan uses %j', async (_name, run, indexes) => {
     const plans = await plansOf(run);

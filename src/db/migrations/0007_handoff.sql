@@ -45,6 +45,7 @@ CREATE INDEX "audit_log_created_idx" ON "audit_log" USING btree ("created_at" DE
 CREATE INDEX "audit_log_target_idx" ON "audit_log" USING btree ("target_type","target_id","created_at");--> statement-breakpoint
 CREATE INDEX "conversation_notes_conversation_idx" ON "conversation_notes" USING btree ("conversation_id","created_at");--> statement-breakpoint
 ALTER TABLE "conversations" ADD CONSTRAINT "conversations_assignee_id_admin_users_id_fk" FOREIGN KEY ("assignee_id") REFERENCES "public"."admin_users"("id") ON DELETE set null ON UPDATE no action;--> statement-breakpoint
+CREATE INDEX "conversations_reply_address_idx" ON "conversations" USING btree ("reply_address");--> statement-breakpoint
 CREATE INDEX "conversations_human_idx" ON "conversations" USING btree ("handoff_at","id") WHERE "mode" = 'human';--> statement-breakpoint
 CREATE INDEX "messages_content_search_idx" ON "messages" USING gin (to_tsvector('simple', "content"));--> statement-breakpoint
 ALTER TABLE "admin_users" ADD CONSTRAINT "admin_users_role_check" CHECK ("role" in ('admin', 'agent', 'viewer'));--> statement-breakpoint
