@@ -95,8 +95,12 @@ export function registerAiConfigRoutes(scope: FastifyInstance, { deps, options }
       extra.status,
     );
 
-  const record = (request: FastifyRequest, action: string, row: AiConfigRow, details: object) =>
-    audit(deps, { actor: actorOf(request), action, target: aiConfigTarget(row), details: { ...details } });
+  const record = (
+    request: FastifyRequest,
+    action: string,
+    row: AiConfigRow,
+    details: Record<string, unknown>,
+  ) => audit(deps, { actor: actorOf(request), action, target: aiConfigTarget(row), details });
 
   const testInput = (prompt: string): AiTestInput => ({
     prompt,
@@ -120,12 +124,6 @@ export function registerAiConfigRoutes(scope: FastifyInstance, { deps, options }
       force: input.force,
     });
     const user = sessionOf(request).username;
-    if (outcome.activated) {
-      await record(request, 'ai-config.activate', outcome.row, {
-        ...aiConfigAuditDetails(outcome.row),
-        forced: outcome.forced,
-      });
-    }
     if (!outcome.activated) {
       request.log.warn(
         { config: row.name, user, kind: outcome.test.kind },
@@ -133,6 +131,10 @@ export function registerAiConfigRoutes(scope: FastifyInstance, { deps, options }
       );
       return editPage(request, reply, row, { test: outcome.test, refused: input.refused, status: 409 });
     }
+    await record(request, 'ai-config.activate', outcome.row, {
+      ...aiConfigAuditDetails(outcome.row),
+      forced: outcome.forced,
+    });
     if (outcome.forced) {
       request.log.warn(
         { config: row.name, user },
