@@ -32,6 +32,7 @@ export const NO_SERVICES = [
   'test/errors/categorize.test.ts',
   'test/errors/redact.test.ts',
   'test/http/**/*.test.ts',
+  'test/inbox/ai-config-audit.test.ts',
   'test/infra/backoff.test.ts',
   'test/lint/**/*.test.ts',
   'test/infra/memory.test.ts',

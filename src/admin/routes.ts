@@ -9,13 +9,15 @@ import { extname } from 'node:path';
 import fastifyCookie from '@fastify/cookie';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isAppError } from '../domain/errors.js';
+import type { Permission } from '../domain/roles.js';
 import { registerFormParser } from '../http/form.js';
 import type { PipelineDeps } from '../pipeline/deps.js';
-import { requireSession, sessionOfOptional } from './auth.js';
+import { requireRole, requireSession, sessionOfOptional } from './auth.js';
 import { html, type SafeHtml } from './html.js';
 import { registerAiConfigRoutes } from './routes/ai-configs.js';
 import { registerConversationActions } from './routes/conversation-actions.js';
 import { registerConversationEvents } from './routes/conversation-events.js';
+import { registerAuditRoutes } from './routes/audit.js';
 import { registerConversationRoutes } from './routes/conversations.js';
 import { registerDashboard } from './routes/dashboard.js';
 import { registerInbox } from './routes/inbox.js';
@@ -96,18 +98,51 @@ export function registerAdmin(app: FastifyInstance, deps: AdminDeps, options: Ad
       await scope.register((pages, _options, done) => {
         pages.addHook('preHandler', requireSession({ db: deps.db, ttlMs: options.sessionTtlMs }));
         registerLogout(pages, context);
-        registerDashboard(pages, context);
+        // The conversation pages check each action's permission themselves (a viewer reads, an agent replies).
         registerInbox(pages, context);
         registerConversationRoutes(pages, context);
         registerConversationActions(pages, context);
         registerConversationEvents(pages, context);
-        registerAiConfigRoutes(pages, context);
-        registerWebhookLogRoutes(pages, context);
+        withPermission(pages, 'conversations.read', (scope) => {
+          registerDashboard(scope, context);
+        });
+        withPermission(pages, 'settings.manage', (scope) => {
+          registerAiConfigRoutes(scope, context);
+        });
+        withPermission(pages, 'webhooks.read', (scope) => {
+          registerWebhookLogRoutes(scope, context);
+        });
+        withPermission(pages, 'audit.read', (scope) => {
+          registerAuditRoutes(scope, context);
+        });
         done();
       });
     },
     { prefix: '/admin' },
   );
+}
+
+/**
+ * Register routes that all need `permission`: checked after the session (the parent's preHandler), for every
+ * page and action of the group, so a route added later cannot forget it. A refusal is the 403 page.
+ */
+function withPermission(
+  parent: FastifyInstance,
+  permission: Permission,
+  register: (scope: FastifyInstance) => void,
+): void {
+  void parent.register((scope, _options, done) => {
+    scope.addHook('preHandler', (request, _reply, next) => {
+      try {
+        requireRole(request, permission);
+        next();
+      } catch (error) {
+        next(error as Error);
+      }
+    });
+    register(scope);
+    done();
+  });
 }
 
 export function messagePage(

@@ -8,6 +8,8 @@ import type { Db } from '../db/connect.js';
 import type { AiConfigRow } from '../db/ai-configs.js';
 import { configSecrets } from '../errors/from-config.js';
 import { createRedactor } from '../errors/redact.js';
+import { aiConfigAuditDetails, aiConfigTarget } from '../inbox/ai-config-audit.js';
+import { auditCli } from './audit.js';
 import { cipherFor, line } from './context.js';
 import { CliError } from './errors.js';
 
@@ -41,6 +43,13 @@ export async function activateAfterLiveTest(
     { force: options.force },
   );
   const { test } = outcome;
+  if (outcome.activated) {
+    await auditCli(db, {
+      action: 'ai-config.activate',
+      target: aiConfigTarget(outcome.row),
+      details: { ...aiConfigAuditDetails(outcome.row), forced: outcome.forced },
+    });
+  }
   if (!test.ok) {
     const failure = `the live test of "${row.name}" failed (${test.kind}): ${test.message}`;
     if (!outcome.activated) {

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { reencryptAiConfigKeys } from '../db/ai-configs.js';
 import { createFieldCipher, parseFieldKey } from '../security/field-encryption.js';
+import { auditCli } from './audit.js';
 import { cliConfig, line, withDatabase } from './context.js';
 import { usageError } from './errors.js';
 
@@ -37,7 +38,19 @@ export function registerAiConfigRotateKey(group: Command): void {
         ? [parseFieldKey(oldText, options.oldKeyFile ? '--old-key-file' : 'FIELD_ENCRYPTION_KEY_PREVIOUS')]
         : [];
       const cipher = createFieldCipher(current, previous);
-      const result = await withDatabase(config, ({ db }) => reencryptAiConfigKeys(db, cipher));
+      const result = await withDatabase(config, async ({ db }) => {
+        const rotation = await reencryptAiConfigKeys(db, cipher);
+        // The key id is a fingerprint already written in every stored value, not the key.
+        await auditCli(db, {
+          action: 'ai-config.rotate-key',
+          details: {
+            keyId: cipher.keyId,
+            rotated: rotation.rotated,
+            alreadyCurrent: rotation.alreadyCurrent,
+          },
+        });
+        return rotation;
+      });
       line.ok(
         `re-encrypted ${result.rotated} API key(s) with key ${cipher.keyId}` +
           (result.alreadyCurrent > 0 ? `; ${result.alreadyCurrent} already used it` : ''),

@@ -15,10 +15,12 @@ import {
   updateAiConfig,
   type AiConfigPatch,
 } from '../db/ai-configs.js';
+import { aiConfigAuditDetails, aiConfigTarget } from '../inbox/ai-config-audit.js';
 import { activateAfterLiveTest } from './ai-config-activate.js';
 import { registerAiConfigRotateKey } from './ai-config-rotate-key.js';
 import { registerAiConfigTest } from './ai-config-test.js';
 import { printTable, summary, viewJson } from './ai-config-output.js';
+import { auditCli } from './audit.js';
 import { cipherFor, cliConfig, line, printJson, readStdin, withDatabase } from './context.js';
 import { CliError, usageError } from './errors.js';
 import { httpUrl, nonEmpty, numberIn, positiveInt } from './parse.js';
@@ -135,6 +137,11 @@ export function registerAiConfig(program: Command): void {
         temperature: options.temperature,
         maxTokens: options.maxTokens,
       });
+      await auditCli(db, {
+        action: 'ai-config.create',
+        target: aiConfigTarget(row),
+        details: aiConfigAuditDetails(row),
+      });
       if (!options.activate) return toAiConfigView(row, cipher);
       const active = await activateAfterLiveTest(config, db, row, {
         force: options.force === true,
@@ -183,7 +190,16 @@ export function registerAiConfig(program: Command): void {
     const cipher = cipherFor(config);
     const view = await withDatabase(config, async ({ db }) => {
       const ref = { name: options.name };
+      const before = await getAiConfigByName(db, options.name);
       let row = await updateAiConfig(db, cipher, ref, patch);
+      // Only --activate or --deactivate: no field changed, and the activation has its own row.
+      if (before && Object.keys(patch).length > 0) {
+        await auditCli(db, {
+          action: 'ai-config.update',
+          target: aiConfigTarget(row),
+          details: aiConfigAuditDetails(row, before),
+        });
+      }
       if (options.activate) {
         row = await activateAfterLiveTest(config, db, row, {
           force: options.force === true,
@@ -192,7 +208,13 @@ export function registerAiConfig(program: Command): void {
         });
       }
       if (options.deactivate) {
-        await deactivateAiConfig(db, { id: row.id });
+        if (await deactivateAiConfig(db, { id: row.id })) {
+          await auditCli(db, {
+            action: 'ai-config.deactivate',
+            target: aiConfigTarget(row),
+            details: aiConfigAuditDetails(row),
+          });
+        }
         row = { ...row, isActive: false };
       }
       return toAiConfigView(row, cipher);
@@ -226,7 +248,17 @@ export function registerAiConfig(program: Command): void {
     .description('stop using the active configuration: workers go back to the environment settings')
     .action(async () => {
       const config = cliConfig();
-      const previous = await withDatabase(config, ({ db }) => deactivateAiConfigs(db));
+      const previous = await withDatabase(config, async ({ db }) => {
+        const deactivated = await deactivateAiConfigs(db);
+        if (deactivated) {
+          await auditCli(db, {
+            action: 'ai-config.deactivate',
+            target: aiConfigTarget(deactivated),
+            details: aiConfigAuditDetails(deactivated),
+          });
+        }
+        return deactivated;
+      });
       if (previous) line.ok(`deactivated "${previous.name}"; the environment settings answer again`);
       else line.info('no configuration was active');
     });
@@ -239,8 +271,16 @@ export function registerAiConfig(program: Command): void {
     .requiredOption('--name <name>', 'the configuration to delete')
     .action(async (options: { name: string }) => {
       const config = cliConfig();
-      const deleted = await withDatabase(config, ({ db }) => deleteAiConfig(db, { name: options.name }));
-      if (!deleted) throw new CliError(`no AI configuration named "${options.name}"`);
+      await withDatabase(config, async ({ db }) => {
+        const row = await getAiConfigByName(db, options.name);
+        if (!row || !(await deleteAiConfig(db, { id: row.id })))
+          throw new CliError(`no AI configuration named "${options.name}"`);
+        await auditCli(db, {
+          action: 'ai-config.delete',
+          target: aiConfigTarget(row),
+          details: aiConfigAuditDetails(row),
+        });
+      });
       line.ok(`deleted "${options.name}"`);
     });
 

@@ -1,11 +1,12 @@
 import type { Command } from 'commander';
 import { createAdminUser, passwordProblem, usernameProblem } from '../db/admin-users.js';
+import { auditCli } from './audit.js';
 import { cliConfig, line, readStdin, withDatabase } from './context.js';
-import { CliError, usageError } from './errors.js';
-import { ask, askHidden } from './prompt.js';
+import { usageError } from './errors.js';
+import { askNewPassword, retry } from './password-input.js';
+import { ask } from './prompt.js';
 
 const PASSWORD_ENV = 'CHATBOT_SUPERUSER_PASSWORD';
-const TRIES = 3;
 
 export function registerCreateSuperuser(program: Command): void {
   program
@@ -29,9 +30,15 @@ export function registerCreateSuperuser(program: Command): void {
         ? await scripted(options.username, options.passwordStdin === true)
         : await interactive();
       const config = cliConfig();
-      const user = await withDatabase(config, (database) =>
-        createAdminUser(database.db, { username, password }),
-      );
+      const user = await withDatabase(config, async ({ db }) => {
+        const created = await createAdminUser(db, { username, password });
+        await auditCli(db, {
+          action: 'account.create',
+          target: { type: 'account', id: created.id },
+          details: { username: created.username, role: created.role },
+        });
+        return created;
+      });
       line.ok(`admin user "${user.username}" created`);
       const base = config.http.publicBaseUrl;
       if (base) line.info(`log in at ${base}/admin/`);
@@ -63,21 +70,6 @@ async function interactive(): Promise<{ username: string; password: string }> {
     const answer = await ask('Username: ');
     return { value: answer, problem: usernameProblem(answer) };
   });
-  const password = await retry(async () => {
-    const first = await askHidden('Password: ');
-    const weak = passwordProblem(first);
-    if (weak) return { value: first, problem: weak };
-    const second = await askHidden('Password (again): ');
-    return { value: first, problem: first === second ? null : 'the passwords do not match' };
-  });
+  const password = await askNewPassword();
   return { username, password };
-}
-
-async function retry(attempt: () => Promise<{ value: string; problem: string | null }>): Promise<string> {
-  for (let i = 1; ; i += 1) {
-    const { value, problem } = await attempt();
-    if (!problem) return value;
-    if (i === TRIES) throw new CliError(`${problem}; giving up after ${TRIES} tries`, 2);
-    console.error(`✗ ${problem}`);
-  }
 }

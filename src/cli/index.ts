@@ -8,6 +8,7 @@ import { exitCodeFor, messageFor } from './errors.js';
 import { registerGenerateKey } from './generate-key.js';
 import { migrateCommand } from './migrate.js';
 import { registerTestWhatsapp } from './test-whatsapp.js';
+import { registerUserAccount } from './user-account.js';
 import { registerValidateConfig } from './validate-config.js';
 
 /** `chatbot <command>`: the operator's tool. Exit codes: 0 ok, 1 failure, 2 bad usage or configuration. */
@@ -25,6 +26,7 @@ program
   });
 
 registerCreateSuperuser(program);
+registerUserAccount(program);
 registerValidateConfig(program);
 registerTestWhatsapp(program);
 registerAiConfig(program);

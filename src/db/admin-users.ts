@@ -1,9 +1,10 @@
 /**
- * Admin accounts (created with `chatbot createsuperuser`, used by the admin web UI). Passwords are stored only
- * as scrypt hashes (security/passwords.ts).
+ * Operator accounts of the admin web UI (`chatbot createsuperuser` makes admins, `chatbot user-account` any
+ * role). Passwords are stored only as scrypt hashes (security/passwords.ts).
  */
 import { asc, eq } from 'drizzle-orm';
 import { AppError } from '../domain/errors.js';
+import type { OperatorRole } from '../domain/roles.js';
 import {
   burnVerificationTime,
   hashPassword,
@@ -15,7 +16,7 @@ import { adminUsers } from './schema.js';
 
 export { verifyPassword, passwordProblem };
 
-export type AdminUserRow = typeof adminUsers.$inferSelect;
+export type AdminUserRow = Omit<typeof adminUsers.$inferSelect, 'role'> & { role: OperatorRole };
 /** An account without its hash: what a page may show. */
 export type AdminUser = Omit<AdminUserRow, 'passwordHash'>;
 
@@ -27,8 +28,13 @@ export function usernameProblem(username: string): string | null {
   return USERNAME.test(username) ? null : 'the username must be 1–150 letters, digits or @ . + - _';
 }
 
-function publicView(row: AdminUserRow): AdminUser {
-  const { passwordHash: _hash, ...user } = row;
+// The CHECK constraint keeps `role` to the OperatorRole values.
+function typed(row: typeof adminUsers.$inferSelect): AdminUserRow {
+  return { ...row, role: row.role as OperatorRole };
+}
+
+function publicView(row: typeof adminUsers.$inferSelect): AdminUser {
+  const { passwordHash: _hash, ...user } = typed(row);
   return user;
 }
 
@@ -38,14 +44,14 @@ function publicView(row: AdminUserRow): AdminUser {
  */
 export async function createAdminUser(
   db: Db,
-  input: { username: string; password: string },
+  input: { username: string; password: string; role?: OperatorRole },
 ): Promise<AdminUser> {
   const problem = usernameProblem(input.username) ?? passwordProblem(input.password);
   if (problem) throw new AppError('invalid_input', problem);
   const passwordHash = await hashPassword(input.password);
   const rows = await db
     .insert(adminUsers)
-    .values({ username: input.username, passwordHash })
+    .values({ username: input.username, passwordHash, role: input.role ?? 'admin' })
     .onConflictDoNothing({ target: adminUsers.username })
     .returning();
   const row = rows[0];
@@ -59,7 +65,7 @@ export async function createAdminUser(
 
 export async function getAdminUserByUsername(db: Db, username: string): Promise<AdminUserRow | null> {
   const rows = await db.select().from(adminUsers).where(eq(adminUsers.username, username)).limit(1);
-  return rows[0] ?? null;
+  return rows[0] ? typed(rows[0]) : null;
 }
 
 export async function getAdminUserById(db: Db, id: string): Promise<AdminUser | null> {
@@ -106,6 +112,35 @@ export async function setAdminPassword(db: Db, username: string, password: strin
   return rows.length > 0;
 }
 
+/**
+ * Give an account another role; it applies to its open sessions at their next request (sessions read the role
+ * every time). The previous role, or null when there is no such user.
+ */
+export async function setAdminUserRole(
+  db: Db,
+  username: string,
+  role: OperatorRole,
+): Promise<{ user: AdminUser; previous: OperatorRole } | null> {
+  return db.transaction(async (tx) => {
+    const [before] = await tx
+      .select()
+      .from(adminUsers)
+      .where(eq(adminUsers.username, username))
+      .for('update');
+    if (!before) return null;
+    const [after] = await tx.update(adminUsers).set({ role }).where(eq(adminUsers.id, before.id)).returning();
+    return { user: publicView(after ?? before), previous: typed(before).role };
+  });
+}
+
+/** How many accounts hold each role (a role nobody holds is absent). */
+export async function countAdminUsersByRole(db: Db): Promise<Partial<Record<OperatorRole, number>>> {
+  const counts: Partial<Record<OperatorRole, number>> = {};
+  for (const user of await listAdminUsers(db)) counts[user.role] = (counts[user.role] ?? 0) + 1;
+  return counts;
+}
+
+/** Delete an account; its sessions go with it (cascade), its audit rows stay (they keep its name). */
 export async function deleteAdminUser(db: Db, username: string): Promise<boolean> {
   const rows = await db
     .delete(adminUsers)

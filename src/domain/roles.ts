@@ -20,6 +20,8 @@ export const PERMISSIONS = {
   /** Forget the model's context (the messages stay): changes what the bot says next, so admins only. */
   'conversations.reset': ['admin'],
   'settings.manage': ['admin'],
+  /** The webhook logs hold raw message bodies and numbers of every conversation, unfiltered: admins only. */
+  'webhooks.read': ['admin'],
   'audit.read': ['admin'],
   'accounts.manage': ['admin'],
 } as const satisfies Record<string, readonly OperatorRole[]>;

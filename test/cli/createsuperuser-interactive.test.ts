@@ -1,13 +1,10 @@
-/**
- * The interactive path needs a terminal: util-linux `script` runs the command on a pseudo-terminal, and the test
- * answers each prompt as it appears, as a person would.
- */
-import { spawn } from 'node:child_process';
+/** The interactive path, on a pseudo-terminal (pty.ts). */
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyPassword } from '../../src/db/admin-users.js';
 import { adminUsers } from '../../src/db/schema.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { runCliAtTerminal } from './pty.js';
 
 let testDb: TestDatabase;
 beforeAll(async () => {
@@ -18,32 +15,8 @@ afterAll(async () => {
 });
 
 /** Run `chatbot createsuperuser` on a pty, typing each answer after its prompt appears. */
-function interactive(
-  answers: Array<[prompt: string, answer: string]>,
-): Promise<{ code: number | null; output: string }> {
-  const env = {
-    PATH: process.env.PATH ?? '',
-    HOME: process.env.HOME ?? '',
-    ENV_FILE: '/nonexistent',
-    DATABASE_URL: testDb.url,
-  };
-  const child = spawn('script', ['-qec', `${process.execPath} bin/chatbot.js createsuperuser`, '/dev/null'], {
-    env,
-  });
-  let output = '';
-  let next = 0;
-  let searchFrom = 0;
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-    output += chunk;
-    const step = answers[next];
-    const at = step ? output.indexOf(step[0], searchFrom) : -1;
-    if (!step || at === -1) return;
-    searchFrom = at + step[0].length;
-    next += 1;
-    child.stdin.write(`${step[1]}\r`);
-  });
-  return new Promise((resolve) => child.on('close', (code) => resolve({ code, output })));
-}
+const interactive = (answers: Array<[prompt: string, answer: string]>) =>
+  runCliAtTerminal(['createsuperuser'], testDb.url, answers);
 
 const hashOf = async (username: string) =>
   (await testDb.database.db.select().from(adminUsers).where(eq(adminUsers.username, username)))[0]

@@ -2,7 +2,8 @@
  * AI configurations: list, create, edit, activate/deactivate, delete, and a live test. The repository
  * (db/ai-configs.ts) validates, encrypts keys and keeps one active configuration; workers pick an activation up
  * within AI_CONFIG_REFRESH_SECONDS. Every activation runs the live test first; one that fails is shown with an
- * "Activate anyway" button (force). An API key is accepted here and never shown again except masked.
+ * "Activate anyway" button (force). An API key is accepted here and never shown again except masked. Admins only
+ * (settings.manage, checked for the whole group in routes.ts); every change is audited, without the key.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
@@ -16,6 +17,8 @@ import {
   type AiConfigRow,
 } from '../../db/ai-configs.js';
 import { AppError, isAppError } from '../../domain/errors.js';
+import { aiConfigAuditDetails, aiConfigTarget } from '../../inbox/ai-config-audit.js';
+import { audit } from '../../inbox/audit.js';
 import { FieldKeyError } from '../../security/field-encryption.js';
 import {
   activateIfItAnswers,
@@ -24,7 +27,7 @@ import {
   type AiTestInput,
   type AiTestResult,
 } from '../ai-test.js';
-import { formField, sessionOf } from '../auth.js';
+import { actorOf, formField, sessionOf } from '../auth.js';
 import { idParam, oneOf } from '../params.js';
 import { sendPage, type AdminContext } from '../routes.js';
 import { aiConfigFormPage, aiConfigListPage, LIST_NOTICES, type FormValues } from '../views/ai-configs.js';
@@ -92,6 +95,13 @@ export function registerAiConfigRoutes(scope: FastifyInstance, { deps, options }
       extra.status,
     );
 
+  const record = (
+    request: FastifyRequest,
+    action: string,
+    row: AiConfigRow,
+    details: Record<string, unknown>,
+  ) => audit(deps, { actor: actorOf(request), action, target: aiConfigTarget(row), details });
+
   const testInput = (prompt: string): AiTestInput => ({
     prompt,
     environment: options.aiEnvironment,
@@ -121,6 +131,10 @@ export function registerAiConfigRoutes(scope: FastifyInstance, { deps, options }
       );
       return editPage(request, reply, row, { test: outcome.test, refused: input.refused, status: 409 });
     }
+    await record(request, 'ai-config.activate', outcome.row, {
+      ...aiConfigAuditDetails(outcome.row),
+      forced: outcome.forced,
+    });
     if (outcome.forced) {
       request.log.warn(
         { config: row.name, user },
@@ -167,6 +181,7 @@ export function registerAiConfigRoutes(scope: FastifyInstance, { deps, options }
         maxTokens: optionalNumber(form.maxTokens) ?? undefined,
       });
       request.log.info({ config: row.name, user: sessionOf(request).username }, 'AI configuration created');
+      await record(request, 'ai-config.create', row, aiConfigAuditDetails(row));
       if (!form.activate) return await reply.redirect('/admin/ai-configs?done=created', 303);
       return await activateOrExplain(request, reply, row, {
         force: false,
@@ -210,6 +225,7 @@ export function registerAiConfigRoutes(scope: FastifyInstance, { deps, options }
         },
       );
       request.log.info({ config: form.name, user: sessionOf(request).username }, 'AI configuration updated');
+      await record(request, 'ai-config.update', updated, aiConfigAuditDetails(updated, row));
       // The form offers "activate" only for an inactive configuration; an active one is saved as it is.
       if (!form.activate || updated.isActive)
         return await reply.redirect(`/admin/ai-configs/${row.id}?done=saved`, 303);
@@ -236,10 +252,11 @@ export function registerAiConfigRoutes(scope: FastifyInstance, { deps, options }
     return editPage(request, reply, row, { test, prompt });
   });
 
-  const action = (path: string, run: (row: AiConfigRow) => Promise<unknown>, done: string) =>
+  const action = (path: string, run: (row: AiConfigRow) => Promise<boolean>, done: string) =>
     scope.post<{ Params: { id: string } }>(`/ai-configs/:id/${path}`, async (request, reply) => {
       const row = await load(request.params.id);
-      await run(row);
+      // false: it was not active (deactivate) or was deleted meanwhile (delete); nothing changed, nothing to audit.
+      if (await run(row)) await record(request, `ai-config.${path}`, row, aiConfigAuditDetails(row));
       request.log.info(
         { config: row.name, user: sessionOf(request).username, action: path },
         'AI configuration',

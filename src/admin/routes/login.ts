@@ -1,11 +1,17 @@
 /**
  * Sign in and out. After 5 wrong passwords for one username from one client IP within 15 minutes, that pair is
  * locked out for 15 minutes, through the shared RateLimiter so the limit holds across web replicas. The
- * password is never logged or echoed back.
+ * password is never logged, audited or echoed back.
+ *
+ * Audit: `login.success` and `logout` name the account. A `login.failure` (wrong password, unknown username, or
+ * refused by the lockout) has actor kind `user` with id null, because nobody proved who they are, and the
+ * username typed as the actor's name and in details, so an admin can see attacks on one account.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { authenticateAdmin } from '../../db/admin-users.js';
+import { audit } from '../../inbox/audit.js';
 import {
+  actorOf,
   formField,
   issueLoginCsrf,
   LOGIN_CSRF_COOKIE,
@@ -56,6 +62,14 @@ export function registerLogin(scope: FastifyInstance, { deps, options }: AdminCo
     }
     if (username === '' || password === '') return again(400, 'Enter your username and password.');
 
+    const failed = (reason: 'wrong-credentials' | 'locked-out') =>
+      audit(deps, {
+        // The typed name, cut to the longest valid username: the form is the stranger's input.
+        actor: { kind: 'user', id: null, name: username.slice(0, 150), role: 'viewer', ip: request.ip },
+        action: 'login.failure',
+        details: { username: username.slice(0, 150), reason },
+      });
+
     // Failures are counted per client IP and username; reaching the limit sets a block for one window, which
     // every attempt checks first. A hit with limit 0 only reads (both limiter adapters never record a denied
     // hit), so a successful sign-in costs nothing and only wrong passwords lead to a lockout.
@@ -65,6 +79,7 @@ export function registerLogin(scope: FastifyInstance, { deps, options }: AdminCo
     if (block.resetMs > 0) {
       const minutes = Math.max(1, Math.ceil(block.resetMs / 60_000));
       request.log.warn({ ip: request.ip, username }, 'admin login rate limited');
+      await failed('locked-out');
       void reply.header('retry-after', String(Math.max(1, Math.ceil(block.resetMs / 1000))));
       return again(
         429,
@@ -78,6 +93,7 @@ export function registerLogin(scope: FastifyInstance, { deps, options }: AdminCo
       if (!failures.allowed || failures.remaining === 0)
         await deps.limiter.hit(`${key}:blocked`, 1, windowSeconds);
       request.log.warn({ ip: request.ip, username }, 'admin login failed');
+      await failed('wrong-credentials');
       return again(401, 'Wrong username or password.');
     }
     // A new session on every login (no fixation); an old one from this browser ends.
@@ -90,6 +106,11 @@ export function registerLogin(scope: FastifyInstance, { deps, options }: AdminCo
       userAgent: request.headers['user-agent'] ?? null,
     });
     request.log.info({ ip: request.ip, username }, 'admin login');
+    await audit(deps, {
+      actor: { kind: 'user', id: user.id, name: user.username, role: user.role, ip: request.ip },
+      action: 'login.success',
+      target: { type: 'account', id: user.id },
+    });
     return reply
       .setCookie(SESSION_COOKIE, token, sessionCookieOptions(secure))
       .clearCookie(LOGIN_CSRF_COOKIE, { path: '/admin/login' })
@@ -104,6 +125,11 @@ export function registerLogout(scope: FastifyInstance, { deps }: AdminContext): 
     const token = signedCookie(request, SESSION_COOKIE);
     if (token) await deleteSession(deps.db, token);
     request.log.info({ username: session.username }, 'admin logout');
+    await audit(deps, {
+      actor: actorOf(request),
+      action: 'logout',
+      target: { type: 'account', id: session.userId },
+    });
     return reply.clearCookie(SESSION_COOKIE, { path: '/admin' }).redirect('/admin/login?bye=1', 303);
   });
 }

@@ -1,5 +1,6 @@
 /** The dashboard: figures for today (UTC), the queue, the model in use, and the latest problems. */
 import type { DashboardFigures, RecentProblem } from '../../db/admin-queries.js';
+import { can } from '../../domain/roles.js';
 import type { QueueStats } from '../../ports.js';
 import { html, type HtmlValue, type SafeHtml } from '../html.js';
 import type { AdminSession } from '../sessions.js';
@@ -72,7 +73,11 @@ export function dashboardPage(input: {
             html`<span class="stat-text">${input.model.name}</span>`,
             input.model.configName
               ? html`${input.model.provider} · configuration
-                  <a href="/admin/ai-configs">${input.model.configName}</a>`
+                ${
+                  can(input.session.role, 'settings.manage')
+                    ? html`<a href="/admin/ai-configs">${input.model.configName}</a>`
+                    : input.model.configName
+                }`
               : html`${input.model.provider} · environment settings`,
           )}
         </div>
@@ -95,7 +100,9 @@ export function dashboardPage(input: {
           ${stat(
             'Webhook errors',
             formatNumber(f.webhookErrorsToday),
-            html`<a href="/admin/webhook-logs?status=error">see the log</a>`,
+            can(input.session.role, 'webhooks.read')
+              ? html`<a href="/admin/webhook-logs?status=error">see the log</a>`
+              : 'calls refused or failed',
             f.webhookErrorsToday > 0 ? 'warn' : undefined,
           )}
         </div>

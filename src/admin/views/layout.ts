@@ -1,9 +1,10 @@
 /** The page frame: head, skip link, top bar with the navigation and logout, the main region. */
+import { can, type Permission } from '../../domain/roles.js';
 import { html, type HtmlValue, type SafeHtml } from '../html.js';
 import type { AdminSession } from '../sessions.js';
 import { csrfField } from './components.js';
 
-export type Section = 'dashboard' | 'inbox' | 'conversations' | 'ai-configs' | 'webhook-logs';
+export type Section = 'dashboard' | 'inbox' | 'conversations' | 'ai-configs' | 'webhook-logs' | 'audit';
 
 export interface Frame {
   title: string;
@@ -13,18 +14,20 @@ export interface Frame {
   simulatorEnabled?: boolean;
 }
 
-const NAV: Array<[Section, string, string]> = [
-  ['dashboard', 'Dashboard', '/admin/'],
-  ['inbox', 'Inbox', '/admin/inbox'],
-  ['conversations', 'Conversations', '/admin/conversations'],
-  ['ai-configs', 'AI configurations', '/admin/ai-configs'],
-  ['webhook-logs', 'Webhook logs', '/admin/webhook-logs'],
+/** Each entry with the permission its page needs (routes.ts enforces it): a role sees only what it may open. */
+const NAV: Array<[Section, string, string, Permission]> = [
+  ['dashboard', 'Dashboard', '/admin/', 'conversations.read'],
+  ['inbox', 'Inbox', '/admin/inbox', 'conversations.read'],
+  ['conversations', 'Conversations', '/admin/conversations', 'conversations.read'],
+  ['ai-configs', 'AI configurations', '/admin/ai-configs', 'settings.manage'],
+  ['webhook-logs', 'Webhook logs', '/admin/webhook-logs', 'webhooks.read'],
+  ['audit', 'Audit log', '/admin/audit', 'audit.read'],
 ];
 
 function navigation(frame: Frame, session: AdminSession): SafeHtml {
   return html`<nav class="nav" aria-label="Main">
       <ul>
-        ${NAV.map(
+        ${NAV.filter(([, , , permission]) => can(session.role, permission)).map(
           ([key, label, href]) =>
             html`<li>
               <a href="${href}" ${key === frame.section ? html`aria-current="page"` : ''}>${label}</a>
@@ -39,7 +42,7 @@ function navigation(frame: Frame, session: AdminSession): SafeHtml {
     </nav>
     <form class="logout" method="post" action="/admin/logout">
       ${csrfField(session.csrfToken)}
-      <span class="who" title="Signed in">${session.username}</span>
+      <span class="who" title="Signed in as ${session.role}">${session.username}</span>
       <button type="submit" class="button button-ghost">Log out</button>
     </form>`;
 }
