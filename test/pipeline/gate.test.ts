@@ -106,7 +106,7 @@ describe('rate-limit policy', () => {
 describe('runGate', () => {
   const policies = inboundPolicies(
     { limiter: createMemoryRateLimiter(), locks: createMemoryLocks(), log: silentLogger() },
-    { maxMessageLength: 20, rateLimitMax: 100, rateLimitWindowSeconds: 60 },
+    { maxMessageLength: 20, rateLimitMax: 100, rateLimitWindowSeconds: 60, handoffKeywords: ['human'] },
   );
 
   it('sorts a batch into answers, notices and skips, keeping arrival order', async () => {
