@@ -26,18 +26,19 @@ interface Target {
 
 /**
  * Switch to `human` unless an operator paused the conversation since the job read it (a pause is an operator's
- * decision that a handoff must not undo). Returns when the handoff the conversation is now in began, or null.
+ * decision that a handoff must not undo). Returns when the handoff the conversation is now in began: null when it
+ * was paused, or is in `human` without a recorded start (switched by code older than the handoff columns).
  */
 async function toHuman(
   deps: HandOffDeps,
   target: Target,
   actor: Actor,
   reason: string,
-): Promise<Date | null> {
+): Promise<{ paused: boolean; since: Date | null }> {
   const mode = await conversationMode(deps.db, target.conversation.id);
   if (mode === null || mode === 'paused') {
     if (mode !== null) target.conversation.mode = mode;
-    return null;
+    return { paused: true, since: null };
   }
   const switched = await switchMode(deps, {
     conversationId: target.conversation.id,
@@ -46,7 +47,7 @@ async function toHuman(
     reason,
   });
   target.conversation.mode = 'human';
-  return switched.humanSince;
+  return { paused: false, since: switched.humanSince };
 }
 
 /**
@@ -59,10 +60,12 @@ export async function handOffOnKeyword(
   target: Target,
   messages: Array<{ message: PendingInbound; keyword: string }>,
 ): Promise<void> {
-  const since = await toHuman(deps, target, SYSTEM_ACTOR, 'keyword');
-  if (since === null) return; // paused meanwhile: the next round's gate skips them with the mode's reason
-  const answered = messages.filter(({ message }) => message.createdAt.getTime() <= since.getTime());
-  const late = messages.filter(({ message }) => message.createdAt.getTime() > since.getTime());
+  const { paused, since } = await toHuman(deps, target, SYSTEM_ACTOR, 'keyword');
+  if (paused) return; // the next round's gate skips them with the mode's reason
+  const answers = ({ message }: { message: PendingInbound }) =>
+    since !== null && message.createdAt.getTime() <= since.getTime();
+  const answered = messages.filter(answers);
+  const late = messages.filter((m) => !answers(m));
   await markInbound(
     deps.db,
     answered.map(({ message }) => message.id),
@@ -95,10 +98,10 @@ export async function handOffByModel(
   reason: string,
   calls: ModelCallRecord[],
 ): Promise<boolean> {
-  const since = await toHuman(deps, target, MODEL_ACTOR, `model: ${reason}`);
-  if (since === null) for (const call of calls) if (call.outcome === 'used') call.outcome = 'discarded';
+  const { paused } = await toHuman(deps, target, MODEL_ACTOR, `model: ${reason}`);
+  if (paused) for (const call of calls) if (call.outcome === 'used') call.outcome = 'discarded';
   await recordModelCalls(deps.db, target.conversation.id, batch.at(-1)?.id ?? null, calls);
-  if (since === null) return false;
+  if (paused) return false;
   await markInbound(
     deps.db,
     batch.map((m) => m.id),

@@ -13,7 +13,8 @@ import { ANSWER, type Policy } from '../gate.js';
 export function handoffKeywordPolicy(keywords: readonly string[]): Policy {
   const match = handoffKeywordMatcher(keywords);
   return (message, conversation) => {
-    if (conversation.mode === 'paused') return ANSWER;
+    // A reaction's row may predate typed payloads: its rendering quotes the message reacted to, not the user.
+    if (conversation.mode === 'paused' || message.contentType === 'reaction') return ANSWER;
     const keyword = match(userText(storedContent(message.payload, message.content).content));
     return keyword === null ? ANSWER : { kind: 'handoff', keyword };
   };
