@@ -6,13 +6,14 @@ import { sql } from 'drizzle-orm';
 import type { Db } from './connect.js';
 import { rowsOf } from './rows.js';
 
-/** When the conversation's current handoff began; null unless it is in `human` now. */
-export async function handoffStartedAt(db: Db, id: string): Promise<Date | null> {
+/** The conversation's current handoff: when it began and why; null unless it is in `human` with a recorded start. */
+export async function currentHandoff(db: Db, id: string): Promise<{ at: Date; reason: string } | null> {
   const result = await db.execute(
-    sql`select handoff_at from conversations where id = ${id} and mode = 'human'`,
+    sql`select handoff_at, handoff_reason from conversations where id = ${id} and mode = 'human'`,
   );
-  const row = rowsOf<{ handoff_at: Date | string | null }>(result)[0];
-  return row?.handoff_at == null ? null : new Date(row.handoff_at);
+  const row = rowsOf<{ handoff_at: Date | string | null; handoff_reason: string | null }>(result)[0];
+  if (row?.handoff_at == null) return null;
+  return { at: new Date(row.handoff_at), reason: row.handoff_reason ?? 'unknown' };
 }
 
 export interface ReturnedToBot {

@@ -7,7 +7,7 @@
  * operator's messages, the user's) from the database.
  */
 import { getConversation, switchConversationMode, type ModeSwitch } from '../db/conversations.js';
-import { handoffStartedAt } from '../db/handoff.js';
+import { currentHandoff } from '../db/handoff.js';
 import type { ConversationMode } from '../domain/conversation-mode.js';
 import { AppError } from '../domain/errors.js';
 import type { Actor } from '../domain/roles.js';
@@ -59,15 +59,19 @@ export async function switchMode(deps: SwitchModeDeps, request: SwitchModeReques
   if (switched.mode !== 'human') return { ...switched, humanSince: null };
   // Already in `human`: announced by the switch that began this handoff, unless that run died between its two
   // statements (a crashed job retried). Announcing again under the same key finishes it, or does nothing.
-  const humanSince = switched.handoffAt ?? (await handoffStartedAt(deps.db, request.conversationId));
+  const humanSince =
+    switched.handoffAt ?? (await currentHandoff(deps.db, request.conversationId))?.at ?? null;
   if (humanSince) await announceHandoff(deps, request, humanSince);
   return { ...switched, humanSince };
 }
 
-/** The user is told a person will answer, once per handoff; the operators are told with it. */
-async function announceHandoff(
+/**
+ * The user is told a person will answer, once per handoff (the key is the handoff's start); the operators are told
+ * with it. Safe to call again for the same handoff: that is how an interrupted one is finished.
+ */
+export async function announceHandoff(
   deps: SwitchModeDeps,
-  request: SwitchModeRequest,
+  request: Pick<SwitchModeRequest, 'conversationId' | 'reason' | 'actor'>,
   handoffAt: Date,
 ): Promise<void> {
   const { conversationId } = request;

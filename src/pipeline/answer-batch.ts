@@ -21,7 +21,7 @@ import { loadContext, rememberTurns, withQuotedText } from './context.js';
 import type { PipelineDeps } from './deps.js';
 import { runGate, type GateResult, type Policy } from './gate.js';
 import { FailedCalls, generateAnswer, type Answer } from './generate.js';
-import { handOffByModel, handOffOnKeyword } from './hand-off.js';
+import { finishInterruptedHandoff, handOffByModel, handOffOnKeyword } from './hand-off.js';
 import { sendParts, sendUnsentParts } from './send-parts.js';
 
 /** Messages that keep arriving while we answer are folded in, but not forever. */
@@ -184,6 +184,9 @@ async function settleRefused(deps: Deps, step: Step, gated: GateResult): Promise
     await markInbound(deps.db, ids, 'skipped', reason);
     step.log.info({ count: ids.length, reason }, 'messages not answered');
   }
+  const toHuman = gated.skips.filter((s) => s.reason === 'mode_human').map((s) => s.message);
+  if (gated.handoffs.length === 0 && toHuman.length > 0)
+    await finishInterruptedHandoff(deps, step.conversation.id, toHuman);
   for (const { message, reason, text } of gated.notices) {
     step.signal.throwIfAborted();
     const saved = await saveReplyInBotMode(deps.db, {

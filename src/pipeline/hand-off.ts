@@ -9,7 +9,8 @@ import { conversationMode } from '../db/conversations.js';
 import { markInbound, recordModelCalls, type ModelCallRecord, type PendingInbound } from '../db/messages.js';
 import type { ConversationMode } from '../domain/conversation-mode.js';
 import { SYSTEM_ACTOR, type Actor } from '../domain/roles.js';
-import { switchMode, type SwitchModeDeps } from '../inbox/switch-mode.js';
+import { currentHandoff } from '../db/handoff.js';
+import { announceHandoff, switchMode, type SwitchModeDeps } from '../inbox/switch-mode.js';
 import type { Logger } from '../log.js';
 import type { PipelineDeps } from './deps.js';
 
@@ -110,4 +111,21 @@ export async function handOffByModel(
   );
   target.log.info({ reason, count: batch.length }, 'the model handed the conversation to a human');
   return true;
+}
+
+/**
+ * Messages skipped because the conversation is in `human`: if that handoff began while they were pending (a retry
+ * after a job, or a web request, died between the switch and its announcement), the announcement is made now,
+ * under the handoff's own key, so it goes once whoever finishes it. A handoff older than the messages costs one
+ * primary-key read here and nothing else.
+ */
+export async function finishInterruptedHandoff(
+  deps: HandOffDeps,
+  conversationId: string,
+  skipped: PendingInbound[],
+): Promise<void> {
+  const oldest = Math.min(...skipped.map((m) => m.createdAt.getTime()));
+  const handoff = await currentHandoff(deps.db, conversationId);
+  if (!handoff || handoff.at.getTime() < oldest) return;
+  await announceHandoff(deps, { conversationId, reason: handoff.reason, actor: SYSTEM_ACTOR }, handoff.at);
 }

@@ -269,6 +269,28 @@ describe("the model's handoff tool", () => {
     expect(replies).toEqual([{ author: 'system' }]);
   });
 
+  it('a job that died between the switch and the announcement: the retry announces once, without asking the model', async () => {
+    const { model, requests } = scriptedModel();
+    const { deps, channel, notified } = setup(model);
+    const message = inbound({ body: 'my parcel is broken' });
+    const ids = await acceptInbound(db, message);
+    await query(
+      `update conversations set mode = 'human', handoff_at = now(), handoff_reason = 'model: broken parcel'
+       where id = $1`,
+      [ids.conversationId],
+    );
+    await processConversation(deps, ids, context(2));
+    const later = await acceptInbound(db, inbound({ from: message.from, body: 'hello?' }));
+    await processConversation(deps, later, context());
+    expect(requests).toEqual([]);
+    expect(channel.sent(message.from).map((m) => m.body)).toEqual([HANDOFF_MESSAGE]);
+    expect(notified.map((n) => n.reason)).toEqual(['model: broken parcel']);
+    expect(await outcomes(ids.conversationId)).toEqual([
+      ['my parcel is broken', 'skipped', 'mode_human'],
+      ['hello?', 'skipped', 'mode_human'],
+    ]);
+  });
+
   it('is not offered to a model without tools', async () => {
     const { model, requests } = scriptedModel();
     const { deps, channel } = setup({ ...model, supportsTools: false });
