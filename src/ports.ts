@@ -4,7 +4,15 @@
  * picks them from config. The database is not a port: both drivers run the same Drizzle code (db/connect.ts).
  */
 import type { OutboundContent } from './domain/content.js';
-import type { ChannelName, ChatMessage, DeliveryStatus, TokenUsage, Turn } from './domain/types.js';
+import type {
+  ChannelName,
+  ChatMessage,
+  DeliveryStatus,
+  TokenUsage,
+  ToolCall,
+  ToolDefinition,
+  Turn,
+} from './domain/types.js';
 
 // ── queue ────────────────────────────────────────────────────────────────────────────────────────────────
 
@@ -155,26 +163,33 @@ export interface Channel {
 
 // ── chat model ───────────────────────────────────────────────────────────────────────────────────────────
 
-/** The model's input, one message per entry (defined in the domain, which builds prompts). */
-export type { ChatMessage };
+/** The model's input, one message per entry, and the tools it may call (defined in the domain, which builds both). */
+export type { ChatMessage, ToolCall, ToolDefinition };
 
 export interface ChatRequest {
   messages: ChatMessage[];
   temperature?: number;
   maxTokens?: number;
+  /** Tools offered to the model; only sent to a model with `supportsTools`. */
+  tools?: ToolDefinition[];
 }
 
 export interface ChatResult {
+  /** The answer's text; may be empty when the model called a tool instead. */
   text: string;
   /** The model that answered, as the provider reports it. */
   model: string;
   usage: TokenUsage;
+  /** The tools the model called, in its order; absent or empty when it called none. */
+  toolCalls?: ToolCall[];
 }
 
 export interface ChatModel {
   /** `openai`, `openrouter`, `anthropic`, `openai-compatible`, `offline`. */
   readonly provider: string;
   readonly model: string;
+  /** The provider's protocol has tool calls (the model itself may still refuse them: see ai/tool-fallback.ts). */
+  readonly supportsTools?: boolean;
   /** Throws AppError of kind ai_timeout, ai_rate_limited, ai_auth, ai_bad_request or ai_unavailable. */
   complete(request: ChatRequest, signal?: AbortSignal): Promise<ChatResult>;
 }

@@ -7,7 +7,7 @@ import Anthropic from '@anthropic-ai/sdk';
 import type { MessageParam } from '@anthropic-ai/sdk/resources/messages';
 import { AppError } from '../domain/errors.js';
 import { leanFetch } from '../infra/lean-fetch.js';
-import type { ChatMessage, ChatModel, ChatRequest, ChatResult } from '../ports.js';
+import type { ChatMessage, ChatModel, ChatRequest, ChatResult, ToolCall } from '../ports.js';
 import { withDeadline } from './deadline.js';
 import type { AiErrorContext } from './errors.js';
 
@@ -59,6 +59,15 @@ export function createAnthropicModel(options: AnthropicOptions): ChatModel {
           max_tokens: request.maxTokens ?? options.maxTokens ?? FALLBACK_MAX_TOKENS,
           ...(system === '' ? {} : { system }),
           ...(temperature === undefined ? {} : { temperature }),
+          ...(request.tools && request.tools.length > 0
+            ? {
+                tools: request.tools.map((tool) => ({
+                  name: tool.name,
+                  description: tool.description,
+                  input_schema: { ...tool.parameters, type: 'object' as const },
+                })),
+              }
+            : {}),
         },
         { signal: callSignal },
       ),
@@ -68,7 +77,10 @@ export function createAnthropicModel(options: AnthropicOptions): ChatModel {
       .map((block) => (block.type === 'text' ? block.text : ''))
       .join('')
       .trim();
-    if (text === '') {
+    const toolCalls = response.content.flatMap((block): ToolCall[] =>
+      block.type === 'tool_use' ? [{ id: block.id, name: block.name, arguments: asObject(block.input) }] : [],
+    );
+    if (text === '' && toolCalls.length === 0) {
       throw new AppError(
         'ai_unavailable',
         `anthropic: empty answer from ${model} (stop_reason: ${response.stop_reason ?? 'none'})`,
@@ -81,10 +93,18 @@ export function createAnthropicModel(options: AnthropicOptions): ChatModel {
       text,
       model: response.model || model,
       usage: { inputTokens: response.usage.input_tokens, outputTokens: response.usage.output_tokens },
+      ...(toolCalls.length > 0 ? { toolCalls } : {}),
     };
   }
 
-  return { provider: 'anthropic', model, complete };
+  return { provider: 'anthropic', model, supportsTools: true, complete };
+}
+
+/** A tool_use block's `input` is the arguments object; anything else is treated as no arguments. */
+function asObject(input: unknown): Record<string, unknown> {
+  return typeof input === 'object' && input !== null && !Array.isArray(input)
+    ? (input as Record<string, unknown>)
+    : {};
 }
 
 /** System turns → one system string; same-role neighbours merged; leading assistant turns dropped. */

@@ -3,10 +3,14 @@
  * OpenRouter, and local ones (Ollama, vLLM, LM Studio) through a base URL.
  */
 import OpenAI from 'openai';
-import type { ChatCompletionCreateParamsNonStreaming, ChatCompletionMessageParam } from 'openai/resources';
+import type {
+  ChatCompletionCreateParamsNonStreaming,
+  ChatCompletionMessageParam,
+  ChatCompletionMessageToolCall,
+} from 'openai/resources';
 import { AppError } from '../domain/errors.js';
 import { leanFetch } from '../infra/lean-fetch.js';
-import type { ChatMessage, ChatModel, ChatRequest, ChatResult } from '../ports.js';
+import type { ChatMessage, ChatModel, ChatRequest, ChatResult, ToolCall } from '../ports.js';
 import { withDeadline } from './deadline.js';
 import type { AiErrorContext } from './errors.js';
 
@@ -47,6 +51,12 @@ export function createOpenAiCompatibleModel(options: OpenAiCompatibleOptions): C
       messages: request.messages.map(toOpenAiMessage),
       temperature: request.temperature ?? options.temperature,
     };
+    if (request.tools && request.tools.length > 0) {
+      body.tools = request.tools.map((tool) => ({
+        type: 'function',
+        function: { name: tool.name, description: tool.description, parameters: tool.parameters },
+      }));
+    }
     const maxTokens = request.maxTokens ?? options.maxTokens;
     // OpenAI deprecated max_tokens and its newer models reject it; OpenRouter, Ollama and vLLM read max_tokens.
     if (provider === 'openai') body.max_completion_tokens = maxTokens;
@@ -58,7 +68,8 @@ export function createOpenAiCompatibleModel(options: OpenAiCompatibleOptions): C
     );
     const choice = completion.choices[0];
     const text = choice?.message.content?.trim() ?? '';
-    if (text === '') {
+    const toolCalls = (choice?.message.tool_calls ?? []).flatMap(toToolCall);
+    if (text === '' && toolCalls.length === 0) {
       // Seen with overloaded free models on OpenRouter; another try usually answers.
       const reason = choice?.finish_reason ?? 'no choices';
       throw new AppError(
@@ -76,10 +87,30 @@ export function createOpenAiCompatibleModel(options: OpenAiCompatibleOptions): C
         inputTokens: completion.usage?.prompt_tokens ?? 0,
         outputTokens: completion.usage?.completion_tokens ?? 0,
       },
+      ...(toolCalls.length > 0 ? { toolCalls } : {}),
     };
   }
 
-  return { provider, model, complete };
+  return { provider, model, supportsTools: true, complete };
+}
+
+/**
+ * A function call as the port carries it. `arguments` is a JSON string the model wrote: one that does not parse
+ * (models do produce that) becomes `{}` rather than failing the whole answer; the tool's handler decides.
+ */
+function toToolCall(call: ChatCompletionMessageToolCall): ToolCall[] {
+  if (call.type !== 'function') return [];
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(call.function.arguments || '{}');
+  } catch {
+    parsed = {};
+  }
+  const args =
+    typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)
+      ? (parsed as Record<string, unknown>)
+      : {};
+  return [{ id: call.id, name: call.function.name, arguments: args }];
 }
 
 function createClient(options: OpenAiCompatibleOptions): OpenAI {

@@ -85,7 +85,7 @@ export function settingsFromAiConfig(
 export function createAiRuntime(options: AiRuntimeOptions): ConfiguredAiRuntime {
   const { db, envSettings, decrypt, log } = options;
   const refreshMs = options.refreshMs ?? 5000;
-  const modelOptions = options.appUrl ? { appUrl: options.appUrl } : {};
+  const modelOptions = { ...(options.appUrl ? { appUrl: options.appUrl } : {}), log };
   const fallback: ChatModel | undefined = options.fallbackSettings
     ? createChatModel(options.fallbackSettings, modelOptions)
     : undefined;

@@ -8,8 +8,13 @@ import type { ChatModel } from '../ports.js';
 import { createAnthropicModel } from './anthropic.js';
 import { createOfflineModel } from './offline.js';
 import { createOpenAiCompatibleModel } from './openai-compatible.js';
+import { withToolFallback } from './tool-fallback.js';
+import type { Logger } from '../log.js';
 
-export function createChatModel(settings: AiSettings, options: { appUrl?: string } = {}): ChatModel {
+export function createChatModel(
+  settings: AiSettings,
+  options: { appUrl?: string; log?: Logger } = {},
+): ChatModel {
   const { provider, apiKey, model, baseUrl, timeoutMs, temperature, maxTokens } = settings;
   switch (provider) {
     case 'offline':
@@ -17,19 +22,25 @@ export function createChatModel(settings: AiSettings, options: { appUrl?: string
     case 'anthropic':
       // The config check already demands the key; this keeps a hand-built AiSettings honest too.
       if (!apiKey) throw new AppError('config', 'ANTHROPIC_API_KEY is required for the anthropic provider');
-      return createAnthropicModel({ apiKey, model, baseUrl, timeoutMs, temperature, maxTokens });
+      return withToolFallback(
+        createAnthropicModel({ apiKey, model, baseUrl, timeoutMs, temperature, maxTokens }),
+        options.log,
+      );
     case 'openai':
     case 'openrouter':
     case 'openai-compatible':
-      return createOpenAiCompatibleModel({
-        provider,
-        apiKey,
-        model,
-        baseUrl,
-        timeoutMs,
-        temperature,
-        maxTokens,
-        appUrl: options.appUrl,
-      });
+      return withToolFallback(
+        createOpenAiCompatibleModel({
+          provider,
+          apiKey,
+          model,
+          baseUrl,
+          timeoutMs,
+          temperature,
+          maxTokens,
+          appUrl: options.appUrl,
+        }),
+        options.log,
+      );
   }
 }

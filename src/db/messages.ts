@@ -68,7 +68,8 @@ export interface SessionOptions {
 
 /**
  * The conversation's current session, oldest first, as the context cache would hold it (a window of maxTurns
- * whose TTL is refreshed by each turn): answered user messages and replies only; nothing when the newest turn is
+ * whose TTL is refreshed by each turn): answered user messages, those of a handoff and of the human period, and
+ * replies and operators' messages; nothing when the newest turn is
  * older than the session timeout; and nothing from before a silence longer than the timeout.
  */
 export async function sessionTurns(db: Db, conversationId: string, options: SessionOptions): Promise<Turn[]> {
@@ -98,23 +99,27 @@ const SESSION_TURNS = prepared<{ id: string; role: string; content: string; crea
    from messages
    where conversation_id = $1
      -- A message that got a notice instead of an answer (too long, over the rate limit), and the notice, are not
-     -- part of the conversation the model is asked to continue; an operator's messages are.
+     -- part of the conversation the model is asked to continue; an operator's messages are, and so is what the
+     -- user wrote to the operator (skipped by the bot as mode_human) and asking for one: a bot that resumes after
+     -- a handoff reads the whole exchange, and does not contradict the person who answered.
      and ((role = 'assistant' and coalesce(author, 'assistant') <> 'system')
-       or (role = 'user' and processing_status = 'answered'))
+       or (role = 'user' and (processing_status = 'answered'
+         or (processing_status = 'skipped' and outcome_reason = 'mode_human')
+         or (processing_status = 'notice' and outcome_reason in ('handoff_requested', 'handoff_by_model')))))
      and ($2::timestamptz is null or created_at > $2::timestamptz)
    order by created_at desc, id desc
    limit $3`,
 );
 
 /**
- * Close pending inbound messages without a reply (a reaction, the conversation in human mode, rate limited, gave
- * up), with the reason code (domain/outcome.ts) an operator reads next to the message. Returns how many were
- * still pending.
+ * Close pending inbound messages without a reply of their own (a reaction, the conversation in human mode, rate
+ * limited, gave up; `notice` for a handoff, whose HANDOFF_MESSAGE is stored by the mode switch), with the reason
+ * code (domain/outcome.ts) an operator reads next to the message. Returns how many were still pending.
  */
 export async function markInbound(
   db: Db,
   ids: string[],
-  status: 'skipped' | 'failed',
+  status: 'skipped' | 'failed' | 'notice',
   reason: string,
 ): Promise<number> {
   if (ids.length === 0) return 0;

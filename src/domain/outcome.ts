@@ -13,6 +13,10 @@ export type ProcessingStatus = (typeof PROCESSING_STATUSES)[number];
 export const NOTICE_REASONS = {
   too_long: 'the message was over MAX_MESSAGE_LENGTH; the user was asked to shorten it',
   rate_limited: 'the user was over RATE_LIMIT_MAX_REQUESTS; told once per window to slow down',
+  handoff_requested:
+    'the user asked for a person (HANDOFF_KEYWORDS): the conversation went to a human and the user got HANDOFF_MESSAGE',
+  handoff_by_model:
+    'the model handed the conversation to a human (its reason is in the audit log and the inbox); the user got HANDOFF_MESSAGE',
 } as const;
 
 /** Why a message was closed without anything sent. */

@@ -52,6 +52,23 @@ export interface ChatMessage {
   content: string;
 }
 
+/** A function the model may call instead of (or beside) answering: its name and its arguments' JSON Schema. */
+export interface ToolDefinition {
+  name: string;
+  /** What the tool does and when to call it, for the model. */
+  description: string;
+  /** JSON Schema of the arguments, an object schema (`{ type: 'object', properties, required }`). */
+  parameters: Record<string, unknown>;
+}
+
+/** A call the model asked for; `arguments` parsed from the provider's JSON (an empty object if it sent none). */
+export interface ToolCall {
+  /** The provider's id of the call, for answering it in a later turn (a tool loop). */
+  id: string;
+  name: string;
+  arguments: Record<string, unknown>;
+}
+
 /** Twilio's delivery states (Meta's map onto them); `pending` and `sending` are ours, before the API answered. */
 export type DeliveryStatus =
   | 'pending'

@@ -19,10 +19,21 @@ export interface Alert {
   scope?: string;
 }
 
-/** One way of reaching an administrator. `send` may throw; the reporter logs the failure and goes on. */
+/** Something operators should act on that is not an error (a conversation waiting for a human). */
+export interface Notice {
+  subject: string;
+  /** Plain text: the email's body, the webhook message's `text`. */
+  text: string;
+}
+
+/**
+ * One way of reaching an administrator: `send` for an error alert, `notify` for a notice. Both may throw; the
+ * caller logs the failure and goes on.
+ */
 export interface Alerter {
   readonly name: string;
   send(alert: Alert): Promise<void>;
+  notify(notice: Notice): Promise<void>;
 }
 
 export function alertSubject(alert: Alert): string {

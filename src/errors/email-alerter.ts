@@ -26,5 +26,13 @@ export function createEmailAlerter(settings: EmailAlertSettings): Alerter {
         text: alertText(alert),
       });
     },
+    async notify(notice) {
+      await transport.sendMail({
+        from: settings.from,
+        to: settings.to,
+        subject: `[whatsapp-ai-chatbot] ${notice.subject}`,
+        text: notice.text,
+      });
+    },
   };
 }

@@ -12,28 +12,34 @@ export function createWebhookAlerter(url: string): Alerter {
   return {
     name: 'webhook',
     async send(alert) {
-      const text = `${ICON[alert.severity]} ${alertText(alert)}`;
-      const response = await fetch(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({
-          text,
-          blocks: [
-            {
-              type: 'header',
-              text: {
-                type: 'plain_text',
-                text: `${alert.severity} ${alert.category}: ${alert.type}`.slice(0, 150),
-              },
-            },
-            { type: 'section', text: { type: 'plain_text', text: alertText(alert).slice(0, 3000) } },
-          ],
-        }),
-        signal: AbortSignal.timeout(TIMEOUT_MS),
-      });
-      // The body of a refusal may echo the URL's token; only the status goes into our logs.
-      await response.body?.cancel();
-      if (!response.ok) throw new Error(`the alert webhook answered HTTP ${response.status}`);
+      await post(
+        url,
+        `${ICON[alert.severity]} ${alertText(alert)}`,
+        `${alert.severity} ${alert.category}: ${alert.type}`,
+        alertText(alert),
+      );
+    },
+    async notify(notice) {
+      await post(url, `🙋 ${notice.subject}\n${notice.text}`, notice.subject, notice.text);
     },
   };
+}
+
+/** `text` for any client, `blocks` (a header and a section) for Slack's richer rendering. */
+async function post(url: string, text: string, header: string, section: string): Promise<void> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      text,
+      blocks: [
+        { type: 'header', text: { type: 'plain_text', text: header.slice(0, 150) } },
+        { type: 'section', text: { type: 'plain_text', text: section.slice(0, 3000) } },
+      ],
+    }),
+    signal: AbortSignal.timeout(TIMEOUT_MS),
+  });
+  // The body of a refusal may echo the URL's token; only the status goes into our logs.
+  await response.body?.cancel();
+  if (!response.ok) throw new Error(`the alert webhook answered HTTP ${response.status}`);
 }

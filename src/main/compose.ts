@@ -13,7 +13,13 @@ import { createRedisContextCache } from '../infra/redis/context-cache.js';
 import { createRedisLocks } from '../infra/redis/locks.js';
 import { createRedisQueue } from '../infra/redis/queue.js';
 import { createRedisRateLimiter } from '../infra/redis/rate-limiter.js';
-import { hasAlertChannel, reporterFromConfig } from '../errors/from-config.js';
+import {
+  alertersFromConfig,
+  configSecrets,
+  hasAlertChannel,
+  reporterFromConfig,
+} from '../errors/from-config.js';
+import { createHandoffNotifier } from '../errors/handoff-notifier.js';
 import type { ErrorReporter } from '../errors/reporter.js';
 import type { HealthCheck } from '../http/health.js';
 import type { Logger } from '../log.js';
@@ -107,9 +113,20 @@ export async function compose(config: Config, log: Logger, options: ComposeOptio
     // After the database's closer in the list, so it runs before it: the last rows are flushed, then it closes.
     closers.push(() => auditLog.close());
 
+    // Operators hear of a handoff through the alert channels; its throttle (one per conversation per 15 min) is a
+    // Locks key like the alerts', so the web process and every worker share it.
+    const notifyHandoff = createHandoffNotifier({
+      alerters: alertersFromConfig(config.alerts),
+      locks: hot.locks,
+      log: log.child({ area: 'handoff' }),
+      publicBaseUrl: config.http.publicBaseUrl,
+      secrets: configSecrets(config),
+    });
+
     const deps: PipelineDeps = {
       auditLog,
       report: (error, context, alerting) => void errors.report(error, { ...alerting, context }),
+      notifyHandoff: (event) => void notifyHandoff(event),
       db: database.db,
       queue: hot.queue,
       unqueued,

@@ -46,6 +46,7 @@ export async function startRoles(roles: Role[], config: Config, log: Logger): Pr
         strandedAfterMs: config.scheduler.strandedAfterMs,
         sessionTimeoutMs: config.conversation.sessionTimeoutMs,
         webhookLogRetentionDays: config.scheduler.webhookLogRetentionDays,
+        handoffIdleMs: config.handoff.idleMs,
       };
       const round = () =>
         sweep(composed.deps, settings, config.scheduler.sweepIntervalMs).catch((error: unknown) =>

@@ -40,6 +40,8 @@ export function instrumentChatModel(model: ChatModel, metrics: Metrics): ChatMod
   return {
     provider: model.provider,
     model: model.model,
+    // A decorator that dropped this would silently take the tools (the handoff tool) away from every model.
+    ...(model.supportsTools === undefined ? {} : { supportsTools: model.supportsTools }),
     async complete(request, signal) {
       const stop = metrics.llmDuration.startTimer(labels);
       try {

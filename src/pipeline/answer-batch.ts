@@ -21,6 +21,7 @@ import { loadContext, rememberTurns, withQuotedText } from './context.js';
 import type { PipelineDeps } from './deps.js';
 import { runGate, type GateResult, type Policy } from './gate.js';
 import { FailedCalls, generateAnswer, type Answer } from './generate.js';
+import { finishInterruptedHandoff, handOffByModel, handOffOnKeyword } from './hand-off.js';
 import { sendParts, sendUnsentParts } from './send-parts.js';
 
 /** Messages that keep arriving while we answer are folded in, but not forever. */
@@ -28,7 +29,19 @@ export const MAX_FOLDS = 3;
 
 export type Deps = Pick<
   PipelineDeps,
-  'db' | 'locks' | 'context' | 'ai' | 'limiter' | 'log' | 'settings' | 'report'
+  | 'db'
+  | 'locks'
+  | 'context'
+  | 'ai'
+  | 'limiter'
+  | 'log'
+  | 'settings'
+  | 'report'
+  // A handoff switches the mode and stores HANDOFF_MESSAGE through the outbound path (inbox/switch-mode.ts).
+  | 'queue'
+  | 'channelFor'
+  | 'unqueued'
+  | 'notifyHandoff'
 >;
 
 export interface Step {
@@ -89,6 +102,11 @@ export async function answerBatch(
   // store refuses while there are any (a check inside the same statement), at most MAX_FOLDS times.
   for (let fold = 0; ; fold++) {
     step.signal.throwIfAborted();
+    if (answer.handoff) {
+      // The model handed the conversation over: no reply is stored; newer messages, if any, meet a `human` gate.
+      await handOffByModel(deps, step, batch, answer.handoff.reason, calls);
+      return 'worked';
+    }
     const reply = replyInput(conversation, channel, batch, answer, calls);
     // Sent right after: the first part is stored already claimed for sending (one statement fewer). Stored only
     // while the conversation is still the bot's: a human who took over meanwhile is never answered over.
@@ -154,6 +172,11 @@ export async function answerBatch(
  * also closes its message) and sent. True when nothing is left for the model.
  */
 async function settleRefused(deps: Deps, step: Step, gated: GateResult): Promise<boolean> {
+  // First, so that the notices below find the conversation in `human` and are not sent.
+  if (gated.handoffs.length > 0) {
+    step.signal.throwIfAborted();
+    await handOffOnKeyword(deps, step, gated.handoffs);
+  }
   const byReason = new Map<string, string[]>();
   for (const { message, reason } of gated.skips)
     byReason.set(reason, [...(byReason.get(reason) ?? []), message.id]);
@@ -161,6 +184,9 @@ async function settleRefused(deps: Deps, step: Step, gated: GateResult): Promise
     await markInbound(deps.db, ids, 'skipped', reason);
     step.log.info({ count: ids.length, reason }, 'messages not answered');
   }
+  const toHuman = gated.skips.filter((s) => s.reason === 'mode_human').map((s) => s.message);
+  if (gated.handoffs.length === 0 && toHuman.length > 0)
+    await finishInterruptedHandoff(deps, step.conversation.id, toHuman);
   for (const { message, reason, text } of gated.notices) {
     step.signal.throwIfAborted();
     const saved = await saveReplyInBotMode(deps.db, {

@@ -1,6 +1,7 @@
 import type { Db } from '../db/connect.js';
 import type { WebhookLogWriter } from '../db/webhook-log-writer.js';
 import type { ReportInfo } from '../errors/reporter.js';
+import type { HandoffEvent } from '../domain/handoff-notice.js';
 import type { ChannelName } from '../domain/types.js';
 import type { Logger } from '../log.js';
 import type { AiRuntime, Channel, ContextCache, JobQueue, Locks, RateLimiter } from '../ports.js';
@@ -32,6 +33,11 @@ export interface PipelineDeps {
     context: Record<string, unknown>,
     alerting?: Pick<ReportInfo, 'givenUp' | 'scope'>,
   ) => void;
+  /**
+   * Tell the operators that a conversation was handed to a human (email, webhook; throttled per conversation).
+   * Fire and forget: it never throws, and the handoff does not wait for a mail server. Absent: nobody is told.
+   */
+  notifyHandoff?: (event: HandoffEvent) => void;
 }
 
 export interface PipelineSettings {

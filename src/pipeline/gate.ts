@@ -11,7 +11,9 @@ import type { NoticeReason, SkipReason } from '../domain/outcome.js';
 export type GateDecision =
   | { kind: 'answer' }
   | { kind: 'notice'; reason: NoticeReason; text: string }
-  | { kind: 'skip'; reason: SkipReason };
+  | { kind: 'skip'; reason: SkipReason }
+  /** The user asked for a person: the conversation goes to a human (pipeline/hand-off.ts does the switch). */
+  | { kind: 'handoff'; keyword: string };
 
 /** What a policy may look at: the conversation as the job read it. */
 export interface GateConversation {
@@ -34,22 +36,42 @@ export interface GateResult {
   answer: PendingInbound[];
   notices: Array<{ message: PendingInbound; reason: NoticeReason; text: string }>;
   skips: Array<{ message: PendingInbound; reason: SkipReason }>;
+  /** Messages asking for a person; when there is one, `answer` is empty (see runGate). */
+  handoffs: Array<{ message: PendingInbound; keyword: string }>;
 }
 
-/** Decide every message of the batch, in arrival order (a rate limit counts them in the order they came). */
+/**
+ * Decide every message of the batch, in arrival order (a rate limit counts them in the order they came). A batch
+ * in which the user asks for a person is not answered by the model at all, before or after that message: the
+ * messages it would have answered are skipped as `mode_human`, since a person answers them now.
+ */
 export async function runGate(
   policies: readonly Policy[],
   batch: PendingInbound[],
   conversation: GateConversation,
   now: Date,
 ): Promise<GateResult> {
-  const result: GateResult = { answer: [], notices: [], skips: [] };
+  const result: GateResult = { answer: [], notices: [], skips: [], handoffs: [] };
   for (const message of batch) {
     const decision = await decide(policies, message, conversation, now);
-    if (decision.kind === 'answer') result.answer.push(message);
-    else if (decision.kind === 'notice')
-      result.notices.push({ message, reason: decision.reason, text: decision.text });
-    else result.skips.push({ message, reason: decision.reason });
+    switch (decision.kind) {
+      case 'answer':
+        result.answer.push(message);
+        break;
+      case 'notice':
+        result.notices.push({ message, reason: decision.reason, text: decision.text });
+        break;
+      case 'skip':
+        result.skips.push({ message, reason: decision.reason });
+        break;
+      case 'handoff':
+        result.handoffs.push({ message, keyword: decision.keyword });
+        break;
+    }
+  }
+  if (result.handoffs.length > 0) {
+    result.skips.push(...result.answer.map((message) => ({ message, reason: 'mode_human' as const })));
+    result.answer = [];
   }
   return result;
 }

@@ -5,11 +5,12 @@
  */
 import type { ModelCallRecord } from '../db/messages.js';
 import { AppError, isAppError } from '../domain/errors.js';
+import { HANDOFF_TOOL, handoffRequest } from '../domain/handoff-tool.js';
 import { buildPrompt } from '../domain/prompt.js';
 import { stripControlChars } from '../domain/sanitize.js';
 import type { TokenUsage, Turn } from '../domain/types.js';
 import { friendlyAiFailure } from '../domain/user-messages.js';
-import type { ChatModel, JobContext } from '../ports.js';
+import type { ChatModel, ChatRequest, JobContext } from '../ports.js';
 import type { PipelineDeps } from './deps.js';
 
 export interface Answer {
@@ -19,6 +20,8 @@ export interface Answer {
   usage: TokenUsage | null;
   latencyMs: number | null;
   errorKind: string | null;
+  /** The model called the `handoff` tool, with this reason: hand the conversation to a person, send no text. */
+  handoff: { reason: string } | null;
   /** Every model call made for this answer, the one that produced it last (outcome `used`). */
   calls: ModelCallRecord[];
 }
@@ -36,13 +39,26 @@ export async function generateAnswer(
 ): Promise<Answer> {
   const choice = await deps.ai.current();
   const messages = buildPrompt({ systemPrompt: choice.systemPrompt, history, batch });
-  const request = { messages, temperature: choice.temperature, maxTokens: choice.maxTokens };
+  const base = { messages, temperature: choice.temperature, maxTokens: choice.maxTokens };
+  // The generate stage runs only for a conversation the bot answers, so the handoff tool is always on offer there,
+  // to every model whose protocol has tools.
+  const requestFor = (model: ChatModel): ChatRequest =>
+    model.supportsTools === true ? { ...base, tools: [HANDOFF_TOOL] } : base;
   const calls: ModelCallRecord[] = [];
   const call = async (model: ChatModel): Promise<Answer> => {
     const started = performance.now();
     try {
-      const result = await model.complete(request, signal);
+      const result = await model.complete(requestFor(model), signal);
       const latencyMs = Math.round(performance.now() - started);
+      const handoff = handoffRequest(result.toolCalls);
+      // What a model writes is outside input too: no terminal escapes or bells in a user's chat.
+      const text = stripControlChars(result.text);
+      if (!handoff && text.trim() === '') {
+        // Only a call of a tool we did not offer: nothing to send, the same as an empty answer.
+        throw new AppError('ai_unavailable', `${model.provider}: no answer text from ${result.model}`, {
+          code: 'empty_response',
+        });
+      }
       calls.push({
         provider: model.provider,
         model: result.model,
@@ -52,13 +68,13 @@ export async function generateAnswer(
         latencyMs,
       });
       return {
-        // What a model writes is outside input too: no terminal escapes or bells in a user's chat.
-        text: stripControlChars(result.text),
+        text,
         model: result.model,
         provider: model.provider,
         usage: result.usage,
         latencyMs,
         errorKind: null,
+        handoff,
         calls,
       };
     } catch (caught) {
@@ -112,6 +128,7 @@ export async function generateAnswer(
       usage: null,
       latencyMs: Math.round(performance.now() - started),
       errorKind: error.kind,
+      handoff: null,
       calls,
     };
   }

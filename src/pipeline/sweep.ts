@@ -5,12 +5,15 @@ import { pruneWebhookLogs } from '../db/webhook-logs.js';
 import { asDatabaseError } from '../db/sqlstate.js';
 import { AppError, isAppError } from '../domain/errors.js';
 import type { PipelineDeps } from './deps.js';
+import { returnIdleHandoffs } from './return-idle-handoffs.js';
 
 export interface SweepSettings {
   strandedAfterMs: number;
   sessionTimeoutMs: number;
   /** Webhook logs and delivery_events older than this are deleted, a bounded number of rows per round. */
   webhookLogRetentionDays: number;
+  /** HANDOFF_IDLE_MINUTES in ms: conversations in `human` without an operator message that long go back to the bot; 0 = never. */
+  handoffIdleMs: number;
 }
 
 export interface SweepResult {
@@ -20,17 +23,20 @@ export interface SweepResult {
   pruned: number;
   /** delivery_events rows deleted, with the same retention. */
   prunedDeliveryEvents: number;
+  /** Conversations handed back to the bot after HANDOFF_IDLE_MINUTES without an operator message. */
+  returnedToBot: number;
 }
 
 /**
  * The scheduler's periodic work. Re-enqueue inbound messages and outbound parts that were stored but never
  * finished (the queue was down when they arrived, or a job failed for good), mark idle conversations inactive,
+ * give handed-off conversations nobody answers back to the bot (HANDOFF_IDLE_MINUTES),
  * prune old webhook logs and delivery events (in bounded batches: a backlog is worked off over several rounds,
  * never in one long delete). Safe to run from several schedulers: the lock makes one of them do it per round, and
  * every step is idempotent anyway.
  */
 export async function sweep(
-  deps: Pick<PipelineDeps, 'db' | 'queue' | 'locks' | 'log'>,
+  deps: Pick<PipelineDeps, 'db' | 'queue' | 'locks' | 'log' | 'context'>,
   settings: SweepSettings,
   roundMs: number,
 ): Promise<SweepResult | null> {
@@ -61,14 +67,18 @@ export async function sweep(
     'expire idle conversations',
     expireIdleConversations(deps.db, settings.sessionTimeoutMs),
   );
+  const returnedToBot = await db(
+    'return idle handoffs to the bot',
+    returnIdleHandoffs(deps, settings.handoffIdleMs),
+  );
   const pruned = await db('prune webhook logs', pruneWebhookLogs(deps.db, settings.webhookLogRetentionDays));
   const prunedDeliveryEvents = await db(
     'prune delivery events',
     pruneDeliveryEvents(deps.db, settings.webhookLogRetentionDays),
   );
-  if (reenqueued + expired + pruned + prunedDeliveryEvents > 0) {
-    deps.log.info({ reenqueued, expired, pruned, prunedDeliveryEvents }, 'sweep');
+  if (reenqueued + expired + returnedToBot + pruned + prunedDeliveryEvents > 0) {
+    deps.log.info({ reenqueued, expired, returnedToBot, pruned, prunedDeliveryEvents }, 'sweep');
   }
   // The lease is left to expire so that other schedulers skip this round.
-  return { reenqueued, expired, pruned, prunedDeliveryEvents };
+  return { reenqueued, expired, pruned, prunedDeliveryEvents, returnedToBot };
 }

@@ -8,7 +8,8 @@
  *   createAnthropicModel({ baseUrl: llm.anthropicBaseUrl, … });
  *   llm.respondOnce({ status: 429, headers: { 'retry-after': '7' } });  // next call only
  *   llm.respond((req) => ({ text: `echo ${req.messages.length}` }));    // every call after the queued ones
- *   llm.requests;  // what the SDKs sent
+ *   llm.respondOnce({ toolCalls: [{ name: 'handoff', arguments: { reason: 'angry' } }] });  // a tool call
+ *   llm.requests;  // what the SDKs sent (with the tools offered, in one shape for both protocols)
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -22,14 +23,29 @@ export interface FakeRequest {
   messages: Array<{ role: string; content: string }>;
   /** Anthropic's `system` parameter, flattened to text. */
   system?: string;
+  /** Tools offered, from either protocol's shape (`tools[].function` or `tools[].input_schema`). */
+  tools: Array<{ name: string; description: string; parameters: unknown }>;
   /** Lower-cased names; repeated headers joined with ", ". */
   headers: Record<string, string>;
   body: unknown;
 }
 
+/** A tool call to answer with, written in the protocol's own wire format. */
+export interface FakeToolCall {
+  name: string;
+  arguments: Record<string, unknown>;
+  /** OpenAI only: the raw `function.arguments` string instead of `arguments` serialised (e.g. broken JSON). */
+  rawArguments?: string;
+}
+
 export interface FakeReply {
-  /** The answer; defaults to `fake reply to: <last user content>`. */
+  /** The answer; defaults to `fake reply to: <last user content>`, or to no text at all with `toolCalls`. */
   text?: string;
+  /**
+   * Answer with these tool calls: OpenAI `message.tool_calls` (`function.arguments` a JSON string,
+   * finish_reason `tool_calls`), Anthropic `tool_use` content blocks (stop_reason `tool_use`).
+   */
+  toolCalls?: FakeToolCall[];
   /** Wait this long before answering (the answer is dropped if the client goes away first). */
   delayMs?: number;
   /** Send the status and headers at once but hold the body back this long (a stall mid-response). */
@@ -151,7 +167,8 @@ export async function startFakeLlm(): Promise<FakeLlm> {
       return;
     }
     counter += 1;
-    const text = reply.text ?? `fake reply to: ${lastUserContent(request)}`;
+    const toolCalls = reply.toolCalls ?? [];
+    const text = reply.text ?? (toolCalls.length > 0 ? '' : `fake reply to: ${lastUserContent(request)}`);
     const usage =
       reply.usage === undefined
         ? {
@@ -162,8 +179,22 @@ export async function startFakeLlm(): Promise<FakeLlm> {
     const model = reply.model ?? request.model;
     const payload =
       protocol === 'openai'
-        ? openAiCompletion(counter, model, text, usage)
-        : anthropicMessage(counter, model, reply.anthropicContent ?? [{ type: 'text', text }], usage);
+        ? openAiCompletion(counter, model, text, usage, toolCalls)
+        : anthropicMessage(
+            counter,
+            model,
+            reply.anthropicContent ?? [
+              ...(text === '' ? [] : [{ type: 'text', text }]),
+              ...toolCalls.map((call, i) => ({
+                type: 'tool_use',
+                id: `toolu_fake${counter}_${i}`,
+                name: call.name,
+                input: call.arguments,
+              })),
+            ],
+            usage,
+            toolCalls.length > 0 ? 'tool_use' : 'end_turn',
+          );
     const idHeader = protocol === 'openai' ? 'x-request-id' : 'request-id';
     const headers = { [idHeader]: `req_fake_${counter}`, ...reply.headers };
     if (reply.bodyDelayMs !== undefined && reply.bodyDelayMs > 0) {
@@ -257,6 +288,16 @@ function parseRequest(
       const entry = isRecord(message) ? message : {};
       return { role: typeof entry.role === 'string' ? entry.role : '', content: flatten(entry.content) };
     }),
+    tools: (Array.isArray(record.tools) ? record.tools : []).map((tool: unknown) => {
+      const entry = isRecord(tool) ? tool : {};
+      // OpenAI: { type: 'function', function: { name, description, parameters } }; Anthropic: { name, input_schema }.
+      const fn = isRecord(entry.function) ? entry.function : entry;
+      return {
+        name: typeof fn.name === 'string' ? fn.name : '',
+        description: typeof fn.description === 'string' ? fn.description : '',
+        parameters: fn.parameters ?? entry.input_schema,
+      };
+    }),
     headers: Object.fromEntries(
       Object.entries(rawHeaders).map(([name, value]) => [
         name,
@@ -287,6 +328,7 @@ function openAiCompletion(
   model: string,
   text: string,
   usage: { input: number; output: number } | null,
+  toolCalls: FakeToolCall[] = [],
 ) {
   return {
     id: `chatcmpl-fake${n}`,
@@ -296,9 +338,26 @@ function openAiCompletion(
     choices: [
       {
         index: 0,
-        message: { role: 'assistant', content: text, refusal: null, annotations: [] },
+        message: {
+          role: 'assistant',
+          content: text === '' && toolCalls.length > 0 ? null : text,
+          refusal: null,
+          annotations: [],
+          ...(toolCalls.length > 0
+            ? {
+                tool_calls: toolCalls.map((call, i) => ({
+                  id: `call_fake${n}_${i}`,
+                  type: 'function',
+                  function: {
+                    name: call.name,
+                    arguments: call.rawArguments ?? JSON.stringify(call.arguments),
+                  },
+                })),
+              }
+            : {}),
+        },
         logprobs: null,
-        finish_reason: 'stop',
+        finish_reason: toolCalls.length > 0 ? 'tool_calls' : 'stop',
       },
     ],
     ...(usage === null
@@ -319,6 +378,7 @@ function anthropicMessage(
   model: string,
   content: unknown[],
   usage: { input: number; output: number } | null,
+  stopReason = 'end_turn',
 ) {
   return {
     id: `msg_fake${n}`,
@@ -326,7 +386,7 @@ function anthropicMessage(
     role: 'assistant',
     model,
     content,
-    stop_reason: 'end_turn',
+    stop_reason: stopReason,
     stop_sequence: null,
     usage: { input_tokens: usage?.input ?? 0, output_tokens: usage?.output ?? 0 },
   };

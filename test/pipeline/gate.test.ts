@@ -6,6 +6,7 @@ import { createMemoryRateLimiter } from '../../src/infra/memory/rate-limiter.js'
 import { silentLogger } from '../../src/log.js';
 import { runGate, type GateConversation } from '../../src/pipeline/gate.js';
 import { conversationModePolicy } from '../../src/pipeline/policies/conversation-mode.js';
+import { handoffKeywordPolicy } from '../../src/pipeline/policies/handoff-keyword.js';
 import { inboundPolicies } from '../../src/pipeline/policies/index.js';
 import { rateLimitPolicy } from '../../src/pipeline/policies/rate-limit.js';
 import { reactionPolicy } from '../../src/pipeline/policies/reaction.js';
@@ -41,6 +42,40 @@ describe('conversation mode policy', () => {
     ['paused', { kind: 'skip', reason: 'mode_paused' }],
   ] as const)('%s → %o', (mode, decision) => {
     expect(conversationModePolicy(message(), conversation(mode), now)).toEqual(decision);
+  });
+});
+
+describe('handoff keyword policy', () => {
+  const policy = handoffKeywordPolicy(['human', 'atendente']);
+  it('asks for a handoff on a keyword in bot and human mode, never in paused', () => {
+    const asking = message({ content: 'a HUMAN please' });
+    expect(policy(asking, conversation('bot'), now)).toEqual({ kind: 'handoff', keyword: 'human' });
+    expect(policy(asking, conversation('human'), now)).toEqual({ kind: 'handoff', keyword: 'human' });
+    expect(policy(asking, conversation('paused'), now)).toEqual({ kind: 'answer' });
+    expect(policy(message({ content: 'humanity' }), conversation(), now)).toEqual({ kind: 'answer' });
+  });
+  it("reads the user's own words: a caption, not a quote or a reaction's rendering", () => {
+    const caption = message({
+      contentType: 'media',
+      content: '[image] quero um atendente',
+      payload: { content: { type: 'media', items: [], caption: 'quero um atendente' }, context: {} },
+    });
+    expect(policy(caption, conversation(), now)).toMatchObject({ kind: 'handoff', keyword: 'atendente' });
+    const quoting = message({
+      content: '[Replying to: "talk to a human"]\nthanks',
+      payload: {
+        content: { type: 'text', text: 'thanks' },
+        context: { quote: { providerMessageId: 'SMq', text: 'talk to a human' } },
+      },
+    });
+    expect(policy(quoting, conversation(), now)).toEqual({ kind: 'answer' });
+    const reaction = message({
+      contentType: 'reaction',
+      content: 'reacted 👍 to "human"',
+      payload: { content: { type: 'reaction', emoji: '👍', targetProviderMessageId: 'SMx' }, context: {} },
+    });
+    expect(policy(reaction, conversation(), now)).toEqual({ kind: 'answer' });
+    expect(policy({ ...reaction, payload: null }, conversation(), now)).toEqual({ kind: 'answer' });
   });
 });
 
@@ -106,7 +141,7 @@ describe('rate-limit policy', () => {
 describe('runGate', () => {
   const policies = inboundPolicies(
     { limiter: createMemoryRateLimiter(), locks: createMemoryLocks(), log: silentLogger() },
-    { maxMessageLength: 20, rateLimitMax: 100, rateLimitWindowSeconds: 60 },
+    { maxMessageLength: 20, rateLimitMax: 100, rateLimitWindowSeconds: 60, handoffKeywords: ['human'] },
   );
 
   it('sorts a batch into answers, notices and skips, keeping arrival order', async () => {
@@ -118,6 +153,29 @@ describe('runGate', () => {
     expect(result.answer.map((m) => m.id)).toEqual([a.id, b.id]);
     expect(result.skips).toEqual([{ message: r, reason: 'reaction' }]);
     expect(result.notices.map((x) => [x.message.id, x.reason])).toEqual([[long.id, 'too_long']]);
+  });
+
+  it('a batch that asks for a person answers nothing with the model, before or after that message', async () => {
+    const hi = message({ content: 'hi' });
+    const asking = message({ content: 'can I talk to a human?' });
+    const after = message({ content: 'my order is 123' });
+    const long = message({ content: 'x'.repeat(20), metadata: { originalLength: 500 } });
+    const result = await runGate(policies, [hi, asking, after, long], conversation(), now);
+    expect(result.answer).toEqual([]);
+    expect(result.handoffs).toEqual([{ message: asking, keyword: 'human' }]);
+    expect(result.skips.map((s) => [s.message.id, s.reason])).toEqual([
+      [hi.id, 'mode_human'],
+      [after.id, 'mode_human'],
+    ]);
+    // Stored with the mode check: once the handoff switched the conversation, this notice is not sent.
+    expect(result.notices.map((x) => x.reason)).toEqual(['too_long']);
+  });
+
+  it('a too-long message asking for a person is handed off, not asked to shorten', async () => {
+    const long = message({ content: 'human '.repeat(4), metadata: { originalLength: 500 } });
+    const result = await runGate(policies, [long], conversation(), now);
+    expect(result.handoffs.map((h) => h.message.id)).toEqual([long.id]);
+    expect(result.notices).toEqual([]);
   });
 
   it('in human mode sends nothing at all, not even a notice for a message that is too long', async () => {

@@ -11,6 +11,8 @@ import type { Db } from '../../src/db/connect.js';
 import { createSimulatorChannel } from '../../src/channels/simulator/channel.js';
 import { createMemoryContextCache } from '../../src/infra/memory/context-cache.js';
 import { createMemoryLocks } from '../../src/infra/memory/locks.js';
+import { createMemoryQueue } from '../../src/infra/memory/queue.js';
+import { createUnqueuedRetry } from '../../src/pipeline/unqueued-retry.js';
 import { createMemoryRateLimiter } from '../../src/infra/memory/rate-limiter.js';
 import { silentLogger } from '../../src/log.js';
 import { MAX_FOLDS } from '../../src/pipeline/answer-batch.js';
@@ -67,10 +69,14 @@ function scriptedModel(during: (call: number, request: ChatRequest, signal?: Abo
 
 function deps(model: ChatModel, overrides: { locks?: Locks; settings?: Partial<PipelineSettings> } = {}) {
   const channel = createSimulatorChannel();
+  const queue = createMemoryQueue({ attempts: 1, backoffMs: 10 });
   return {
     channel,
     deps: {
       db,
+      // Never consumed here: outbound messages a handoff stores are sent by the job's own next round.
+      queue,
+      unqueued: createUnqueuedRetry({ queue, log: silentLogger() }),
       locks: overrides.locks ?? createMemoryLocks(),
       context: createMemoryContextCache({ maxTurns: 10, ttlSeconds: 60 }),
       limiter: createMemoryRateLimiter(),

@@ -2,6 +2,7 @@
  * The sweep prunes delivery_events with the webhook logs' retention and reports both counts.
  */
 import { expect, it } from 'vitest';
+import { createMemoryContextCache } from '../../src/infra/memory/context-cache.js';
 import { createMemoryLocks } from '../../src/infra/memory/locks.js';
 import { createMemoryQueue } from '../../src/infra/memory/queue.js';
 import { silentLogger } from '../../src/log.js';
@@ -22,8 +23,19 @@ it('prunes old delivery events and webhook logs with WEBHOOK_LOG_RETENTION_DAYS 
      from generate_series(1, 2)`,
   );
   const queue = createMemoryQueue({ attempts: 1, backoffMs: 10 });
-  const deps = { db: file.testDb.database.db, queue, locks: createMemoryLocks(), log: silentLogger() };
-  const settings = { strandedAfterMs: 60_000, sessionTimeoutMs: 60_000, webhookLogRetentionDays: 7 };
+  const deps = {
+    db: file.testDb.database.db,
+    queue,
+    locks: createMemoryLocks(),
+    log: silentLogger(),
+    context: createMemoryContextCache({ maxTurns: 10, ttlSeconds: 60 }),
+  };
+  const settings = {
+    strandedAfterMs: 60_000,
+    sessionTimeoutMs: 60_000,
+    webhookLogRetentionDays: 7,
+    handoffIdleMs: 0,
+  };
   const result = await sweep(deps, settings, 1000);
   await queue.close();
 

@@ -9,6 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../src/db/connect.js';
 import * as schema from '../../src/db/schema.js';
 import { categorize } from '../../src/errors/categorize.js';
+import { createMemoryContextCache } from '../../src/infra/memory/context-cache.js';
 import { createMemoryLocks } from '../../src/infra/memory/locks.js';
 import { createMemoryQueue } from '../../src/infra/memory/queue.js';
 import { createRedis } from '../../src/infra/redis/connect.js';
@@ -17,7 +18,13 @@ import { silentLogger } from '../../src/log.js';
 import { sweep } from '../../src/pipeline/sweep.js';
 import { freePort } from '../helpers/tcp-proxy.js';
 
-const settings = { strandedAfterMs: 60_000, sessionTimeoutMs: 60_000, webhookLogRetentionDays: 30 };
+const settings = {
+  strandedAfterMs: 60_000,
+  sessionTimeoutMs: 60_000,
+  webhookLogRetentionDays: 30,
+  handoffIdleMs: 60_000,
+};
+const context = createMemoryContextCache({ maxTurns: 10, ttlSeconds: 60 });
 const pools: pg.Pool[] = [];
 afterAll(async () => {
   await Promise.all(pools.map((pool) => pool.end()));
@@ -35,7 +42,13 @@ async function unreachableDb(): Promise<Db> {
 describe('sweep during an outage', () => {
   it('a database it cannot reach is database_unavailable (CRITICAL DATABASE), without the SQL in the message', async () => {
     const queue = createMemoryQueue({ attempts: 1, backoffMs: 10 });
-    const deps = { db: await unreachableDb(), queue, locks: createMemoryLocks(), log: silentLogger() };
+    const deps = {
+      db: await unreachableDb(),
+      queue,
+      locks: createMemoryLocks(),
+      log: silentLogger(),
+      context,
+    };
     const failure = await sweep(deps, settings, 1000).then(
       () => undefined,
       (error: unknown) => error,
@@ -55,6 +68,7 @@ describe('sweep during an outage', () => {
       queue,
       locks: createRedisLocks(redis, { prefix: 'sweep-test' }),
       log: silentLogger(),
+      context,
     };
     await expect(sweep(deps, settings, 1000)).rejects.toMatchObject({ kind: 'queue_unavailable' });
     redis.disconnect();

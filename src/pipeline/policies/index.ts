@@ -1,12 +1,15 @@
 /**
- * The inbound policies in the order the gate asks them. The mode comes first: in a human's or a paused
- * conversation the bot sends nothing, not even a notice. A reaction is never answered. The rate limit is last,
- * so it counts only messages the bot would otherwise answer.
+ * The inbound policies in the order the gate asks them. The handoff keyword comes first: a user asking for a person
+ * gets one whatever else is true of the message (too long, over the rate limit: no model is asked, so neither
+ * matters), and a retried job in `human` mode can finish a handoff its first run began. Then the mode: in a
+ * human's or a paused conversation the bot sends nothing, not even a notice. A reaction is never answered. The
+ * rate limit is last, so it counts only messages the bot would otherwise answer.
  */
 import type { Logger } from '../../log.js';
 import type { Locks, RateLimiter } from '../../ports.js';
 import type { Policy } from '../gate.js';
 import { conversationModePolicy } from './conversation-mode.js';
+import { handoffKeywordPolicy } from './handoff-keyword.js';
 import { rateLimitPolicy } from './rate-limit.js';
 import { reactionPolicy } from './reaction.js';
 import { tooLongPolicy } from './too-long.js';
@@ -15,6 +18,7 @@ export interface PolicySettings {
   maxMessageLength: number;
   rateLimitMax: number;
   rateLimitWindowSeconds: number;
+  handoffKeywords: readonly string[];
 }
 
 export function inboundPolicies(
@@ -22,6 +26,7 @@ export function inboundPolicies(
   settings: PolicySettings,
 ): Policy[] {
   return [
+    handoffKeywordPolicy(settings.handoffKeywords),
     conversationModePolicy,
     reactionPolicy,
     tooLongPolicy(settings.maxMessageLength),
