@@ -79,7 +79,7 @@ describe('chatbot api-token', { timeout: 120_000 }, () => {
     const listed = await runCli(['api-token', 'list', '--json'], { env });
     const tokens = JSON.parse(listed.stdout) as Array<Record<string, unknown>>;
     const zap = tokens.find((t) => t.name === 'zap');
-    expect(zap?.revokedAt).toEqual(expect.any(String));
+    expect(zap?.revokedAt).toEqual(expect.any(String) as string);
     expect(listed.stdout).not.toContain('wacb_');
     const [entry] = await listAudit(db(), { limit: 1, target: { type: 'api_token', id: zap!.id as string } });
     expect(entry).toMatchObject({ actorKind: 'cli', action: 'api_token.revoke' });

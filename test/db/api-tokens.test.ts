@@ -7,6 +7,7 @@ import {
   revokeApiToken,
 } from '../../src/db/api-tokens.js';
 import type { Db } from '../../src/db/connect.js';
+import { rowsOf } from '../../src/db/rows.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 
 let testDb: TestDatabase;
@@ -20,11 +21,10 @@ afterAll(async () => {
 });
 
 const rowOf = async (id: string) => {
-  const raw = (await db.execute(`select token_hash from api_tokens where id = '${id}'`)).rows[0] as {
-    token_hash: string;
-  };
+  const result = await db.execute(`select token_hash from api_tokens where id = '${id}'`);
+  const [raw] = rowsOf<{ token_hash: string }>(result);
   const token = (await listApiTokens(db)).find((t) => t.id === id);
-  return { token_hash: raw.token_hash, last_used_at: token?.lastUsedAt ?? null };
+  return { token_hash: raw?.token_hash, last_used_at: token?.lastUsedAt ?? null };
 };
 
 describe('API tokens', () => {

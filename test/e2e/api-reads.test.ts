@@ -7,6 +7,7 @@ import type { RouteOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { revokeApiToken } from '../../src/db/api-tokens.js';
 import { API_PREFIX, registerApi } from '../../src/http/api/routes.js';
+import { registerIpRateLimit } from '../../src/http/ip-rate-limit.js';
 import { createServer } from '../../src/http/server.js';
 import { silentLogger } from '../../src/log.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
@@ -58,7 +59,7 @@ describe('API authentication', () => {
     ]);
     for (const answer of answers) {
       expect(answer.status).toBe(401);
-      expect(answer.body).toEqual({ error: { code: 'unauthorized', message: expect.any(String) } });
+      expect(answer.body).toEqual({ error: { code: 'unauthorized', message: expect.any(String) as string } });
       expect(answer.headers.get('www-authenticate')).toBe('Bearer');
     }
   });
@@ -97,6 +98,23 @@ describe('API authentication', () => {
   });
 });
 
+describe('API and the per-IP flood guard', () => {
+  it('counts API requests, and its 429 has the API’s error shape', async () => {
+    const server = createServer({ log: silentLogger(), bodyLimitBytes: 1_000_000, trustProxy: false });
+    registerIpRateLimit(server, { max: 1, windowSeconds: 60, log: silentLogger() });
+    registerApi(server, app.running.composed.deps);
+    const get = () =>
+      server.inject({ url: '/api/v1/conversations', headers: { authorization: `Bearer ${viewer.token}` } });
+    const first = await get();
+    const second = await get();
+    await server.close();
+    expect(first.statusCode).toBe(200);
+    expect(second.statusCode).toBe(429);
+    expect(second.headers['retry-after']).toEqual(expect.any(String) as string);
+    expect(second.json()).toEqual({ error: { code: 'rate_limited', message: expect.any(String) as string } });
+  });
+});
+
 describe('GET /api/v1/conversations', () => {
   it('lists newest activity first, in the documented shape, with the channel address as user', async () => {
     const answer = await callApi<ConversationPage>(app, 'GET', '/conversations', { token: viewer.token });
@@ -109,7 +127,7 @@ describe('GET /api/v1/conversations', () => {
       profileName: 'Test User',
       channel: 'twilio',
       mode: 'bot',
-      lastMessageAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      lastMessageAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) as string,
       assignee: null,
       handoffAt: null,
       handoffReason: null,
@@ -174,11 +192,9 @@ describe('GET /api/v1/conversations', () => {
       ),
     );
     for (const answer of [zero, words, mode]) {
-      expect(answer.status).toBe(400);
-      expect(answer.body).toMatchObject({ error: { code: 'invalid_query' } });
+      expect(answer).toMatchObject({ status: 400, body: { error: { code: 'invalid_query' } } });
     }
-    expect(cursor.status).toBe(400);
-    expect(cursor.body).toMatchObject({ error: { code: 'invalid_cursor' } });
+    expect(cursor).toMatchObject({ status: 400, body: { error: { code: 'invalid_cursor' } } });
   });
 });
 
@@ -209,7 +225,7 @@ describe('GET /api/v1/conversations/{id}/messages', () => {
     const [inbound, reply] = answer.body.messages;
     expect(answer.body.messages).toHaveLength(2);
     expect(inbound).toEqual({
-      id: expect.any(String),
+      id: expect.any(String) as string,
       direction: 'inbound',
       author: 'user',
       text: `hello from ${senders[0]}`,
@@ -217,7 +233,7 @@ describe('GET /api/v1/conversations/{id}/messages', () => {
       status: 'answered',
       outcome: 'answered by the model',
       outcomeReason: null,
-      createdAt: expect.any(String),
+      createdAt: expect.any(String) as string,
     });
     expect(reply).toMatchObject({
       direction: 'outbound',
@@ -234,7 +250,7 @@ describe('GET /api/v1/conversations/{id}/messages', () => {
       token: viewer.token,
     });
     expect(newest.body.messages.map((m) => m.direction)).toEqual(['outbound']);
-    expect(newest.body.nextCursor).toEqual(expect.any(String));
+    expect(newest.body.nextCursor).toEqual(expect.any(String) as string);
     const older = await callApi<MessagePage>(
       app,
       'GET',

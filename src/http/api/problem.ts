@@ -69,6 +69,14 @@ export function registerApiErrors(
     return reply.status(500).send(apiError('internal', 'internal error'));
   });
 
+  // Answers sent before the scope's handlers run (the per-IP flood guard's 429 is sent by a hook of the whole
+  // server) carry the server's flat `{error, message}`: reshaped here, so a client parses one error shape.
+  scope.addHook('onSend', async (_request, reply, payload) => {
+    if (reply.statusCode < 400 || typeof payload !== 'string') return payload;
+    const flat = parseFlatError(payload);
+    return flat ? JSON.stringify(apiError(flat.error, flat.message)) : payload;
+  });
+
   scope.setNotFoundHandler((request, reply) =>
     reply
       .status(404)
@@ -78,5 +86,18 @@ export function registerApiErrors(
   function report(error: unknown, request: FastifyRequest): void {
     if (onServerError) onServerError(error, request);
     else request.log.error({ err: error }, 'unhandled error');
+  }
+}
+
+function parseFlatError(payload: string): { error: string; message: string } | null {
+  try {
+    const parsed: unknown = JSON.parse(payload);
+    if (typeof parsed !== 'object' || parsed === null) return null;
+    const { error, message } = parsed as { error?: unknown; message?: unknown };
+    return typeof error === 'string'
+      ? { error, message: typeof message === 'string' ? message : error }
+      : null;
+  } catch {
+    return null;
   }
 }
