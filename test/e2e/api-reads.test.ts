@@ -9,7 +9,8 @@ import { revokeApiToken } from '../../src/db/api-tokens.js';
 import { API_PREFIX, registerApi } from '../../src/http/api/routes.js';
 import { registerIpRateLimit } from '../../src/http/ip-rate-limit.js';
 import { createServer } from '../../src/http/server.js';
-import { silentLogger } from '../../src/log.js';
+import { createLogger, silentLogger } from '../../src/log.js';
+import { captureLines } from '../log/capture.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { answeredConversation, callApi, newSender, tokenFor, type TestToken } from '../helpers/api.js';
 
@@ -62,6 +63,31 @@ describe('API authentication', () => {
       expect(answer.body).toEqual({ error: { code: 'unauthorized', message: expect.any(String) as string } });
       expect(answer.headers.get('www-authenticate')).toBe('Bearer');
     }
+  });
+
+  it('logs a refused token with the client address and why, never the token itself', async () => {
+    const logs = captureLines();
+    const server = createServer({
+      log: createLogger({ level: 'info', destination: logs.stream }),
+      bodyLimitBytes: 1_000_000,
+      trustProxy: false,
+    });
+    registerApi(server, app.running.composed.deps);
+    const forged = `wacb_${'B'.repeat(43)}`;
+    const answer = await server.inject({
+      url: '/api/v1/conversations',
+      headers: { authorization: `Bearer ${forged}` },
+    });
+    await server.close();
+    expect(answer.statusCode).toBe(401);
+    expect(logs.lines()).toContainEqual(
+      expect.objectContaining({
+        msg: 'API request refused: no valid token',
+        reason: 'unknown or revoked',
+        ip: '127.0.0.1',
+      }),
+    );
+    expect(logs.text()).not.toContain('BBBBBBBB');
   });
 
   it('serves the OpenAPI description without a token, naming every route of /api/v1/', async () => {
