@@ -91,6 +91,17 @@ describe('POST /api/v1/conversations/{id}/messages', () => {
     const reused = await send('Something else entirely.');
     expect(reused.status).toBe(409);
     expect(reused.body).toMatchObject({ error: { code: 'idempotency_key_reused' } });
+    const elsewhere = await callApi(
+      app,
+      'POST',
+      `/conversations/${await answeredConversation(app, newSender())}/messages`,
+      {
+        token: agent.token,
+        json: { text: 'Your refund is on its way.' },
+        headers: { 'idempotency-key': 'crm-ticket-42' },
+      },
+    );
+    expect(elsewhere).toMatchObject({ status: 409, body: { error: { code: 'idempotency_key_reused' } } });
 
     // Without a key, the same text twice is two messages.
     const [a, b] = await Promise.all(

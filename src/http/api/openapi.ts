@@ -147,7 +147,7 @@ export const OPENAPI = {
             in: 'header',
             description:
               'Optional. The same key twice (per token) sends one message; the second answer returns it. ' +
-              'Without it every request is a new message. Reusing a key for another text is a 409.',
+              'Without it every request is a new message. Reusing a key for another text or conversation is a 409.',
             schema: { type: 'string', maxLength: 255 },
           },
         ],
@@ -166,7 +166,9 @@ export const OPENAPI = {
           },
           ...BODY_ERRORS,
           '404': error('No conversation with this id (`not_found`).'),
-          '409': error('The Idempotency-Key was used for another text (`idempotency_key_reused`).'),
+          '409': error(
+            'The Idempotency-Key was used for another text or conversation (`idempotency_key_reused`).',
+          ),
           ...COMMON_ERRORS,
         },
       },
@@ -243,7 +245,11 @@ export const OPENAPI = {
           profileName: { type: ['string', 'null'] },
           channel: { type: 'string', enum: ['twilio', 'meta', 'simulator'] },
           mode: { type: 'string', enum: CONVERSATION_MODES },
-          lastMessageAt: { type: 'string', format: 'date-time', description: 'The last activity.' },
+          lastMessageAt: {
+            type: 'string',
+            format: 'date-time',
+            description: 'When the user last wrote (the order of the list).',
+          },
           assignee: { type: ['string', 'null'], description: 'The assigned operator’s username.' },
           handoffAt: {
             type: ['string', 'null'],

@@ -5,8 +5,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { storableText } from '../../db/storable.js';
+import { isAppError } from '../../domain/errors.js';
+import type { Actor } from '../../domain/roles.js';
 import { browseConversations, showConversation } from '../../inbox/conversations.js';
-import { conversationMessages, showMessage } from '../../inbox/messages.js';
+import { conversationMessages, showMessage, type MessageView } from '../../inbox/messages.js';
 import { sendAsOperator } from '../../inbox/send-as-operator.js';
 import { switchMode, type SwitchModeDeps } from '../../inbox/switch-mode.js';
 import { actorOf, registerBearerAuth } from './auth.js';
@@ -73,15 +76,9 @@ function routes(scope: FastifyInstance, deps: SwitchModeDeps): void {
       text,
       requestKey: key ?? randomUUID(),
     });
-    const message = await showMessage(deps, { actor, conversationId, messageId: sent.messageId });
-    // A key names one message: reusing it for another text is a client bug, not a resend.
-    if (!sent.created && message.text !== text) {
-      throw new ApiProblem(
-        409,
-        'idempotency_key_reused',
-        'this Idempotency-Key was already used for another text',
-      );
-    }
+    const message = sent.created
+      ? await showMessage(deps, { actor, conversationId, messageId: sent.messageId })
+      : await replayed(deps, { actor, conversationId, messageId: sent.messageId }, text);
     return reply.status(202).send({ message });
   });
 
@@ -92,4 +89,28 @@ function routes(scope: FastifyInstance, deps: SwitchModeDeps): void {
     await switchMode(deps, { conversationId, mode, actor, reason: 'operator' });
     return showConversation(deps, { actor, conversationId });
   });
+}
+
+/**
+ * The message a repeated Idempotency-Key stored before. A key names one message: reusing it for another text or
+ * another conversation is a client bug, not a resend (the text compared as stored: a NUL dropped, a lone
+ * surrogate replaced).
+ */
+async function replayed(
+  deps: SwitchModeDeps,
+  request: { actor: Actor; conversationId: string; messageId: string },
+  text: string,
+): Promise<MessageView> {
+  const message = await showMessage(deps, request).catch((error: unknown) => {
+    if (isAppError(error) && error.kind === 'not_found') return null;
+    throw error;
+  });
+  if (!message || message.text !== storableText(text)) {
+    throw new ApiProblem(
+      409,
+      'idempotency_key_reused',
+      'this Idempotency-Key was already used for another message',
+    );
+  }
+  return message;
 }
