@@ -5,6 +5,7 @@
  */
 import { sql, type SQL } from 'drizzle-orm';
 import type { ConversationMode } from '../domain/conversation-mode.js';
+import { CHANNEL_NAMES } from '../domain/types.js';
 import type { Db } from './connect.js';
 import { rowsOf } from './rows.js';
 
@@ -104,7 +105,15 @@ export async function findConversations(
   const conditions: SQL[] = [sql`true`];
   if (query.mode) conditions.push(sql`c.mode = ${query.mode}`);
   if (query.user !== undefined) {
-    conditions.push(sql`(c.user_address = ${query.user} or c.reply_address = ${query.user})`);
+    // As addressIs (conversations.ts): every channel named so the key's index, which leads with the channel, is
+    // probed; the reply address has its own index.
+    const channels = sql.join(
+      CHANNEL_NAMES.map((name) => sql`${name}`),
+      sql`, `,
+    );
+    conditions.push(
+      sql`(c.reply_address = ${query.user} or (c.channel in (${channels}) and c.user_address = ${query.user}))`,
+    );
   }
   if (query.after) {
     const at = sql`${query.after.at}::timestamptz`;

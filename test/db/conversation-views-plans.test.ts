@@ -1,7 +1,7 @@
 /**
  * The API's reads (src/db/conversation-views.ts) are planned on indexes, as the admin's are
  * (test/db/admin-query-plans.test.ts, same dataset and method): first pages, cursor pages and the mode filter
- * read no big table sequentially. The `user` filter is left out: no index covers reply_address yet.
+ * read no big table sequentially, and the `user` filter probes the reply-address index and the per-channel key.
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -47,6 +47,11 @@ describe('API read plans on 100,000 messages', () => {
       'conversations, a cursor page',
       (db) => findConversations(db, { limit: 51, after: conversationKey }),
       ['conversations_last_activity_idx'],
+    ],
+    [
+      'conversations of one user address',
+      (db) => findConversations(db, { limit: 51, user: 'whatsapp:+1555000000042' }),
+      ['conversations_reply_address_idx', 'conversations_channel_user_address_key'],
     ],
     ['conversations in human mode', (db) => findConversations(db, { limit: 51, mode: 'human' }), []],
     [
