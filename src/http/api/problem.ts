@@ -49,8 +49,10 @@ export function registerApiErrors(
       const status = HTTP_STATUS[error.kind];
       if (status < 500) {
         request.log.warn({ kind: error.kind }, error.message);
-        // invalid_input carries a more precise code (invalid_cursor, …) when the use case gave one.
-        const code = error.kind === 'invalid_input' && error.code ? error.code : error.kind;
+        // invalid_input and conflict carry our more precise tag (invalid_cursor, opted_out, …) when the use case
+        // gave one; other kinds' `code` may be a provider's, never shown.
+        const tagged = error.kind === 'invalid_input' || error.kind === 'conflict';
+        const code = tagged && error.code ? error.code : error.kind;
         return reply.status(status).send(apiError(code, error.message));
       }
       report(error, request);
