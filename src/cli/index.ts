@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/load.js';
 import { loadDotEnv } from '../main/env.js';
 import { registerAiConfig } from './ai-config.js';
+import { registerApiToken } from './api-token.js';
 import { registerConversation } from './conversation.js';
 import { registerCreateSuperuser } from './createsuperuser.js';
 import { exitCodeFor, messageFor } from './errors.js';
@@ -32,6 +33,7 @@ registerTestWhatsapp(program);
 registerAiConfig(program);
 registerGenerateKey(program);
 registerConversation(program);
+registerApiToken(program);
 
 loadDotEnv();
 try {

@@ -53,3 +53,15 @@ export function isDeliveryStatus(value: string): value is DeliveryStatus {
 export function isFailedStatus(status: DeliveryStatus): boolean {
   return status === 'failed' || status === 'undelivered' || status === 'canceled';
 }
+
+/**
+ * One status for a message sent in several parts: a failed part, if any (the message did not fully arrive), else
+ * the least advanced part (the message is `read` only once every part is). No parts yet: `pending`.
+ */
+export function messageDeliveryStatus(parts: readonly DeliveryStatus[]): DeliveryStatus {
+  const failed = parts.find(isFailedStatus);
+  if (failed) return failed;
+  let least: DeliveryStatus | undefined;
+  for (const part of parts) if (least === undefined || RANK[part] < RANK[least]) least = part;
+  return least ?? 'pending';
+}

@@ -1,5 +1,5 @@
 import type { Server } from 'node:net';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { validate, type Config } from '../config/load.js';
 import { createServer } from '../http/server.js';
 import { registerHealth } from '../http/health.js';
@@ -12,6 +12,7 @@ import { instrumentJobHandler } from '../observability/instrument.js';
 import { registerTwilioWebhook } from '../http/twilio-webhook.js';
 import { registerSimulator } from '../http/simulator/routes.js';
 import { registerAdmin } from '../admin/routes.js';
+import { registerApi } from '../http/api/routes.js';
 import { adminOptionsFrom } from '../admin/settings.js';
 import { createLogger, type Logger } from '../log.js';
 import { processConversation } from '../pipeline/process-conversation.js';
@@ -60,15 +61,16 @@ export async function startRoles(roles: Role[], config: Config, log: Logger): Pr
       });
     }
     if (roles.includes('web')) {
+      // 5xx answers (PostgreSQL down → 503 is CRITICAL DATABASE) are logged and alerted by the reporter.
+      const onServerError = (error: unknown, request: FastifyRequest) =>
+        void composed.errors.report(error, {
+          context: { requestId: request.id, method: request.method, path: request.url.split('?')[0] },
+        });
       const app = createServer({
         log: log.child({ area: 'http' }),
         bodyLimitBytes: config.http.bodyLimitBytes,
         trustProxy: config.http.trustProxy,
-        // 5xx answers (PostgreSQL down → 503 is CRITICAL DATABASE) are logged and alerted by the reporter.
-        onServerError: (error, request) =>
-          void composed.errors.report(error, {
-            context: { requestId: request.id, method: request.method, path: request.url.split('?')[0] },
-          }),
+        onServerError,
       });
       registerSecurityHeaders(app, { publicBaseUrl: config.http.publicBaseUrl });
       const ipRateLimit = registerIpRateLimit(app, {
@@ -90,6 +92,7 @@ export async function startRoles(roles: Role[], config: Config, log: Logger): Pr
       });
       if (composed.simulator) registerSimulator(app, composed.deps, composed.simulator);
       if (config.admin.enabled) registerAdmin(app, composed.deps, adminOptionsFrom(config));
+      registerApi(app, composed.deps, { onServerError });
       registerRoot(app, { simulator: composed.simulator !== undefined, admin: config.admin.enabled });
       await app.listen({ port: config.http.port, host: config.http.host });
       url = browsableUrl(config.http.host, app.server.address());
