@@ -74,6 +74,8 @@ export interface ConversationWork extends Conversation {
   hasUnsentParts: boolean;
   /** Any reply was ever stored: without one there is no context to load, from the cache or the database. */
   hasReplies: boolean;
+  /** When it last went to a person (kept after it returned to the bot): the context carries that period over. */
+  handoffAt: Date | null;
   /** Its inbound messages still pending, in arrival order: the first batch to answer. */
   pending: PendingInbound[];
 }
@@ -100,6 +102,7 @@ export async function conversationForWork(db: Db, id: string): Promise<Conversat
     lastActivityAt: first.lastActivityAt,
     hasUnsentParts: first.hasUnsentParts,
     hasReplies: first.hasReplies,
+    handoffAt: first.handoffAt,
     pending: rows.flatMap((r) =>
       r.messageId === null
         ? []
@@ -124,6 +127,7 @@ type WorkRow = Omit<Conversation, 'channel' | 'mode'> & {
   mode: string;
   hasUnsentParts: boolean;
   hasReplies: boolean;
+  handoffAt: Date | null;
   messageId: string | null;
   content: string | null;
   contentType: string | null;
@@ -149,7 +153,7 @@ const CONVERSATION_FOR_WORK = prepared<WorkRow>(
      coalesce(c.reply_address, c.user_address) as "replyAddress", c.business_address as "businessAddress",
      c.profile_name as "profileName", c.is_active as "isActive", c.mode,
      c.context_reset_at as "contextResetAt", c.last_activity_at as "lastActivityAt",
-     c.has_unsent_parts as "hasUnsentParts", c.has_replies as "hasReplies",
+     c.has_unsent_parts as "hasUnsentParts", c.has_replies as "hasReplies", c.handoff_at as "handoffAt",
      m.id as "messageId", m.content, m.content_type as "contentType", m.payload, m.attempts, m.metadata, m.provider_message_id as "providerMessageId",
      m.created_at as "createdAt"
    from c

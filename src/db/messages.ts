@@ -64,6 +64,13 @@ export interface SessionOptions {
   now: Date;
   /** Context reset: only turns created after this. */
   after?: Date | null;
+  /**
+   * When the conversation last went to a person. Until the bot has answered again, the turns since then (the
+   * user's messages to the operator and the operator's replies) stay in the session whatever the silence around
+   * them: an idle return takes HANDOFF_IDLE_MINUTES (an hour by default, longer than the session timeout), and the
+   * resumed bot must still read what the person told the user, or it would contradict them.
+   */
+  handoffAt?: Date | null;
 }
 
 /**
@@ -80,11 +87,18 @@ export async function sessionTurns(db: Db, conversationId: string, options: Sess
     options.maxTurns,
   ]);
 
+  const handoffAt = options.handoffAt?.getTime();
+  const carried =
+    handoffAt !== undefined &&
+    !rows.some(
+      (row) => row.createdAt.getTime() >= handoffAt && row.role === 'assistant' && row.author === null,
+    );
   const session: Turn[] = [];
   let newer = options.now.getTime();
   for (const row of rows) {
     const at = row.createdAt.getTime();
-    if (newer - at > options.sessionTimeoutMs) break;
+    const kept = carried && at >= handoffAt;
+    if (!kept && newer - at > options.sessionTimeoutMs) break;
     // The CHECK constraint keeps `role` to the Role values.
     session.push({ id: row.id, role: row.role as Role, content: row.content, at });
     newer = at;
@@ -93,9 +107,17 @@ export async function sessionTurns(db: Db, conversationId: string, options: Sess
 }
 
 // Read on every context-cache miss.
-const SESSION_TURNS = prepared<{ id: string; role: string; content: string; createdAt: Date }>(
+const SESSION_TURNS = prepared<{
+  id: string;
+  role: string;
+  content: string;
+  createdAt: Date;
+  /** null for the bot's own replies (author 'assistant' or unset), else the author. */
+  author: string | null;
+}>(
   'session_turns',
-  `select id, role, content, created_at as "createdAt"
+  `select id, role, content, created_at as "createdAt",
+     nullif(author, 'assistant') as author
    from messages
    where conversation_id = $1
      -- A message that got a notice instead of an answer (too long, over the rate limit), and the notice, are not

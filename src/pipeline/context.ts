@@ -21,6 +21,7 @@ export async function loadContext(deps: Deps, conversation: ConversationWork): P
     sessionTimeoutMs: deps.settings.sessionTimeoutMs,
     now: new Date(),
     after: conversation.contextResetAt,
+    handoffAt: conversation.handoffAt,
   });
   if (turns.length > 0) await deps.context.append(conversation.id, turns).catch(() => undefined);
   return turns;

@@ -373,6 +373,49 @@ describe('back to the bot', () => {
     ]);
   });
 
+  it('an idle return after longer than the session timeout still gives the bot the human period, once', async () => {
+    const { model, requests } = scriptedModel();
+    const { deps } = setup(model);
+    const message = inbound({ body: 'old question' });
+    const first = await acceptInbound(db, message);
+    await run(deps, first);
+    await run(deps, await acceptInbound(db, inbound({ from: message.from, body: 'a human please' })));
+    await sendAsOperator(deps, {
+      conversationId: first.conversationId,
+      actor: { ...CLI_ACTOR, kind: 'user', id: 'op-2', name: 'omar' },
+      text: 'Omar here: I changed your address.',
+      requestKey: 'k-idle',
+    });
+    // Everything so far happened hours ago; the idle timer then handed the conversation back.
+    await query(
+      `update messages set created_at = created_at - interval '3 hours' where conversation_id = $1`,
+      [first.conversationId],
+    );
+    await query(
+      `update conversations set mode = 'bot', handoff_at = handoff_at - interval '3 hours' where id = $1`,
+      [first.conversationId],
+    );
+    await run(deps, await acceptInbound(db, inbound({ from: message.from, body: 'is it done?' })));
+    // The human period bridges the silence; before it, the usual rule (the first exchange was minutes earlier).
+    expect(requests.at(-1)?.messages.map((m) => m.content)).toEqual([
+      'be brief',
+      'old question',
+      're: old question',
+      'a human please',
+      'Omar here: I changed your address.',
+      'is it done?',
+    ]);
+
+    // Once the bot has answered after the handoff, the usual session rule applies again (on a cache miss).
+    await deps.context.clear(first.conversationId);
+    await query(
+      `update messages set created_at = created_at - interval '3 hours' where conversation_id = $1`,
+      [first.conversationId],
+    );
+    await run(deps, await acceptInbound(db, inbound({ from: message.from, body: 'next week?' })));
+    expect(requests.at(-1)?.messages.map((m) => m.content)).toEqual(['be brief', 'next week?']);
+  });
+
   it('a switch back to the bot forgets the cached context (no stale window after a handoff)', async () => {
     const { model } = scriptedModel();
     const { deps, context: cache } = setup(model);
