@@ -167,33 +167,71 @@ export interface ModeSwitch {
   mode: ConversationMode;
   /** Set when this switch put the conversation in `human` (it was not before): the handoff's identity. */
   handoffAt: Date | null;
+  /** Unsent parts of the bot's (and, when paused, the system's) messages this switch cancelled. */
+  cancelledParts: number;
 }
 
 /**
  * Switch who answers the conversation, in one statement that also reports the mode it had (row-locked, so two
  * concurrent switches see each other's result). Entering `human` stamps handoff_at and the reason; null when there
  * is no such conversation.
+ *
+ * Leaving `bot` also cancels what the bot stored but has not started sending (a reply whose send was waiting for
+ * a retry): a person who took over must not be talked over by an answer the model gave before. `paused` cancels
+ * the system's notices too (a handoff message not yet out); an operator's own messages always go. A part already
+ * `sending` may be at the channel and is left to finish.
+ *
+ * `unlessPaused`: leave a paused conversation as it is (the bot's own triggers never undo an operator's pause;
+ * checked on the locked row, so a pause made a moment before wins).
  */
 export async function switchConversationMode(
   db: Db,
   id: string,
   mode: ConversationMode,
   reason: string | null,
+  options: { unlessPaused?: boolean } = {},
 ): Promise<ModeSwitch | null> {
+  const guard = options.unlessPaused === true;
   const result = await db.execute(sql`
-    with old as (select id, mode from conversations where id = ${id} for update)
-    update conversations c set
-      mode = ${mode},
-      handoff_at = case when ${mode} = 'human' and old.mode <> 'human' then now() else c.handoff_at end,
-      handoff_reason = case when ${mode} = 'human' and old.mode <> 'human' then ${reason} else c.handoff_reason end,
-      updated_at = now()
-    from old where c.id = old.id
-    returning old.mode as previous,
-      case when ${mode} = 'human' and old.mode <> 'human' then c.handoff_at end as handoff_at`);
-  const row = rowsOf<{ previous: string; handoff_at: Date | string | null }>(result)[0];
+    with old as (select id, mode from conversations where id = ${id} for update),
+    target as (
+      select id, mode as previous,
+        case when ${guard} and mode = 'paused' then mode else ${mode} end as mode
+      from old
+    ),
+    switched as (
+      update conversations c set
+        mode = target.mode,
+        handoff_at = case when target.mode = 'human' and target.previous <> 'human' then now() else c.handoff_at end,
+        handoff_reason = case when target.mode = 'human' and target.previous <> 'human' then ${reason}
+          else c.handoff_reason end,
+        updated_at = now()
+      from target where c.id = target.id
+      returning target.previous, target.mode,
+        case when target.mode = 'human' and target.previous <> 'human' then c.handoff_at end as handoff_at
+    ),
+    cancelled as (
+      update deliveries d set status = 'canceled', error_code = 'mode_' || switched.mode,
+        error_message = 'not sent: the conversation left the bot (' || switched.mode || ') before it went out',
+        updated_at = now()
+      from switched, messages m
+      where switched.mode <> 'bot' and d.conversation_id = ${id} and d.status = 'pending'
+        and m.id = d.message_id
+        and (coalesce(m.author, 'assistant') = 'assistant' or (switched.mode = 'paused' and m.author = 'system'))
+      returning d.id
+    )
+    select previous, mode, handoff_at, (select count(*)::int from cancelled) as cancelled from switched`);
+  const row = rowsOf<{ previous: string; mode: string; handoff_at: Date | string | null; cancelled: number }>(
+    result,
+  )[0];
   if (!row) return null;
   const handoffAt = row.handoff_at === null ? null : new Date(row.handoff_at);
-  return { previous: row.previous as ConversationMode, mode, handoffAt };
+  return {
+    previous: row.previous as ConversationMode,
+    mode: row.mode as ConversationMode,
+    handoffAt,
+    cancelledParts: row.cancelled,
+  };
 }
 
 /** An operator wrote to the user: the idle timer that hands the conversation back to the bot starts again. */

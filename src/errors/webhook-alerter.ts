@@ -20,9 +20,21 @@ export function createWebhookAlerter(url: string): Alerter {
       );
     },
     async notify(notice) {
-      await post(url, `🙋 ${notice.subject}\n${notice.text}`, notice.subject, notice.text);
+      // A notice carries what users control (a profile name, the model's reason): escaped for the mrkdwn `text`,
+      // so "<!channel>" or a "<https://…|link>" in a name pings or links nothing.
+      await post(
+        url,
+        `🙋 ${slackEscape(notice.subject)}\n${slackEscape(notice.text)}`,
+        notice.subject,
+        notice.text,
+      );
     },
   };
+}
+
+/** Slack's three control characters in mrkdwn text (https://api.slack.com/reference/surfaces/formatting#escaping). */
+export function slackEscape(text: string): string {
+  return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
 }
 
 /** `text` for any client, `blocks` (a header and a section) for Slack's richer rendering. */

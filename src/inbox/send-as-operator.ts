@@ -5,6 +5,9 @@
  * dropped so the bot, when it resumes, reads the operator's words from the database and does not contradict them.
  */
 import { touchOperatorMessage } from '../db/conversations.js';
+import { findMessage } from '../db/conversation-views.js';
+import { storableText } from '../db/storable.js';
+import { AppError } from '../domain/errors.js';
 import type { Actor } from '../domain/roles.js';
 import { forgetContext } from '../pipeline/context.js';
 import { sendOutbound, type SentOutbound } from '../pipeline/send-outbound.js';
@@ -34,9 +37,12 @@ export async function sendAsOperator(
     author: `operator:${request.actor.id ?? request.actor.kind}`,
     content: { type: 'text', text: request.text },
   });
+  if (!sent.created) await refuseReusedKey(deps, request, sent.messageId);
+  // Also on a replay: a first attempt that stored the message and then failed must still restart the idle timer
+  // and drop the cached context (both idempotent). The audit row is written once, by the attempt that stored it.
+  await touchOperatorMessage(deps.db, request.conversationId);
+  await forgetContext(deps, request.conversationId);
   if (sent.created) {
-    await touchOperatorMessage(deps.db, request.conversationId);
-    await forgetContext(deps, request.conversationId);
     await audit(deps, {
       actor: request.actor,
       action: 'conversation.reply',
@@ -45,4 +51,22 @@ export async function sendAsOperator(
     });
   }
   return sent;
+}
+
+/**
+ * A repeated key is a resend of the same message, or a client bug: the same key for another text (an operator who
+ * fixed a typo after a failed send, with the form's old nonce) or another conversation must not report the old
+ * message as sent.
+ */
+async function refuseReusedKey(
+  deps: SwitchModeDeps,
+  request: OperatorMessageRequest,
+  messageId: string,
+): Promise<void> {
+  const stored = await findMessage(deps.db, request.conversationId, messageId);
+  if (!stored || stored.content !== storableText(request.text)) {
+    throw new AppError('conflict', 'this request key was already used for another message', {
+      code: 'idempotency_key_reused',
+    });
+  }
 }

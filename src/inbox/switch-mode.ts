@@ -28,6 +28,8 @@ export interface SwitchModeRequest {
   actor: Actor;
   /** Why (shown in the inbox, audited): `keyword`, `model: <the model's reason>`, `operator`, `idle`. */
   reason: string;
+  /** Leave a paused conversation paused (the bot's own triggers never undo an operator's pause). */
+  unlessPaused?: boolean;
 }
 
 export interface SwitchResult extends ModeSwitch {
@@ -45,6 +47,7 @@ export async function switchMode(deps: SwitchModeDeps, request: SwitchModeReques
     request.conversationId,
     request.mode,
     request.reason,
+    { unlessPaused: request.unlessPaused === true },
   );
   if (!switched) throw new AppError('not_found', 'no conversation with this id');
   if (switched.previous !== switched.mode) {
@@ -81,6 +84,8 @@ export async function announceHandoff(
     author: 'system',
     content: { type: 'text', text: deps.settings.handoffMessage },
   });
+  // Told with the announcement that stored the message, so a user who asks again while waiting does not page
+  // the team again. (A process that dies between the two loses this notice; the inbox still lists the handoff.)
   if (!sent.created || !deps.notifyHandoff) return;
   const conversation = await getConversation(deps.db, conversationId);
   if (!conversation) return;

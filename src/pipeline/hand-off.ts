@@ -5,7 +5,6 @@
  * a job that dies between the two leaves the messages pending in a `human` conversation, and its retry closes them
  * without asking the model (the gate's keyword policy finishes the handoff; the mode policy skips the rest).
  */
-import { conversationMode } from '../db/conversations.js';
 import { markInbound, recordModelCalls, type ModelCallRecord, type PendingInbound } from '../db/messages.js';
 import type { ConversationMode } from '../domain/conversation-mode.js';
 import { SYSTEM_ACTOR, type Actor } from '../domain/roles.js';
@@ -36,19 +35,15 @@ async function toHuman(
   actor: Actor,
   reason: string,
 ): Promise<{ paused: boolean; since: Date | null }> {
-  const mode = await conversationMode(deps.db, target.conversation.id);
-  if (mode === null || mode === 'paused') {
-    if (mode !== null) target.conversation.mode = mode;
-    return { paused: true, since: null };
-  }
   const switched = await switchMode(deps, {
     conversationId: target.conversation.id,
     mode: 'human',
     actor,
     reason,
+    unlessPaused: true,
   });
-  target.conversation.mode = 'human';
-  return { paused: false, since: switched.humanSince };
+  target.conversation.mode = switched.mode;
+  return { paused: switched.mode === 'paused', since: switched.humanSince };
 }
 
 /**

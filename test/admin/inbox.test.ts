@@ -154,7 +154,7 @@ describe('needs a human', () => {
 describe('composer and mode', () => {
   it('sends as the operator through the outbound path, once for a double submit, signed with the name in the thread', async () => {
     const from = newSender();
-    const id = await writeIn(from, 'I want a person', 'Composer User');
+    const id = await writeIn(from, 'Where is my order?', 'Composer User');
     await eventually('the bot reply', () => Promise.resolve(sentTo(from)[0]));
 
     const handed = await ada.post(`/admin/conversations/${id}/mode`, { _csrf: ada.csrf(), mode: 'human' });
@@ -181,6 +181,13 @@ describe('composer and mode', () => {
     const json = await ada.post(`/admin/conversations/${id}/messages`, form, { accept: 'application/json' });
     expect(json.status).toBe(202);
     expect(JSON.parse(json.body)).toMatchObject({ created: false });
+    // The same key with another text (a typo fixed after a failed try) is refused, not reported as sent.
+    const edited = await ada.post(
+      `/admin/conversations/${id}/messages`,
+      { ...form, text: 'Hi, Ada here. How can I help you?' },
+      { accept: 'application/json' },
+    );
+    expect(edited.status).toBe(409);
     await eventually('the delivery row sent', async () => {
       const rows = await app.query<{ status: string }>(
         `select d.status from deliveries d join messages m on m.id = d.message_id where m.author = $1`,

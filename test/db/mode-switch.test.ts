@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { getConversation, switchConversationMode, touchOperatorMessage } from '../../src/db/conversations.js';
-import { acceptInbound } from '../../src/db/messages.js';
+import { acceptInbound, saveReply } from '../../src/db/messages.js';
 import { databaseForFile } from '../helpers/database-for-file.js';
-import { inbound } from './fixtures.js';
+import { inbound, plainReply } from './fixtures.js';
 
 const file = databaseForFile();
 
@@ -32,13 +32,14 @@ describe('switchConversationMode', () => {
 
     // Already human: no new handoff, the first one's time and reason stay.
     const again = await switchConversationMode(db, conversationId, 'human', 'operator');
-    expect(again).toEqual({ previous: 'human', mode: 'human', handoffAt: null });
+    expect(again).toEqual({ previous: 'human', mode: 'human', handoffAt: null, cancelledParts: 0 });
     expect(await handoffColumns(conversationId)).toMatchObject({ handoff_reason: 'keyword' });
 
     expect(await switchConversationMode(db, conversationId, 'paused', 'operator')).toEqual({
       previous: 'human',
       mode: 'paused',
       handoffAt: null,
+      cancelledParts: 0,
     });
     const back = await switchConversationMode(db, conversationId, 'human', 'operator');
     expect(back?.handoffAt).toBeInstanceOf(Date);
@@ -54,6 +55,55 @@ describe('switchConversationMode', () => {
     );
     expect(results.filter((r) => r?.handoffAt).length).toBe(1);
     expect(results.filter((r) => r?.previous === 'bot').length).toBe(1);
+  });
+
+  it("leaving the bot cancels the bot's unsent parts (paused: the system's too), never an operator's", async () => {
+    const db = file.testDb.database.db;
+    const first = await acceptInbound(db, inbound());
+    const { conversationId } = first;
+    const store = (key: string, author: 'assistant' | 'system' | `operator:${string}`, text: string) =>
+      saveReply(db, { ...plainReply(conversationId, [], [text]), key, author });
+    await store('bot-1', 'assistant', 'stale bot answer');
+    await store('sys-1', 'system', 'a notice');
+    await store('op-1', 'operator:x', 'operator words');
+    const statuses = async () =>
+      (
+        await file.pool.query<{ body: string; status: string; error_code: string | null }>(
+          'select body, status, error_code from deliveries where conversation_id = $1 order by body',
+          [conversationId],
+        )
+      ).rows.map((r) => [r.body, r.status, r.error_code]);
+
+    expect((await switchConversationMode(db, conversationId, 'human', 'operator'))?.cancelledParts).toBe(1);
+    expect(await statuses()).toEqual([
+      ['a notice', 'pending', null],
+      ['operator words', 'pending', null],
+      ['stale bot answer', 'canceled', 'mode_human'],
+    ]);
+    expect((await switchConversationMode(db, conversationId, 'paused', 'operator'))?.cancelledParts).toBe(1);
+    expect(await statuses()).toEqual([
+      ['a notice', 'canceled', 'mode_paused'],
+      ['operator words', 'pending', null],
+      ['stale bot answer', 'canceled', 'mode_human'],
+    ]);
+    // Back to the bot cancels nothing.
+    expect((await switchConversationMode(db, conversationId, 'bot', 'operator'))?.cancelledParts).toBe(0);
+  });
+
+  it('unlessPaused leaves a paused conversation paused, and switches any other', async () => {
+    const db = file.testDb.database.db;
+    const { conversationId } = await acceptInbound(db, inbound());
+    await switchConversationMode(db, conversationId, 'paused', 'operator');
+    expect(
+      await switchConversationMode(db, conversationId, 'human', 'keyword', { unlessPaused: true }),
+    ).toEqual({ previous: 'paused', mode: 'paused', handoffAt: null, cancelledParts: 0 });
+    expect((await handoffColumns(conversationId))?.mode).toBe('paused');
+    await switchConversationMode(db, conversationId, 'bot', 'operator');
+    const switched = await switchConversationMode(db, conversationId, 'human', 'keyword', {
+      unlessPaused: true,
+    });
+    expect(switched?.mode).toBe('human');
+    expect(switched?.handoffAt).toBeInstanceOf(Date);
   });
 
   it('returns null for an unknown conversation', async () => {

@@ -210,6 +210,14 @@ describe('POST /api/v1/conversations/{id}/mode', () => {
     for (const row of audited) expect(row).toMatchObject({ actor_kind: 'token', actor_id: agent.id });
   });
 
+  it("checks the role before the body: a viewer's malformed POST is a 403, not a 422", async () => {
+    const id = (await app.query<{ id: string }>('select id from conversations limit 1'))[0]!.id;
+    for (const path of [`/conversations/${id}/messages`, `/conversations/${id}/mode`]) {
+      const refused = await callApi(app, 'POST', path, { token: viewer.token, json: { nonsense: true } });
+      expect(refused).toMatchObject({ status: 403, body: { error: { code: 'forbidden' } } });
+    }
+  });
+
   it('refuses a viewer (403) and a mode that does not exist (422), and changes nothing', async () => {
     const id = await answeredConversation(app, newSender());
     const [forbidden, invalid, unknown] = await Promise.all([

@@ -67,6 +67,8 @@ describe('inbox in Chromium', () => {
     await mkdir(SHOTS, { recursive: true });
     app = await startTestApp({
       HANDOFF_MESSAGE: 'Thanks! A person from our team will answer you here shortly.',
+      // The seeded handoffs are up to 95 minutes old: the idle timer must not hand them back mid-test.
+      HANDOFF_IDLE_MINUTES: '0',
     });
     await createAdminUser(app.running.composed.database.db, { username: 'grace', password: PASSWORD });
     await createAdminUser(app.running.composed.database.db, { username: 'linus', password: PASSWORD });

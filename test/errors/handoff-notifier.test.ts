@@ -69,6 +69,20 @@ describe('handoff notices', () => {
     expect(body.blocks[0]?.text.text).toBe('Conversation needs a human: Ada (whatsapp:+15551234567)');
   });
 
+  it("escape Slack's control characters in the webhook's text: a profile name cannot ping a channel or plant a link", async () => {
+    const notify = createHandoffNotifier({
+      alerters: [createWebhookAlerter(sink.url)],
+      locks: createMemoryLocks(),
+      log: captureLog().log,
+      publicBaseUrl: undefined,
+    });
+    await notify({ ...event(ID), profileName: '<!channel> <https://evil.example|Open> & co' });
+    const [post] = await sink.waitForRequests(1);
+    const body = post?.json as { text: string };
+    expect(body.text).toContain('&lt;!channel&gt; &lt;https://evil.example|Open&gt; &amp; co');
+    expect(body.text).not.toContain('<!channel>');
+  });
+
   it('are throttled per conversation: a second handoff of the same one within the window is muted, another conversation is not', async () => {
     const capture = captureLog('debug');
     const notify = createHandoffNotifier({

@@ -62,12 +62,14 @@ export function registerLogin(scope: FastifyInstance, { deps, options }: AdminCo
     }
     if (username === '' || password === '') return again(400, 'Enter your username and password.');
 
-    const failed = (reason: 'wrong-credentials' | 'locked-out') =>
+    // One row per wrong password, and one when a lockout begins; attempts refused during a lockout are only
+    // logged, so a client hammering a locked name cannot fill the audit log.
+    const failed = (reason: 'wrong-credentials', lockedOut: boolean) =>
       audit(deps, {
         // The typed name, cut to the longest valid username: the form is the stranger's input.
         actor: { kind: 'user', id: null, name: username.slice(0, 150), role: 'viewer', ip: request.ip },
         action: 'login.failure',
-        details: { username: username.slice(0, 150), reason },
+        details: { username: username.slice(0, 150), reason, ...(lockedOut ? { lockedOut: true } : {}) },
       });
 
     // Failures are counted per client IP and username; reaching the limit sets a block for one window, which
@@ -79,7 +81,6 @@ export function registerLogin(scope: FastifyInstance, { deps, options }: AdminCo
     if (block.resetMs > 0) {
       const minutes = Math.max(1, Math.ceil(block.resetMs / 60_000));
       request.log.warn({ ip: request.ip, username }, 'admin login rate limited');
-      await failed('locked-out');
       void reply.header('retry-after', String(Math.max(1, Math.ceil(block.resetMs / 1000))));
       return again(
         429,
@@ -90,10 +91,10 @@ export function registerLogin(scope: FastifyInstance, { deps, options }: AdminCo
     const user = await authenticateAdmin(deps.db, username, password);
     if (!user) {
       const failures = await deps.limiter.hit(`${key}:failed`, max, windowSeconds);
-      if (!failures.allowed || failures.remaining === 0)
-        await deps.limiter.hit(`${key}:blocked`, 1, windowSeconds);
+      const lockedOut = !failures.allowed || failures.remaining === 0;
+      if (lockedOut) await deps.limiter.hit(`${key}:blocked`, 1, windowSeconds);
       request.log.warn({ ip: request.ip, username }, 'admin login failed');
-      await failed('wrong-credentials');
+      await failed('wrong-credentials', lockedOut);
       return again(401, 'Wrong username or password.');
     }
     // A new session on every login (no fixation); an old one from this browser ends.

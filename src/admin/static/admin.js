@@ -114,15 +114,24 @@ if (composer instanceof HTMLFormElement) {
       credentials: 'same-origin',
     })
       .then((response) => {
+        // 409: this key already sent another text (the first try went through after all). A new key for the
+        // text now in the box; the operator sees the message that did go in the thread.
+        if (response.status === 409) {
+          if (key instanceof HTMLInputElement) key.value = crypto.randomUUID();
+          throw new Error('conflict');
+        }
         if (!response.ok) throw new Error(`status ${response.status}`);
         text.value = '';
         // A new message gets a new key; a retry of this one (same key) would have sent nothing twice.
         if (key instanceof HTMLInputElement) key.value = crypto.randomUUID();
         if (status) status.textContent = 'Sent.';
       })
-      .catch(() => {
-        if (status)
-          status.textContent = 'Not sent: check the connection and try again (it will not be sent twice).';
+      .catch((error) => {
+        if (!status) return;
+        status.textContent =
+          error instanceof Error && error.message === 'conflict'
+            ? 'An earlier try of your message went out after all (see the thread). Press send again to send this text as a new message.'
+            : 'Not sent: check the connection and try again (it will not be sent twice).';
       })
       .finally(() => {
         sending = false;

@@ -5,11 +5,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { storableText } from '../../db/storable.js';
-import { isAppError } from '../../domain/errors.js';
-import type { Actor } from '../../domain/roles.js';
 import { browseConversations, showConversation } from '../../inbox/conversations.js';
-import { conversationMessages, showMessage, type MessageView } from '../../inbox/messages.js';
+import { conversationMessages, showMessage } from '../../inbox/messages.js';
+import { requirePermission } from '../../inbox/permission.js';
 import { sendAsOperator } from '../../inbox/send-as-operator.js';
 import { switchMode, type SwitchModeDeps } from '../../inbox/switch-mode.js';
 import { actorOf, registerBearerAuth } from './auth.js';
@@ -24,7 +22,7 @@ import {
   parseBody,
   parseQuery,
 } from './params.js';
-import { ApiProblem, registerApiErrors } from './problem.js';
+import { registerApiErrors } from './problem.js';
 
 export const API_PREFIX = '/api/v1';
 
@@ -68,6 +66,8 @@ function routes(scope: FastifyInstance, deps: SwitchModeDeps): void {
   scope.post('/conversations/:id/messages', async (request, reply) => {
     const conversationId = conversationIdOf(request);
     const actor = actorOf(request);
+    // The role first: a viewer's POST is a 403 whatever its body says.
+    requirePermission(actor, 'conversations.reply');
     const key = idempotencyKeyOf(request);
     const { text } = parseBody(operatorMessageBody, request);
     const sent = await sendAsOperator(deps, {
@@ -76,41 +76,17 @@ function routes(scope: FastifyInstance, deps: SwitchModeDeps): void {
       text,
       requestKey: key ?? randomUUID(),
     });
-    const message = sent.created
-      ? await showMessage(deps, { actor, conversationId, messageId: sent.messageId })
-      : await replayed(deps, { actor, conversationId, messageId: sent.messageId }, text);
+    // A repeated key for another text or conversation was refused by the use case (409 idempotency_key_reused).
+    const message = await showMessage(deps, { actor, conversationId, messageId: sent.messageId });
     return reply.status(202).send({ message });
   });
 
   scope.post('/conversations/:id/mode', async (request) => {
     const conversationId = conversationIdOf(request);
     const actor = actorOf(request);
+    requirePermission(actor, 'conversations.mode');
     const { mode } = parseBody(modeBody, request);
     await switchMode(deps, { conversationId, mode, actor, reason: 'operator' });
     return showConversation(deps, { actor, conversationId });
   });
-}
-
-/**
- * The message a repeated Idempotency-Key stored before. A key names one message: reusing it for another text or
- * another conversation is a client bug, not a resend (the text compared as stored: a NUL dropped, a lone
- * surrogate replaced).
- */
-async function replayed(
-  deps: SwitchModeDeps,
-  request: { actor: Actor; conversationId: string; messageId: string },
-  text: string,
-): Promise<MessageView> {
-  const message = await showMessage(deps, request).catch((error: unknown) => {
-    if (isAppError(error) && error.kind === 'not_found') return null;
-    throw error;
-  });
-  if (!message || message.text !== storableText(text)) {
-    throw new ApiProblem(
-      409,
-      'idempotency_key_reused',
-      'this Idempotency-Key was already used for another message',
-    );
-  }
-  return message;
 }
