@@ -1,13 +1,13 @@
 /**
  * Handoff end to end with the real web, worker and scheduler processes on PostgreSQL and Redis, fake Twilio, a
  * fake LLM and a webhook sink for the operators' notices: the keyword trigger, the model's handoff tool, and the
- * return to the bot after HANDOFF_IDLE_MINUTES with the operator's words (written through the sendAsOperator use
- * case from this test process, on the same database and Redis) in the next prompt.
+ * return to the bot after HANDOFF_IDLE_MINUTES with the operator's words (sent through the web process's HTTP API
+ * with an agent's token; a viewer's is refused) in the next prompt, and the audit rows.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { HANDOFF_TOOL } from '../../src/domain/handoff-tool.js';
-import { sendAsOperator } from '../../src/inbox/send-as-operator.js';
+import { createApiToken } from '../../src/db/api-tokens.js';
 import { silentLogger } from '../../src/log.js';
 import { compose, type Composed } from '../../src/main/compose.js';
 import { startHttpSink, type HttpSink } from '../fakes/http-sink.js';
@@ -144,16 +144,33 @@ describe('handoff with the real processes', { timeout: 90_000 }, () => {
     await post(from, 'agent');
     expect(await outcomeOf(from, 'agent')).toEqual(['notice', 'handoff_requested']);
     const conversation = await conversationOf(from);
-    const operator = { kind: 'user' as const, id: 'op-7', name: 'olga', role: 'agent' as const, ip: null };
-    await sendAsOperator(operatorSide.deps, {
-      conversationId: conversation.id,
-      actor: operator,
-      text: 'Olga here: your parcel left today.',
-      requestKey: 'e2e-1',
+    // The operator answers through the web process's API, with an agent's token; a viewer's token is refused.
+    const db = operatorSide.deps.db;
+    const agent = await createApiToken(db, { name: `helpdesk-${process.pid}`, role: 'agent' });
+    const viewer = await createApiToken(db, { name: `bi-${process.pid}`, role: 'viewer' });
+    const api = (token: string, body: unknown) =>
+      fetch(`${deployment.webUrl}/api/v1/conversations/${conversation.id}/messages`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const refused = await api(viewer.token, { text: 'I may only read' });
+    expect(refused.status).toBe(403);
+    expect(await refused.json()).toMatchObject({ error: { code: 'forbidden' } });
+    const accepted = await api(agent.token, { text: 'Olga here: your parcel left today.' });
+    expect(accepted.status).toBe(202);
+    expect(await accepted.json()).toMatchObject({
+      message: { direction: 'outbound', author: 'operator', text: 'Olga here: your parcel left today.' },
     });
+    const replies = await deployment.query<{ actor_kind: string; actor_name: string }>(
+      `select actor_kind, actor_name from audit_log where target_id = $1 and action = 'conversation.reply'`,
+      [conversation.id],
+    );
+    expect(replies).toEqual([{ actor_kind: 'token', actor_name: `token helpdesk-${process.pid}` }]);
     await eventually('the operator message at Twilio', () =>
       Promise.resolve(sentTo(from).includes('Olga here: your parcel left today.') ? true : undefined),
     );
+    expect(sentTo(from)).not.toContain('I may only read');
     await post(from, 'thanks Olga');
     expect(await outcomeOf(from, 'thanks Olga')).toEqual(['skipped', 'mode_human']);
 
