@@ -135,7 +135,7 @@ function registerRoot(app: FastifyInstance, enabled: { simulator: boolean; admin
     return reply
       .type('text/plain; charset=utf-8')
       .send(
-        'whatsapp-ai-chatbot: POST /api/whatsapp/webhook/ (Twilio), POST /api/whatsapp/status/, GET /health/\n',
+        'whatsapp-ai-chatbot: POST /api/whatsapp/webhook/ (Twilio), POST /api/whatsapp/status/, GET /health/, /api/v1/ (operators API, GET /api/v1/openapi.json)\n',
       );
   });
 }

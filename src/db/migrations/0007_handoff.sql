@@ -47,7 +47,7 @@ CREATE INDEX "conversation_notes_conversation_idx" ON "conversation_notes" USING
 ALTER TABLE "conversations" ADD CONSTRAINT "conversations_assignee_id_admin_users_id_fk" FOREIGN KEY ("assignee_id") REFERENCES "public"."admin_users"("id") ON DELETE set null ON UPDATE no action;--> statement-breakpoint
 CREATE INDEX "conversations_reply_address_idx" ON "conversations" USING btree ("reply_address");--> statement-breakpoint
 CREATE INDEX "conversations_human_idx" ON "conversations" USING btree ("handoff_at","id") WHERE "mode" = 'human';--> statement-breakpoint
-CREATE INDEX "messages_content_search_idx" ON "messages" USING gin (to_tsvector('simple', "content"));--> statement-breakpoint
+CREATE INDEX IF NOT EXISTS "messages_content_search_idx" ON "messages" USING gin (to_tsvector('simple', "content"));--> statement-breakpoint
 ALTER TABLE "admin_users" ADD CONSTRAINT "admin_users_role_check" CHECK ("role" in ('admin', 'agent', 'viewer'));--> statement-breakpoint
 -- Conversations already in human mode start waiting now, so the inbox can order them and the idle timer has a start.
 UPDATE "conversations" SET "handoff_at" = "updated_at" WHERE "mode" = 'human' AND "handoff_at" IS NULL;
