@@ -9,7 +9,7 @@
 import { getConversation, switchConversationMode, type ModeSwitch } from '../db/conversations.js';
 import { currentHandoff } from '../db/handoff.js';
 import type { ConversationMode } from '../domain/conversation-mode.js';
-import { AppError } from '../domain/errors.js';
+import { AppError, isAppError } from '../domain/errors.js';
 import type { Actor } from '../domain/roles.js';
 import { forgetContext } from '../pipeline/context.js';
 import type { PipelineDeps } from '../pipeline/deps.js';
@@ -80,6 +80,10 @@ export async function announceHandoff(
     key: `handoff:${conversationId}:${handoffAt.getTime()}`,
     author: 'system',
     content: { type: 'text', text: deps.settings.handoffMessage },
+  }).catch((error: unknown) => {
+    // An opted-out user is told nothing, but the handoff stands: operators are still notified.
+    if (isAppError(error) && error.code === 'opted_out') return { created: true };
+    throw error;
   });
   if (!sent.created || !deps.notifyHandoff) return;
   const conversation = await getConversation(deps.db, conversationId);
