@@ -83,7 +83,7 @@ async function refuseOptedOut(deps: Pick<Deps, 'db'>, conversationId: string): P
   if (optOut)
     throw new AppError(
       'conflict',
-      `the user opted out of messages on ${optOut.optedOutAt.toISOString()}; nothing was sent`,
+      `The user opted out on ${optOut.optedOutAt.toISOString()}: nothing can be sent to them until they opt back in (for instance by writing START). Nothing was sent.`,
       { code: 'opted_out' },
     );
 }

@@ -69,7 +69,11 @@ function setup() {
     complete(request) {
       requests.push(request);
       const users = request.messages.filter((m) => m.role === 'user').map((m) => m.content);
-      return Promise.resolve({ text: `re: ${users.at(-1) ?? ''}`, model: 'scripted-1' });
+      return Promise.resolve({
+        text: `re: ${users.at(-1) ?? ''}`,
+        model: 'scripted-1',
+        usage: { inputTokens: 1, outputTokens: 1 },
+      });
     },
   };
   const channel = createSimulatorChannel();

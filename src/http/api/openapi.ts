@@ -260,6 +260,17 @@ export const OPENAPI = {
             type: ['string', 'null'],
             description: 'Why: `keyword`, `model: <reason>`, `operator`.',
           },
+          optedOut: {
+            type: 'boolean',
+            description:
+              'The user opted out: nothing is sent to them (a send is refused with 409 `opted_out`).',
+          },
+          optedOutAt: { type: ['string', 'null'], format: 'date-time', description: 'Since when.' },
+          optOutSource: {
+            type: ['string', 'null'],
+            description: 'How: `keyword` (the user wrote one), `provider:21610` (Twilio refused a send).',
+          },
+          optOutKeyword: { type: ['string', 'null'], description: 'The keyword the user wrote.' },
         },
       },
       Message: {
