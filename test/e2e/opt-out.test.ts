@@ -40,7 +40,7 @@ describe('opt-out through the API', () => {
     await eventually('the confirmation at Twilio', () =>
       Promise.resolve(sentTo(from).includes(OPT_OUT_MESSAGE) ? true : undefined),
     );
-    const shown = await callApi<Record<string, unknown>>(app, 'GET', `/conversations/${id}`, {
+    const shown = await callApi(app, 'GET', `/conversations/${id}`, {
       token: agent.token,
     });
     expect(shown.body).toMatchObject({
