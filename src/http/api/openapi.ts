@@ -167,7 +167,8 @@ export const OPENAPI = {
           ...BODY_ERRORS,
           '404': error('No conversation with this id (`not_found`).'),
           '409': error(
-            'The Idempotency-Key was used for another text or conversation (`idempotency_key_reused`).',
+            'The Idempotency-Key was used for another text or conversation (`idempotency_key_reused`), or the ' +
+              'user opted out and nothing may be sent to them (`opted_out`).',
           ),
           ...COMMON_ERRORS,
         },
