@@ -224,6 +224,42 @@ describe('opting out and back in', () => {
 });
 
 describe('what was stored before the opt-out', () => {
+  it('STOP written while the model is thinking: its answer is discarded, only the confirmation goes', async () => {
+    const { deps, requests, sentBodies } = setup();
+    const from = inbound().from;
+    const base = deps.ai.current;
+    let stopped = false;
+    deps.ai.current = async () => {
+      const choice = await base();
+      const complete = choice.model.complete.bind(choice.model);
+      return {
+        ...choice,
+        model: {
+          ...choice.model,
+          async complete(request: ChatRequest) {
+            if (!stopped) {
+              stopped = true;
+              await acceptInbound(db, inbound({ from, body: 'stop' }));
+            }
+            return complete(request);
+          },
+        },
+      };
+    };
+    const ids = await acceptInbound(db, inbound({ from, body: 'tell me about prices' }));
+    expect(await run(deps, ids)).toEqual({ kind: 'done' });
+    expect(requests).toHaveLength(1);
+    expect(sentBodies(from)).toEqual([consent.optOutMessage]);
+    expect(await outcomes(ids.conversationId)).toEqual([
+      ['tell me about prices', 'skipped', 'opted_out'],
+      ['stop', 'notice', 'opt_out'],
+    ]);
+    const calls = rowsOf<{ outcome: string }>(
+      await db.execute(sql`select outcome from model_calls where conversation_id = ${ids.conversationId}`),
+    );
+    expect(calls).toEqual([{ outcome: 'discarded' }]);
+  });
+
   it('a reply stored before the STOP was handled is never delivered: failed with opted_out, the confirmation goes', async () => {
     const { deps, sentBodies } = setup();
     const from = inbound().from;
