@@ -1,4 +1,5 @@
 import { envSchema, type Env } from './schema.js';
+import type { ConsentSettings } from '../domain/opt-out.js';
 import { parseSentinelUrl, sentinelUrl, SENTINEL_SCHEME } from '../infra/redis/address.js';
 
 export type AiProviderName = 'openrouter' | 'openai' | 'anthropic' | 'openai-compatible' | 'offline';
@@ -72,6 +73,8 @@ export interface Config {
     burstMaxWaitMs: number;
     maxMessageLength: number;
   };
+  /** OPT_OUT_KEYWORDS, OPT_IN_KEYWORDS, HELP_KEYWORDS and their confirmations. */
+  consent: ConsentSettings;
   handoff: {
     keywords: string[];
     message: string;
@@ -203,6 +206,14 @@ function build(env: Env, problems: string[], warnings: string[]): Config {
       burstWindowMs: env.BURST_WINDOW_MS,
       burstMaxWaitMs: Math.max(env.BURST_MAX_WAIT_MS, env.BURST_WINDOW_MS),
       maxMessageLength: env.MAX_MESSAGE_LENGTH,
+    },
+    consent: {
+      optOutKeywords: env.OPT_OUT_KEYWORDS,
+      optInKeywords: env.OPT_IN_KEYWORDS,
+      helpKeywords: env.HELP_KEYWORDS,
+      optOutMessage: env.OPT_OUT_MESSAGE,
+      optInMessage: env.OPT_IN_MESSAGE,
+      helpMessage: env.HELP_MESSAGE,
     },
     handoff: {
       keywords: env.HANDOFF_KEYWORDS,

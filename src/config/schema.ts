@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CONSENT_DEFAULTS } from '../domain/opt-out.js';
 import { fieldKeyProblem, KEY_HELP } from '../security/field-encryption.js';
 
 /**
@@ -31,6 +32,18 @@ const num = (min: number, max: number) =>
     .regex(/^-?\d+(\.\d+)?$/, 'must be a number')
     .transform(Number)
     .pipe(z.number().min(min).max(max));
+
+/** A comma-separated list of words; empty entries dropped. */
+const keywordList = (defaults: readonly string[]) =>
+  z
+    .string()
+    .default(defaults.join(','))
+    .transform((value) =>
+      value
+        .split(',')
+        .map((word) => word.trim())
+        .filter((word) => word !== ''),
+    );
 
 const optionalText = z
   .string()
@@ -200,6 +213,15 @@ export const envSchema = z.object({
     .default("Thanks! I've passed this conversation to a member of our team; they will reply here shortly."),
   /** A handed-off conversation with no operator message for this long goes back to the bot; 0 = never. */
   HANDOFF_IDLE_MINUTES: int(0, 60 * 24 * 365).default(60),
+  /** Whole messages that opt the user out of everything we send (any case, accents and punctuation ignored). */
+  OPT_OUT_KEYWORDS: keywordList(CONSENT_DEFAULTS.optOutKeywords),
+  /** Whole messages that lift an opt-out (only while the user is opted out: "yes" is otherwise a message). */
+  OPT_IN_KEYWORDS: keywordList(CONSENT_DEFAULTS.optInKeywords),
+  /** Whole messages answered with HELP_MESSAGE. */
+  HELP_KEYWORDS: keywordList(CONSENT_DEFAULTS.helpKeywords),
+  OPT_OUT_MESSAGE: z.string().trim().min(1).default(CONSENT_DEFAULTS.optOutMessage),
+  OPT_IN_MESSAGE: z.string().trim().min(1).default(CONSENT_DEFAULTS.optInMessage),
+  HELP_MESSAGE: z.string().trim().min(1).default(CONSENT_DEFAULTS.helpMessage),
   /** Accepted for compatibility with the original system's .env; RATE_LIMIT_MAX_REQUESTS is the one used. */
   RATE_LIMIT_MESSAGES_PER_MINUTE: int(1).optional(),
 

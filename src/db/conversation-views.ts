@@ -27,6 +27,13 @@ export interface ConversationRow {
   assignee: string | null;
   handoffAt: Date | null;
   handoffReason: string | null;
+  /** The user asked for nothing more (db/opt-outs.ts): nothing is sent to them, operators included. */
+  optedOut: boolean;
+  optedOutAt: Date | null;
+  /** `keyword`, `provider:21610`, `operator`; null when not opted out. */
+  optOutSource: string | null;
+  /** The keyword the user wrote, for a keyword opt-out. */
+  optOutKeyword: string | null;
   key: Keyset;
 }
 
@@ -56,8 +63,14 @@ const exact = (column: SQL) => sql`to_char(${column} at time zone 'UTC', 'YYYY-M
 const CONVERSATION_SELECT = sql`
   select c.id, coalesce(c.reply_address, c.user_address) as user_addr, c.profile_name, c.channel, c.mode,
     c.last_activity_at, c.handoff_at, c.handoff_reason, u.username as assignee,
+    o.opted_out_at, o.source as opt_out_source, o.keyword as opt_out_keyword,
     ${exact(sql`c.last_activity_at`)} as key_at
-  from conversations c left join admin_users u on u.id = c.assignee_id`;
+  from conversations c left join admin_users u on u.id = c.assignee_id
+  left join lateral (
+    select o.opted_out_at, o.source, o.keyword from opt_outs o
+    where o.channel = c.channel and o.address in (c.user_address, coalesce(c.reply_address, c.user_address))
+    order by o.opted_out_at limit 1
+  ) o on true`;
 
 interface RawConversation {
   id: string;
@@ -69,6 +82,9 @@ interface RawConversation {
   handoff_at: Date | string | null;
   handoff_reason: string | null;
   assignee: string | null;
+  opted_out_at: Date | string | null;
+  opt_out_source: string | null;
+  opt_out_keyword: string | null;
   key_at: string;
 }
 
@@ -85,6 +101,10 @@ function conversationRow(r: RawConversation): ConversationRow {
     assignee: r.assignee,
     handoffAt: r.handoff_at === null ? null : date(r.handoff_at),
     handoffReason: r.handoff_reason,
+    optedOut: r.opted_out_at !== null,
+    optedOutAt: r.opted_out_at === null ? null : date(r.opted_out_at),
+    optOutSource: r.opt_out_source,
+    optOutKeyword: r.opt_out_keyword,
     key: { at: r.key_at, id: r.id },
   };
 }

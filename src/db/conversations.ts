@@ -76,6 +76,8 @@ export interface ConversationWork extends Conversation {
   hasReplies: boolean;
   /** When it last went to a person (kept after it returned to the bot): the context carries that period over. */
   handoffAt: Date | null;
+  /** Since when the person asked for nothing more (db/opt-outs.ts); null: they did not, or opted back in. */
+  optedOutAt: Date | null;
   /** Its inbound messages still pending, in arrival order: the first batch to answer. */
   pending: PendingInbound[];
 }
@@ -103,6 +105,7 @@ export async function conversationForWork(db: Db, id: string): Promise<Conversat
     hasUnsentParts: first.hasUnsentParts,
     hasReplies: first.hasReplies,
     handoffAt: first.handoffAt,
+    optedOutAt: first.optedOutAt,
     pending: rows.flatMap((r) =>
       r.messageId === null
         ? []
@@ -128,6 +131,7 @@ type WorkRow = Omit<Conversation, 'channel' | 'mode'> & {
   hasUnsentParts: boolean;
   hasReplies: boolean;
   handoffAt: Date | null;
+  optedOutAt: Date | null;
   messageId: string | null;
   content: string | null;
   contentType: string | null;
@@ -146,7 +150,9 @@ const CONVERSATION_FOR_WORK = prepared<WorkRow>(
        exists (select 1 from deliveries as part
          where part.conversation_id = c.id and part.status in ('pending', 'sending')) as has_unsent_parts,
        exists (select 1 from messages as reply
-         where reply.conversation_id = c.id and reply.role = 'assistant') as has_replies
+         where reply.conversation_id = c.id and reply.role = 'assistant') as has_replies,
+       (select min(o.opted_out_at) from opt_outs as o where o.channel = c.channel
+         and o.address in (c.user_address, coalesce(c.reply_address, c.user_address))) as opted_out_at
      from conversations c where c.id = $1
    )
    select c.id, c.channel, c.user_address as "userAddress",
@@ -154,6 +160,7 @@ const CONVERSATION_FOR_WORK = prepared<WorkRow>(
      c.profile_name as "profileName", c.is_active as "isActive", c.mode,
      c.context_reset_at as "contextResetAt", c.last_activity_at as "lastActivityAt",
      c.has_unsent_parts as "hasUnsentParts", c.has_replies as "hasReplies", c.handoff_at as "handoffAt",
+     c.opted_out_at as "optedOutAt",
      m.id as "messageId", m.content, m.content_type as "contentType", m.payload, m.attempts, m.metadata, m.provider_message_id as "providerMessageId",
      m.created_at as "createdAt"
    from c

@@ -36,6 +36,8 @@ export interface Delivery {
   attemptEnded?: boolean;
   /** This process stored it already claimed ('sending') a moment ago, to send now: no claim, no check first. */
   claimed?: boolean;
+  /** The user opted out after this part's message was stored (db/opt-outs.ts): it must not be sent. */
+  optedOutSince?: boolean;
 }
 
 const UNSENT: DeliveryStatus[] = ['pending', 'sending'];
@@ -57,13 +59,18 @@ export async function unsentDeliveries(db: Db, conversationId: string): Promise<
       attempts: deliveries.attempts,
       sendingStartedAt: deliveries.sendingStartedAt,
       errorMessage: deliveries.errorMessage,
+      // An opt-out dated after the message: whatever was stored before the user's STOP stays unsent.
+      optedOutSince: sql<boolean>`exists (select 1 from opt_outs o join conversations c on c.id = ${deliveries.conversationId}
+        where o.channel = c.channel and o.opted_out_at > ${messages.createdAt}
+          and o.address in (c.user_address, coalesce(c.reply_address, c.user_address), ${deliveries.toAddress}))`,
     })
     .from(deliveries)
     .innerJoin(messages, eq(messages.id, deliveries.messageId))
     .where(and(eq(deliveries.conversationId, conversationId), inArray(deliveries.status, UNSENT)))
     .orderBy(asc(messages.createdAt), asc(deliveries.partIndex));
-  return rows.map(({ payload, errorMessage, ...row }) => ({
+  return rows.map(({ payload, errorMessage, optedOutSince, ...row }) => ({
     ...row,
+    ...(optedOutSince ? { optedOutSince: true } : {}),
     ...(row.status === 'sending' && errorMessage !== null ? { attemptEnded: true } : {}),
     // Written by db/outbound.ts from an OutboundContent; null for text.
     content: payload === null ? { type: 'text', text: row.body } : (payload as unknown as OutboundContent),

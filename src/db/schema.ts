@@ -402,3 +402,25 @@ export const adminSessions = pgTable(
   },
   (t) => [index('admin_sessions_expires_idx').on(t.expiresAt)],
 );
+
+/**
+ * Who asked us to send them nothing (WhatsApp's opt-out rule), per person and not per conversation: keyed by the
+ * channel and an address, so it survives a context reset, retention and a new conversation, and a person keyed by
+ * a scoped id and by a phone number is matched under both (one row each). Deleted when the user opts back in.
+ */
+export const optOuts = pgTable(
+  'opt_outs',
+  {
+    channel: text('channel').notNull(),
+    /** A conversation's key (user_address) or its reply address, exactly as the channel gives it. */
+    address: text('address').notNull(),
+    optedOutAt: stamp('opted_out_at')
+      .notNull()
+      .default(sql`clock_timestamp()`),
+    /** `keyword`, `provider:21610`, `operator`. */
+    source: text('source').notNull(),
+    /** The keyword the user wrote (as configured), for a keyword opt-out. */
+    keyword: text('keyword'),
+  },
+  (t) => [primaryKey({ columns: [t.channel, t.address] })],
+);

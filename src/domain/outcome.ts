@@ -17,6 +17,9 @@ export const NOTICE_REASONS = {
     'the user asked for a person (HANDOFF_KEYWORDS): the conversation went to a human and the user got HANDOFF_MESSAGE',
   handoff_by_model:
     'the model handed the conversation to a human (its reason is in the audit log and the inbox); the user got HANDOFF_MESSAGE',
+  opt_out: 'the user opted out (OPT_OUT_KEYWORDS): nothing more is sent to them; they got OPT_OUT_MESSAGE',
+  opt_in: 'the user opted back in (OPT_IN_KEYWORDS) and got OPT_IN_MESSAGE',
+  help: 'the user asked for help (HELP_KEYWORDS) and got HELP_MESSAGE',
 } as const;
 
 /** Why a message was closed without anything sent. */
@@ -25,6 +28,7 @@ export const SKIP_REASONS = {
   mode_human: 'a human operator handles this conversation',
   mode_paused: 'the conversation is paused',
   reaction: 'a reaction: stored and shown, not answered',
+  opted_out: 'the user opted out: their messages are stored, not answered, until they opt back in',
 } as const;
 
 /** Why a message failed for good. An AppError kind (ai_auth, channel_rejected, …) may stand here too. */

@@ -9,7 +9,7 @@
 import { getConversation, switchConversationMode, type ModeSwitch } from '../db/conversations.js';
 import { currentHandoff } from '../db/handoff.js';
 import type { ConversationMode } from '../domain/conversation-mode.js';
-import { AppError } from '../domain/errors.js';
+import { AppError, isAppError } from '../domain/errors.js';
 import type { Actor } from '../domain/roles.js';
 import { forgetContext } from '../pipeline/context.js';
 import type { PipelineDeps } from '../pipeline/deps.js';
@@ -83,6 +83,10 @@ export async function announceHandoff(
     key: `handoff:${conversationId}:${handoffAt.getTime()}`,
     author: 'system',
     content: { type: 'text', text: deps.settings.handoffMessage },
+  }).catch((error: unknown) => {
+    // An opted-out user is told nothing, but the handoff stands: operators are still notified.
+    if (isAppError(error) && error.code === 'opted_out') return { created: true };
+    throw error;
   });
   // Told with the announcement that stored the message, so a user who asks again while waiting does not page
   // the team again. (A process that dies between the two loses this notice; the inbox still lists the handoff.)

@@ -21,6 +21,7 @@ import { loadContext, rememberTurns, withQuotedText } from './context.js';
 import type { PipelineDeps } from './deps.js';
 import { runGate, type GateResult, type Policy } from './gate.js';
 import { FailedCalls, generateAnswer, type Answer } from './generate.js';
+import { recordPendingOptOut, settleConsents } from './consent.js';
 import { finishInterruptedHandoff, handOffByModel, handOffOnKeyword } from './hand-off.js';
 import { sendParts, sendUnsentParts } from './send-parts.js';
 
@@ -73,6 +74,8 @@ export async function answerBatch(
   prefetched: PendingInbound[] | undefined,
 ): Promise<'idle' | 'answered' | 'worked'> {
   const { conversation, channel, log } = step;
+  // A STOP waiting in the batch is recorded before anything unsent goes out: the delivery guard then holds it back.
+  if (mayHaveUnsent && prefetched) await recordPendingOptOut(deps, conversation, prefetched);
   if (mayHaveUnsent && (await sendUnsentParts(deps, conversation.id, channel, log, step.signal)))
     return 'worked';
 
@@ -172,6 +175,8 @@ export async function answerBatch(
  * also closes its message) and sent. True when nothing is left for the model.
  */
 async function settleRefused(deps: Deps, step: Step, gated: GateResult): Promise<boolean> {
+  // The user's opt-out, opt-in or help request, before a handoff can announce anything.
+  if (gated.consents.length > 0) await settleConsents(deps, step, gated.consents);
   // First, so that the notices below find the conversation in `human` and are not sent.
   if (gated.handoffs.length > 0) {
     step.signal.throwIfAborted();

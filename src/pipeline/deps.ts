@@ -1,6 +1,7 @@
 import type { Db } from '../db/connect.js';
 import type { WebhookLogWriter } from '../db/webhook-log-writer.js';
 import type { ReportInfo } from '../errors/reporter.js';
+import type { ConsentSettings } from '../domain/opt-out.js';
 import type { HandoffEvent } from '../domain/handoff-notice.js';
 import type { ChannelName } from '../domain/types.js';
 import type { Logger } from '../log.js';
@@ -66,4 +67,6 @@ export interface PipelineSettings {
   handoffMessage: string;
   /** A handed-off conversation without an operator message for this long returns to the bot; 0 = never. */
   handoffIdleMs: number;
+  /** OPT_OUT_KEYWORDS, OPT_IN_KEYWORDS, HELP_KEYWORDS and the messages that confirm them. */
+  consent: ConsentSettings;
 }

@@ -6,6 +6,7 @@
  */
 import type { PendingInbound } from '../db/messages.js';
 import type { ConversationMode } from '../domain/conversation-mode.js';
+import type { ConsentAction } from '../domain/opt-out.js';
 import type { NoticeReason, SkipReason } from '../domain/outcome.js';
 
 export type GateDecision =
@@ -13,7 +14,9 @@ export type GateDecision =
   | { kind: 'notice'; reason: NoticeReason; text: string }
   | { kind: 'skip'; reason: SkipReason }
   /** The user asked for a person: the conversation goes to a human (pipeline/hand-off.ts does the switch). */
-  | { kind: 'handoff'; keyword: string };
+  | { kind: 'handoff'; keyword: string }
+  /** The user opts out, opts back in or asks for help (pipeline/consent.ts records it and confirms it). */
+  | { kind: 'consent'; action: ConsentAction; keyword: string };
 
 /** What a policy may look at: the conversation as the job read it. */
 export interface GateConversation {
@@ -21,6 +24,8 @@ export interface GateConversation {
   channel: string;
   userAddress: string;
   mode: ConversationMode;
+  /** Since when the user asked for nothing more; null when they did not. */
+  optedOutAt: Date | null;
 }
 
 export type Policy = (
@@ -38,12 +43,15 @@ export interface GateResult {
   skips: Array<{ message: PendingInbound; reason: SkipReason }>;
   /** Messages asking for a person; when there is one, `answer` is empty (see runGate). */
   handoffs: Array<{ message: PendingInbound; keyword: string }>;
+  /** Opt-outs, opt-ins and help requests, in arrival order; an opt-out leaves nothing else to answer. */
+  consents: Array<{ message: PendingInbound; action: ConsentAction; keyword: string }>;
 }
 
 /**
  * Decide every message of the batch, in arrival order (a rate limit counts them in the order they came). A batch
  * in which the user asks for a person is not answered by the model at all, before or after that message: the
- * messages it would have answered are skipped as `mode_human`, since a person answers them now.
+ * messages it would have answered are skipped as `mode_human`, since a person answers them now. A batch in which
+ * the user opts out gets nothing but the opt-out's confirmation: the rest is skipped as `opted_out`.
  */
 export async function runGate(
   policies: readonly Policy[],
@@ -51,7 +59,7 @@ export async function runGate(
   conversation: GateConversation,
   now: Date,
 ): Promise<GateResult> {
-  const result: GateResult = { answer: [], notices: [], skips: [], handoffs: [] };
+  const result: GateResult = { answer: [], notices: [], skips: [], handoffs: [], consents: [] };
   for (const message of batch) {
     const decision = await decide(policies, message, conversation, now);
     switch (decision.kind) {
@@ -67,7 +75,22 @@ export async function runGate(
       case 'handoff':
         result.handoffs.push({ message, keyword: decision.keyword });
         break;
+      case 'consent':
+        result.consents.push({ message, action: decision.action, keyword: decision.keyword });
+        break;
     }
+  }
+  // A user who says STOP gets nothing else from this batch: not an answer, a notice or a handoff.
+  if (result.consents.some((c) => c.action === 'opt_out')) {
+    const silenced = [
+      ...result.answer,
+      ...result.notices.map((n) => n.message),
+      ...result.handoffs.map((h) => h.message),
+    ];
+    result.skips.push(...silenced.map((message) => ({ message, reason: 'opted_out' as const })));
+    result.answer = [];
+    result.notices = [];
+    result.handoffs = [];
   }
   if (result.handoffs.length > 0) {
     result.skips.push(...result.answer.map((message) => ({ message, reason: 'mode_human' as const })));

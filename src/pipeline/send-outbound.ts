@@ -2,10 +2,14 @@
  * An outbound message that is not the model's reply: an operator's text, a template, a media message, a system
  * notice. Stored first under its own idempotency key (the same request twice stores and sends it once), split
  * like a reply, then delivered by the conversation's worker with the same send-once machinery (claim, findSent
- * after a crash, delivery ticks). A channel that cannot send the kind refuses before anything is stored.
+ * after a crash, delivery ticks). A channel that cannot send the kind refuses before anything is stored, and so
+ * does a user who opted out: this is the one place every operator, handoff and proactive message passes, so the
+ * refusal (409 `opted_out` in the API) lives here. The opt-out confirmations are the worker's notices
+ * (pipeline/consent.ts) and never come this way.
  */
 import { getConversation } from '../db/conversations.js';
 import { saveReply, type Author } from '../db/messages.js';
+import { conversationOptOut } from '../db/opt-outs.js';
 import type { OutboundContent } from '../domain/content.js';
 import { AppError } from '../domain/errors.js';
 import { splitReply } from '../domain/split.js';
@@ -36,6 +40,7 @@ export async function sendOutbound(deps: Deps, request: OutboundRequest): Promis
   const channel = deps.channelFor(conversation.channel);
   if (!channel) throw new AppError('config', `no channel configured for ${conversation.channel}`);
   refuseUnsupported(channel, request.content);
+  await refuseOptedOut(deps, conversation.id);
   const { text, parts } = partsOf(request.content, channel.maxBodyLength);
   const saved = await saveReply(deps.db, {
     conversationId: conversation.id,
@@ -70,6 +75,17 @@ export async function sendOutbound(deps: Deps, request: OutboundRequest): Promis
     );
   }
   return { messageId: saved.replyId, created: saved.created, queued };
+}
+
+/** Nothing is sent to a user who opted out (a message stored before it is held back by send-parts.ts). */
+async function refuseOptedOut(deps: Pick<Deps, 'db'>, conversationId: string): Promise<void> {
+  const optOut = await conversationOptOut(deps.db, conversationId);
+  if (optOut)
+    throw new AppError(
+      'conflict',
+      `The user opted out on ${optOut.optedOutAt.toISOString()}: nothing can be sent to them until they opt back in (for instance by writing START). Nothing was sent.`,
+      { code: 'opted_out' },
+    );
 }
 
 /** The channel's own words for what it cannot send: a typed error before anything is stored. */

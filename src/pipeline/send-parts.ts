@@ -5,6 +5,7 @@ import {
   unsentDeliveries,
   type Delivery,
 } from '../db/messages.js';
+import { recordOptOut } from '../db/opt-outs.js';
 import { AppError, isAppError } from '../domain/errors.js';
 import type { Channel } from '../ports.js';
 import type { PipelineDeps } from './deps.js';
@@ -44,7 +45,14 @@ export async function sendUnsentParts(
   return parts.length > 0;
 }
 
-/** Send the given unsent parts in order (the same rules as sendUnsentParts, without asking the database). */
+/** Twilio's "Attempt to send to unsubscribed recipient": the user opted out with the provider. */
+const UNSUBSCRIBED = '21610';
+
+/**
+ * Send the given unsent parts in order (the same rules as sendUnsentParts, without asking the database). A part
+ * the user opted out of after it was stored (a reply stored just before their STOP was handled, a broadcast queued
+ * earlier) is never sent: it is marked failed with code `opted_out`. So are the parts after a provider's 21610.
+ */
 export async function sendParts(
   deps: Deps,
   parts: Delivery[],
@@ -52,6 +60,7 @@ export async function sendParts(
   log: Deps['log'],
   signal?: AbortSignal,
 ): Promise<void> {
+  let unsubscribed = false;
   for (const part of parts) {
     // After a lost lock or at shutdown nothing more is sent: whoever owns the conversation now sends the rest.
     signal?.throwIfAborted();
@@ -60,6 +69,15 @@ export async function sendParts(
       const ttlMs = deps.settings.conversationLockTtlMs;
       if (!part.attemptEnded && inFlightMs < ttlMs) throw new PartInFlight(ttlMs - inFlightMs);
       if (await alreadyDelivered(deps, channel, part, log)) continue;
+    }
+    if (part.optedOutSince === true || unsubscribed) {
+      await recordSendFailure(deps.db, part.id, {
+        code: 'opted_out',
+        message: 'not sent: the user opted out after it was stored',
+        permanent: true,
+      });
+      log.info({ deliveryId: part.id }, 'outbound part withheld: the user opted out');
+      continue;
     }
     if (part.attempts >= MAX_SEND_ATTEMPTS) {
       await recordSendFailure(deps.db, part.id, {
@@ -100,6 +118,16 @@ export async function sendParts(
         ambiguous: !error.notSent,
       });
       if (error.retryable) throw error;
+      if (error.code === UNSUBSCRIBED) {
+        // The user's own choice, not a fault to alert about: recorded as an opt-out, the rest is withheld.
+        await recordOptOut(deps.db, part.conversationId, { source: 'provider:21610' });
+        unsubscribed = true;
+        log.warn(
+          { deliveryId: part.id },
+          'the provider says the user unsubscribed (21610): opt-out recorded',
+        );
+        continue;
+      }
       log.error(
         { err: error, deliveryId: part.id, code: error.code },
         'the channel refused the reply for good',

@@ -271,6 +271,29 @@ describe('admin pages', () => {
     expect(page.body).toMatch(new RegExp(`class="badge badge-\\w+">${delivery!.status}</span>`));
   });
 
+  it('an opted-out user: the page says so, the composer is disabled, a reply is refused (409) and a reset keeps it', async () => {
+    const from = newSender();
+    const id = await writeIn(from, 'STOP');
+    await eventually('the opt-out confirmation', () =>
+      Promise.resolve(app.twilio.sent.some((m) => m.to === from) || undefined),
+    );
+    const page = await client.get(`/admin/conversations/${id}`);
+    expect(page.body).toMatch(/Opted out since \d{4}-\d\d-\d\d \d\d:\d\d UTC \(keyword STOP\)/);
+    expect(page.body).toMatch(/<textarea[^>]*disabled/);
+    const csrf = csrfOf(page.body)!;
+    const refused = await client.post(`/admin/conversations/${id}/messages`, {
+      _csrf: csrf,
+      text: 'are you still there?',
+      requestKey: '0f6d5f2e-3f64-4a8e-9d1a-3c1f5b2a7e10',
+    });
+    expect(refused.status).toBe(409);
+    expect(refused.body).toContain('opted out');
+    expect(app.twilio.sent.filter((m) => m.to === from)).toHaveLength(1);
+    const reset = await client.post(`/admin/conversations/${id}/reset-context`, { _csrf: csrf });
+    expect(reset.location).toBe(`/admin/conversations/${id}?done=reset`);
+    expect((await client.get(`/admin/conversations/${id}`)).body).toContain('Opted out since');
+  });
+
   it('resets the context: the next model request no longer carries the earlier turns', async () => {
     const from = newSender();
     app.llm.respond(() => ({ text: 'noted' }));

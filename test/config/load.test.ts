@@ -8,6 +8,36 @@ const TWILIO = {
 };
 
 describe('config', () => {
+  it('opt-out keywords: the documented defaults, a comma-separated list when set, a blank message refused', () => {
+    const defaults = loadConfig({}).consent;
+    expect(defaults.optOutKeywords).toEqual([
+      'STOP',
+      'STOPALL',
+      'UNSUBSCRIBE',
+      'CANCEL',
+      'END',
+      'QUIT',
+      'PARAR',
+      'SAIR',
+      'CANCELAR',
+      'BAJA',
+    ]);
+    expect(defaults.optInKeywords).toEqual(['START', 'UNSTOP', 'YES', 'INICIAR']);
+    expect(defaults.helpKeywords).toContain('HELP');
+    expect(defaults.optOutMessage).toMatch(/START/);
+    const set = loadConfig({
+      OPT_OUT_KEYWORDS: ' stop , ,halt',
+      HELP_KEYWORDS: 'info, help',
+      OPT_OUT_MESSAGE: 'Bye. START to return.',
+    });
+    expect(set.consent).toMatchObject({
+      optOutKeywords: ['stop', 'halt'],
+      helpKeywords: ['info', 'help'],
+      optOutMessage: 'Bye. START to return.',
+    });
+    expect(() => loadConfig({ OPT_IN_MESSAGE: '   ' })).toThrow(ConfigError);
+  });
+
   it('starts with no variables at all: embedded database, in-process hot state, offline AI', () => {
     const config = loadConfig({});
     expect(config.http.port).toBe(8000);

@@ -48,6 +48,7 @@ const TABLES = [
   'delivery_events',
   'messages',
   'model_calls',
+  'opt_outs',
   'webhook_logs',
 ];
 

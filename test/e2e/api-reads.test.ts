@@ -157,6 +157,10 @@ describe('GET /api/v1/conversations', () => {
       assignee: null,
       handoffAt: null,
       handoffReason: null,
+      optedOut: false,
+      optedOutAt: null,
+      optOutSource: null,
+      optOutKeyword: null,
     });
     expect(answer.body.nextCursor).toBeNull();
   });

@@ -185,7 +185,7 @@ describe('fallback model', () => {
         ? { text: 'from the fallback' }
         : { status: 503, errorMessage: 'overloaded' },
     );
-    await app.postSigned(WEBHOOK, inboundParams({ From: from, Body: 'help' }));
+    await app.postSigned(WEBHOOK, inboundParams({ From: from, Body: 'help me choose a plan' }));
     const [reply] = await waitForReplies(app, from, 1);
     expect(reply!.body).toBe('from the fallback');
     const [row] = await app.query<{ model: string; error_kind: string | null }>(

@@ -1,6 +1,7 @@
 /** The gate and its policies, one at a time, on the in-process adapters (real implementations of the ports). */
 import { describe, expect, it } from 'vitest';
 import type { PendingInbound } from '../../src/db/messages.js';
+import { CONSENT_DEFAULTS } from '../../src/domain/opt-out.js';
 import { createMemoryLocks } from '../../src/infra/memory/locks.js';
 import { createMemoryRateLimiter } from '../../src/infra/memory/rate-limiter.js';
 import { silentLogger } from '../../src/log.js';
@@ -32,6 +33,7 @@ const conversation = (mode: GateConversation['mode'] = 'bot'): GateConversation 
   channel: 'twilio',
   userAddress: `whatsapp:+1555000${String(n).padStart(4, '0')}`,
   mode,
+  optedOutAt: null,
 });
 const now = new Date();
 
@@ -141,7 +143,13 @@ describe('rate-limit policy', () => {
 describe('runGate', () => {
   const policies = inboundPolicies(
     { limiter: createMemoryRateLimiter(), locks: createMemoryLocks(), log: silentLogger() },
-    { maxMessageLength: 20, rateLimitMax: 100, rateLimitWindowSeconds: 60, handoffKeywords: ['human'] },
+    {
+      maxMessageLength: 20,
+      rateLimitMax: 100,
+      rateLimitWindowSeconds: 60,
+      handoffKeywords: ['human'],
+      consent: CONSENT_DEFAULTS,
+    },
   );
 
   it('sorts a batch into answers, notices and skips, keeping arrival order', async () => {
@@ -184,5 +192,78 @@ describe('runGate', () => {
     expect(result.answer).toEqual([]);
     expect(result.notices).toEqual([]);
     expect(result.skips.map((s) => s.reason)).toEqual(['mode_human', 'mode_human']);
+  });
+});
+
+describe('consent policy (first in the gate)', () => {
+  const policies = inboundPolicies(
+    { limiter: createMemoryRateLimiter(), locks: createMemoryLocks(), log: silentLogger() },
+    {
+      maxMessageLength: 20,
+      rateLimitMax: 100,
+      rateLimitWindowSeconds: 60,
+      handoffKeywords: ['human', 'stop'],
+      consent: CONSENT_DEFAULTS,
+    },
+  );
+  const optedOut = (mode: GateConversation['mode'] = 'bot') => ({
+    ...conversation(mode),
+    optedOutAt: new Date(),
+  });
+
+  it.each(['bot', 'human', 'paused'] as const)(
+    'STOP opts out in %s mode, before the handoff keyword',
+    async (mode) => {
+      const stop = message({ content: 'Stop.' });
+      const result = await runGate(policies, [stop], conversation(mode), now);
+      expect(result.consents).toEqual([{ message: stop, action: 'opt_out', keyword: 'STOP' }]);
+      expect(result.handoffs).toEqual([]);
+    },
+  );
+
+  it('a batch with STOP answers nothing else: earlier and later messages, notices and handoffs are skipped', async () => {
+    const hi = message({ content: 'hi' });
+    const stop = message({ content: 'STOP' });
+    const human = message({ content: 'a human please' });
+    const long = message({ content: 'x'.repeat(20), metadata: { originalLength: 500 } });
+    const result = await runGate(policies, [hi, stop, human, long], conversation(), now);
+    expect(result.answer).toEqual([]);
+    expect(result.notices).toEqual([]);
+    expect(result.handoffs).toEqual([]);
+    expect(result.skips.map((s) => [s.message.id, s.reason]).sort()).toEqual(
+      [
+        [hi.id, 'opted_out'],
+        [human.id, 'opted_out'],
+        [long.id, 'opted_out'],
+      ].sort(),
+    );
+  });
+
+  it('an opted-out user is not answered, whatever they write; START lifts it', async () => {
+    const hi = message({ content: 'hello?' });
+    const human = message({ content: 'human' });
+    const start = message({ content: 'start' });
+    const result = await runGate(policies, [hi, human, start], optedOut(), now);
+    expect(result.skips.map((s) => [s.message.id, s.reason])).toEqual([
+      [hi.id, 'opted_out'],
+      [human.id, 'opted_out'],
+    ]);
+    expect(result.consents).toEqual([{ message: start, action: 'opt_in', keyword: 'START' }]);
+  });
+
+  it('"yes" from a user who never opted out is an ordinary message for the model', async () => {
+    const yes = message({ content: 'Yes' });
+    const result = await runGate(policies, [yes], conversation(), now);
+    expect(result.answer).toEqual([yes]);
+    expect(result.consents).toEqual([]);
+  });
+
+  it('"stop please" is not an opt-out (whole message only); HELP asks for help', async () => {
+    const please = message({ content: 'stop please' });
+    const help = message({ content: 'HELP' });
+    const result = await runGate(policies, [please, help], conversation(), now);
+    // Not an opt-out; "stop" is a handoff keyword in this setup, which shows the message went on through the gate.
+    expect(result.handoffs.map((h) => h.message)).toEqual([please]);
+    expect(result.consents).toEqual([{ message: help, action: 'help', keyword: 'HELP' }]);
   });
 });

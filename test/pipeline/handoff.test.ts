@@ -19,6 +19,7 @@ import { createMemoryLocks } from '../../src/infra/memory/locks.js';
 import { createMemoryQueue } from '../../src/infra/memory/queue.js';
 import { createMemoryRateLimiter } from '../../src/infra/memory/rate-limiter.js';
 import { silentLogger } from '../../src/log.js';
+import { CONSENT_DEFAULTS } from '../../src/domain/opt-out.js';
 import type { PipelineSettings } from '../../src/pipeline/deps.js';
 import { processConversation } from '../../src/pipeline/process-conversation.js';
 import { createUnqueuedRetry } from '../../src/pipeline/unqueued-retry.js';
@@ -49,6 +50,7 @@ const settings: PipelineSettings = {
   handoffKeywords: ['human', 'agent', 'real person'],
   handoffMessage: HANDOFF_MESSAGE,
   handoffIdleMs: 0,
+  consent: CONSENT_DEFAULTS,
   statusCallbackUrl: undefined,
 };
 

@@ -16,6 +16,7 @@ import { createUnqueuedRetry } from '../../src/pipeline/unqueued-retry.js';
 import { createMemoryRateLimiter } from '../../src/infra/memory/rate-limiter.js';
 import { silentLogger } from '../../src/log.js';
 import { MAX_FOLDS } from '../../src/pipeline/answer-batch.js';
+import { CONSENT_DEFAULTS } from '../../src/domain/opt-out.js';
 import type { PipelineSettings } from '../../src/pipeline/deps.js';
 import { MAX_RECOVERY_RUNS, processConversation } from '../../src/pipeline/process-conversation.js';
 import type { ChatModel, ChatRequest, JobContext, Locks } from '../../src/ports.js';
@@ -44,6 +45,7 @@ const settings: PipelineSettings = {
   handoffKeywords: ['human', 'agent'],
   handoffMessage: 'A person will answer you here.',
   handoffIdleMs: 0,
+  consent: CONSENT_DEFAULTS,
   statusCallbackUrl: undefined,
 };
 

@@ -8,6 +8,7 @@ import { conversationThread, listConversations, type ConversationFilter } from '
 import { listNotes } from '../../db/conversation-notes.js';
 import { getConversation } from '../../db/conversations.js';
 import { assignableOperators, handoffFacts } from '../../db/inbox.js';
+import { conversationOptOut } from '../../db/opt-outs.js';
 import { AppError } from '../../domain/errors.js';
 import { can } from '../../domain/roles.js';
 import { requireRole, sessionOf } from '../auth.js';
@@ -53,10 +54,11 @@ export function registerConversationRoutes(scope: FastifyInstance, { deps, optio
       handoffFacts(deps.db, id),
     ]);
     if (!conversation || !handoff) throw new AppError('not_found', 'No conversation with this id.');
-    const [thread, notes, operators] = await Promise.all([
+    const [thread, notes, operators, optOut] = await Promise.all([
       conversationThread(deps.db, id, THREAD_LIMIT),
       listNotes(deps.db, id),
       can(session.role, 'conversations.assign') ? assignableOperators(deps.db) : Promise.resolve([]),
+      conversationOptOut(deps.db, id),
     ]);
     const done = oneOf(request.query.done, Object.keys(DONE_NOTICES), '');
     return sendPage(
@@ -70,6 +72,7 @@ export function registerConversationRoutes(scope: FastifyInstance, { deps, optio
         handoff,
         notes,
         operators,
+        optOut,
         requestKey: randomUUID(),
         now: new Date(),
       }),

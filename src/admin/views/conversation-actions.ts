@@ -90,10 +90,14 @@ export function composer(input: {
   username: string;
   csrf: string;
   requestKey: string;
+  /** Why nothing can be sent (the user opted out): the composer is shown disabled with it. */
+  blockedReason?: string | null;
 }): SafeHtml {
   const c = input.conversation;
-  const warning =
-    c.mode === 'bot'
+  const blocked = input.blockedReason ?? null;
+  const warning = blocked
+    ? html`<p class="composer-warning" id="composer-blocked">${blocked}</p>`
+    : c.mode === 'bot'
       ? html`<p class="composer-warning">
           The bot also answers this conversation. Hand it to a human to keep it quiet.
         </p>`
@@ -116,14 +120,15 @@ export function composer(input: {
       maxlength="${MAX_REPLY_LENGTH}"
       required
       accesskey="r"
-      aria-describedby="composer-hint"
+      aria-describedby="${blocked ? 'composer-blocked composer-hint' : 'composer-hint'}"
+      ${blocked ? 'disabled' : ''}
     ></textarea>
     <div class="composer-bar">
       <p id="composer-hint" class="muted">
         Sent as ${input.username}. <kbd>Ctrl</kbd>+<kbd>Enter</kbd> (<kbd>⌘</kbd>+<kbd>Enter</kbd>) sends.
       </p>
       <span class="composer-status" role="status" aria-live="polite"></span>
-      <button type="submit" class="button button-primary">Send</button>
+      <button type="submit" class="button button-primary" ${blocked ? 'disabled' : ''}>Send</button>
     </div>
   </form>`;
 }

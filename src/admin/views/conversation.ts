@@ -6,6 +6,7 @@ import type { ThreadMessage } from '../../db/admin-queries.js';
 import type { ConversationNote } from '../../db/conversation-notes.js';
 import type { Conversation } from '../../db/conversations.js';
 import type { HandoffFacts, Operator } from '../../db/inbox.js';
+import type { OptOutState } from '../../db/opt-outs.js';
 import { can } from '../../domain/roles.js';
 import { html, type SafeHtml } from '../html.js';
 import type { AdminSession } from '../sessions.js';
@@ -41,6 +42,8 @@ export interface ConversationPageInput {
   handoff: HandoffFacts;
   notes: ConversationNote[];
   operators: Operator[];
+  /** The user opted out: nothing can be sent to them, so the composer is disabled. */
+  optOut: OptOutState | null;
   /** The composer's nonce (a double submit sends once). */
   requestKey: string;
   now: Date;
@@ -65,10 +68,25 @@ function threadSection(input: ConversationPageInput): SafeHtml {
             username: input.session.username,
             csrf: input.session.csrfToken,
             requestKey: input.requestKey,
+            blockedReason: input.optOut ? optOutSentence(input.optOut) : null,
           })
         : ''
     }
   </section>`;
+}
+
+/** "Opted out since 3 Dec 2026, 14:02 UTC (keyword STOP)": why nothing can be sent to this user. */
+export function optOutSentence(optOut: OptOutState): string {
+  const how =
+    optOut.source === 'keyword'
+      ? `keyword ${optOut.keyword ?? '?'}`
+      : optOut.source === 'provider:21610'
+        ? 'Twilio refused a send: 21610, unsubscribed'
+        : optOut.source;
+  return (
+    `Opted out since ${optOut.optedOutAt.toISOString().replace('T', ' ').slice(0, 16)} UTC (${how}): nothing can ` +
+    'be sent to this user, by the bot or by an operator, until they opt back in (for instance by writing START).'
+  );
 }
 
 export function conversationPage(input: ConversationPageInput): SafeHtml {
@@ -89,7 +107,7 @@ export function conversationPage(input: ConversationPageInput): SafeHtml {
         </div>
         ${conversationActions(c, input.session.role, input.session.csrfToken)}
       </div>
-      ${notice(shownDone)}
+      ${notice(shownDone)} ${input.optOut ? notice(optOutSentence(input.optOut), 'info') : ''}
       ${modeNotice && input.done !== 'paused' && input.done !== 'handed' ? notice(modeNotice, 'info') : ''}
       <div class="conversation-layout">
         ${threadSection(input)}

@@ -167,7 +167,8 @@ export const OPENAPI = {
           ...BODY_ERRORS,
           '404': error('No conversation with this id (`not_found`).'),
           '409': error(
-            'The Idempotency-Key was used for another text or conversation (`idempotency_key_reused`).',
+            'The Idempotency-Key was used for another text or conversation (`idempotency_key_reused`), or the ' +
+              'user opted out and nothing may be sent to them (`opted_out`).',
           ),
           ...COMMON_ERRORS,
         },
@@ -260,6 +261,17 @@ export const OPENAPI = {
             type: ['string', 'null'],
             description: 'Why: `keyword`, `model: <reason>`, `operator`.',
           },
+          optedOut: {
+            type: 'boolean',
+            description:
+              'The user opted out: nothing is sent to them (a send is refused with 409 `opted_out`).',
+          },
+          optedOutAt: { type: ['string', 'null'], format: 'date-time', description: 'Since when.' },
+          optOutSource: {
+            type: ['string', 'null'],
+            description: 'How: `keyword` (the user wrote one), `provider:21610` (Twilio refused a send).',
+          },
+          optOutKeyword: { type: ['string', 'null'], description: 'The keyword the user wrote.' },
         },
       },
       Message: {

@@ -1,5 +1,7 @@
 /**
- * The inbound policies in the order the gate asks them. The handoff keyword comes first: a user asking for a person
+ * The inbound policies in the order the gate asks them. The user's consent comes first, in every mode: STOP must
+ * win over everything (a handoff keyword too), and an opted-out user's messages are not answered. Then the handoff
+ * keyword: a user asking for a person
  * gets one whatever else is true of the message (too long, over the rate limit: no model is asked, so neither
  * matters), and a retried job in `human` mode can finish a handoff its first run began. Then the mode: in a
  * human's or a paused conversation the bot sends nothing, not even a notice. A reaction is never answered. The
@@ -7,7 +9,9 @@
  */
 import type { Logger } from '../../log.js';
 import type { Locks, RateLimiter } from '../../ports.js';
+import type { ConsentSettings } from '../../domain/opt-out.js';
 import type { Policy } from '../gate.js';
+import { consentPolicy } from './consent.js';
 import { conversationModePolicy } from './conversation-mode.js';
 import { handoffKeywordPolicy } from './handoff-keyword.js';
 import { rateLimitPolicy } from './rate-limit.js';
@@ -19,6 +23,7 @@ export interface PolicySettings {
   rateLimitMax: number;
   rateLimitWindowSeconds: number;
   handoffKeywords: readonly string[];
+  consent: ConsentSettings;
 }
 
 export function inboundPolicies(
@@ -26,6 +31,7 @@ export function inboundPolicies(
   settings: PolicySettings,
 ): Policy[] {
   return [
+    consentPolicy(settings.consent),
     handoffKeywordPolicy(settings.handoffKeywords),
     conversationModePolicy,
     reactionPolicy,

@@ -3,6 +3,7 @@ import { conversationListPage } from '../../../src/admin/views/conversation-list
 import { conversationPage } from '../../../src/admin/views/conversation.js';
 import { messageContentHtml } from '../../../src/admin/views/message-content.js';
 import type { ThreadMessage } from '../../../src/db/admin-queries.js';
+import type { OptOutState } from '../../../src/db/opt-outs.js';
 import type { Content, MessageContext } from '../../../src/domain/content.js';
 
 const HOSTILE = '<script>alert(1)</script>';
@@ -156,7 +157,7 @@ function message(overrides: Partial<ThreadMessage>): ThreadMessage {
 }
 
 describe('conversationPage thread', () => {
-  function page(messages: ThreadMessage[]): string {
+  function page(messages: ThreadMessage[], optOut: OptOutState | null = null): string {
     return conversationPage({
       session: { id: 's', userId: 'u', username: 'admin', role: 'admin', csrfToken: 'csrf' },
       simulatorEnabled: false,
@@ -183,10 +184,26 @@ describe('conversationPage thread', () => {
       },
       notes: [],
       operators: [],
+      optOut,
       requestKey: 'request-key-1',
       now: new Date('2026-12-01T10:05:00Z'),
     }).value.replace(/\s+/g, ' ');
   }
+
+  it('an opted-out user: the page says since when and why, and the composer is disabled with the reason', () => {
+    const optOut = { optedOutAt: new Date('2026-12-01T09:30:00Z'), source: 'keyword', keyword: 'STOP' };
+    const html = page(
+      [message({ content: 'STOP', processingStatus: 'notice', outcomeReason: 'opt_out' })],
+      optOut,
+    );
+    expect(html).toContain('Opted out since 2026-12-01 09:30 UTC (keyword STOP)');
+    expect(html).toMatch(/<textarea[^>]*disabled/);
+    expect(html).toMatch(/<button type="submit" class="button button-primary" disabled>Send/);
+    expect(html).toContain('notice sent: the user opted out (OPT_OUT_KEYWORDS)');
+    const open = page([message({ content: 'hi' })]);
+    expect(open).not.toContain('Opted out since');
+    expect(open).not.toMatch(/<textarea[^>]*disabled/);
+  });
 
   it('says why a message was not answered, and why and after how many attempts one failed', () => {
     const html = page([
