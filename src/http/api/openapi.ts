@@ -51,9 +51,10 @@ export const OPENAPI = {
     title: 'whatsapp-ai-chatbot operator API',
     version: '1',
     description:
-      'Read conversations, answer users as an operator and hand conversations between the bot and people. ' +
+      'Read conversations, answer users as an operator, start messages (a text or a template) to anyone and ' +
+      'hand conversations between the bot and people. ' +
       'Tokens are created on the server with `chatbot api-token create --name NAME --role admin|agent|viewer`. ' +
-      'Roles: `viewer` reads; `agent` and `admin` also reply and switch modes. Every change is written to the ' +
+      'Roles: `viewer` reads; `agent` and `admin` also reply, send and switch modes. Every change is written to the ' +
       'audit log with the token as the actor. Errors are always `{"error": {"code", "message"}}`.',
   },
   servers: [{ url: '/api/v1' }],
