@@ -25,7 +25,8 @@ export interface BroadcastRequest {
   ratePerSecond: number;
   /** Told after each row (the CLI's progress line). */
   onRow?: (result: RowResult) => void;
-  /** Waits `ms`; a test's clock may replace it. */
+  /** The clock and the wait; a test's virtual clock may replace both. */
+  now?: () => number;
   sleep?: (ms: number) => Promise<void>;
 }
 
@@ -68,6 +69,7 @@ export async function broadcastTemplate(
       code: 'invalid_template',
     });
   const sleep = request.sleep ?? sleepFor;
+  const now = request.now ?? Date.now;
   const interval = 1000 / request.ratePerSecond;
   const report: BroadcastReport = {
     campaignId: request.campaignId,
@@ -85,9 +87,9 @@ export async function broadcastTemplate(
     if ('skip' in row) {
       result = { line: row.line, to: row.input, outcome: 'skipped', reason: row.skip };
     } else {
-      const wait = nextAt - Date.now();
+      const wait = nextAt - now();
       if (wait > 0) await sleep(wait);
-      const startedAt = Date.now();
+      const startedAt = now();
       result = await sendOne(deps, request, row);
       if (result.outcome === 'sent') nextAt = Math.max(nextAt, startedAt) + interval;
     }
