@@ -81,6 +81,7 @@ export function registerBroadcast(program: Command): void {
           from: options.from,
           rows: list.rows,
           ratePerSecond: options.rate,
+          onRow: progress(list.rows.length),
         }),
       );
       if (options.json) printJson(report);
@@ -97,6 +98,17 @@ export function campaignIdOf(templateId: string, from: string | undefined, file:
     .update(from ?? '')
     .update('\0');
   return hash.update(file).digest('hex').slice(0, 16);
+}
+
+/** Rows done so far, on stderr and only for a person at a terminal (a long broadcast is otherwise silent). */
+function progress(total: number): (() => void) | undefined {
+  if (!process.stderr.isTTY) return undefined;
+  let done = 0;
+  return () => {
+    done++;
+    if (done % 100 === 0 || done === total) process.stderr.write(`\r· ${done}/${total} rows`);
+    if (done === total) process.stderr.write('\n');
+  };
 }
 
 function printReport(report: BroadcastReport): void {
