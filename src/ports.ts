@@ -142,6 +142,8 @@ export interface Channel {
   /** Longest body one message may carry (Twilio WhatsApp: 1600). */
   readonly maxBodyLength: number;
   readonly capabilities: ChannelCapabilities;
+  /** Our addresses this channel sends from (Twilio: TWILIO_WHATSAPP_NUMBER); the first is its default. */
+  readonly senders: readonly string[];
   /**
    * Throws AppError: channel_rejected (permanent, with the provider's code), channel_rate_limited, …, and
    * channel_unsupported when the channel cannot send this kind of content at all.

@@ -3,11 +3,13 @@ import { ConfigError } from '../config/load.js';
 import { loadDotEnv } from '../main/env.js';
 import { registerAiConfig } from './ai-config.js';
 import { registerApiToken } from './api-token.js';
+import { registerBroadcast } from './broadcast.js';
 import { registerConversation } from './conversation.js';
 import { registerCreateSuperuser } from './createsuperuser.js';
 import { exitCodeFor, messageFor } from './errors.js';
 import { registerGenerateKey } from './generate-key.js';
 import { migrateCommand } from './migrate.js';
+import { registerSend } from './send.js';
 import { registerTestWhatsapp } from './test-whatsapp.js';
 import { registerUserAccount } from './user-account.js';
 import { registerValidateConfig } from './validate-config.js';
@@ -34,6 +36,8 @@ registerAiConfig(program);
 registerGenerateKey(program);
 registerConversation(program);
 registerApiToken(program);
+registerSend(program);
+registerBroadcast(program);
 
 loadDotEnv();
 try {

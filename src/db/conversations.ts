@@ -59,6 +59,37 @@ export async function findConversationByAddress(db: Db, address: string): Promis
 }
 
 /**
+ * The conversation of `address` on one channel, created when the person never wrote (a proactive message's:
+ * mode `bot`, no messages, keyed on the address). Two concurrent calls for one new address get the same row:
+ * the insert yields to the unique (channel, user_address) key and the loser reads the winner's row.
+ */
+export async function findOrCreateConversation(
+  db: Db,
+  input: { channel: ChannelName; address: string; businessAddress: string | null },
+): Promise<{ conversation: Conversation; created: boolean }> {
+  const onChannel = and(eq(conversations.channel, input.channel), addressIs(input.address));
+  const find = async () => {
+    const rows = await db
+      .select({ id: conversations.id })
+      .from(conversations)
+      .where(onChannel)
+      .orderBy(desc(conversations.lastActivityAt))
+      .limit(1);
+    return rows[0] ? getConversation(db, rows[0].id) : null;
+  };
+  const existing = await find();
+  if (existing) return { conversation: existing, created: false };
+  const inserted = await db
+    .insert(conversations)
+    .values({ channel: input.channel, userAddress: input.address, businessAddress: input.businessAddress })
+    .onConflictDoNothing({ target: [conversations.channel, conversations.userAddress] })
+    .returning({ id: conversations.id });
+  const conversation = inserted[0] ? await getConversation(db, inserted[0].id) : await find();
+  if (!conversation) throw new Error(`conversation for ${input.address} neither inserted nor found`);
+  return { conversation, created: inserted.length > 0 };
+}
+
+/**
  * `reply_address = $1 or user_address = $1`, written so both sides use an index: the key's index leads with the
  * channel, so the channel is named (every channel) for the planner to probe it.
  */

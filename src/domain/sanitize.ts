@@ -45,6 +45,17 @@ export function isChannelAddress(address: string): boolean {
   return rest.startsWith('+') ? isE164(rest) : isBusinessScopedId(rest);
 }
 
+/**
+ * A recipient as an operator or an integration writes it, as the channel address we store and send to:
+ * `whatsapp:+E164` or `whatsapp:CC.<id>` as they are; a bare `+E164` or scoped id gets the `whatsapp:` prefix
+ * (numbers kept in a CRM rarely carry it). Surrounding spaces are ignored. Null when it is neither.
+ */
+export function recipientAddress(input: string): string | null {
+  const trimmed = input.trim();
+  const address = trimmed.startsWith(WHATSAPP_PREFIX) ? trimmed : `${WHATSAPP_PREFIX}${trimmed}`;
+  return isChannelAddress(address) ? address : null;
+}
+
 /** Length in Unicode code points, so an emoji counts as one character, as a user would count it. */
 export function codePointLength(text: string): number {
   let count = 0;

@@ -84,6 +84,7 @@ export function instrumentChannel(channel: Channel, metrics: Metrics): Channel {
     name: channel.name,
     maxBodyLength: channel.maxBodyLength,
     capabilities: channel.capabilities,
+    senders: channel.senders,
     async send(message) {
       const stop = metrics.sendDuration.startTimer(labels);
       try {

@@ -9,6 +9,8 @@ const COMMANDS = [
   ['createsuperuser'],
   ['validate-config'],
   ['test-whatsapp'],
+  ['send'],
+  ['broadcast'],
   ['generate-key'],
   ['ai-config'],
   ['ai-config', 'list'],

@@ -3,7 +3,7 @@
  * (ENV_FILE points nowhere, so no .env of the machine leaks in). Each start takes about a second, more on a busy
  * machine, hence the generous timeouts of the CLI suites.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -19,6 +19,14 @@ export function runCli(
   args: string[],
   options: { env?: Record<string, string | undefined>; input?: string } = {},
 ): Promise<CliResult> {
+  return spawnCli(args, options).done;
+}
+
+/** The same, with the process itself: a test may kill it midway (a crash of the operator's shell). */
+export function spawnCli(
+  args: string[],
+  options: { env?: Record<string, string | undefined>; input?: string } = {},
+): { child: ChildProcessWithoutNullStreams; done: Promise<CliResult> } {
   const env: Record<string, string> = { ENV_FILE: '/nonexistent', NODE_ENV: 'test', LOG_LEVEL: 'silent' };
   for (const name of ['PATH', 'HOME', 'TMPDIR']) {
     const value = process.env[name];
@@ -28,12 +36,12 @@ export function runCli(
     if (value === undefined) Reflect.deleteProperty(env, name);
     else env[name] = value;
   }
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      cwd: ROOT,
-      env,
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
+  const child = spawn(process.execPath, [BIN, ...args], {
+    cwd: ROOT,
+    env,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  const done = new Promise<CliResult>((resolve, reject) => {
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
@@ -42,6 +50,7 @@ export function runCli(
     child.on('close', (code) => {
       resolve({ code, stdout, stderr });
     });
-    child.stdin.end(options.input ?? '');
   });
+  child.stdin.end(options.input ?? '');
+  return { child, done };
 }

@@ -3,6 +3,7 @@ import {
   codePointLength,
   isChannelAddress,
   isE164,
+  recipientAddress,
   stripControlChars,
   truncate,
 } from '../../src/domain/sanitize.js';
@@ -94,5 +95,23 @@ describe('codePointLength and truncate', () => {
   it.each(cases)('%s', (_name, input, max, expected) => {
     expect(truncate(input, max)).toBe(expected);
     expect(codePointLength(truncate(input, max))).toBeLessThanOrEqual(max);
+  });
+});
+
+describe('recipientAddress', () => {
+  const cases: Array<[string, string | null]> = [
+    ['whatsapp:+14155550100', 'whatsapp:+14155550100'],
+    ['+14155550100', 'whatsapp:+14155550100'],
+    ['  +14155550100 ', 'whatsapp:+14155550100'],
+    ['CO.4480491918930694', 'whatsapp:CO.4480491918930694'],
+    ['whatsapp:US.ENT.abc123', 'whatsapp:US.ENT.abc123'],
+    ['14155550100', null],
+    ['whatsapp:+0123456789', null],
+    ['sms:+14155550100', null],
+    ['whatsapp:', null],
+    ['', null],
+  ];
+  it.each(cases)('%j → %j', (input, expected) => {
+    expect(recipientAddress(input)).toBe(expected);
   });
 });

@@ -132,6 +132,7 @@ export function createSimulatorChannel(): SimulatorChannel {
     maxBodyLength: SIMULATOR_MAX_BODY_LENGTH,
     // A local page can show anything the real channels send.
     capabilities: { media: true, templates: true, reactions: true },
+    senders: [SIMULATOR_BUSINESS_ADDRESS],
     send,
     findSent,
     sent: (to) => (outbox.get(to) ?? []).map((message) => ({ ...message })),

@@ -104,6 +104,7 @@ export function createTwilioChannel(settings: TwilioSettings, log?: Logger): Cha
     name: 'twilio',
     maxBodyLength: TWILIO_MAX_BODY_LENGTH,
     capabilities: TWILIO_CAPABILITIES,
+    senders: [settings.whatsappNumber],
     send,
     findSent,
   };

@@ -51,9 +51,10 @@ export const OPENAPI = {
     title: 'whatsapp-ai-chatbot operator API',
     version: '1',
     description:
-      'Read conversations, answer users as an operator and hand conversations between the bot and people. ' +
+      'Read conversations, answer users as an operator, start messages (a text or a template) to anyone and ' +
+      'hand conversations between the bot and people. ' +
       'Tokens are created on the server with `chatbot api-token create --name NAME --role admin|agent|viewer`. ' +
-      'Roles: `viewer` reads; `agent` and `admin` also reply and switch modes. Every change is written to the ' +
+      'Roles: `viewer` reads; `agent` and `admin` also reply, send and switch modes. Every change is written to the ' +
       'audit log with the token as the actor. Errors are always `{"error": {"code", "message"}}`.',
   },
   servers: [{ url: '/api/v1' }],
@@ -169,6 +170,83 @@ export const OPENAPI = {
           '409': error(
             'The Idempotency-Key was used for another text or conversation (`idempotency_key_reused`), or the ' +
               'user opted out and nothing may be sent to them (`opted_out`).',
+          ),
+          ...COMMON_ERRORS,
+        },
+      },
+    },
+    '/messages': {
+      post: {
+        operationId: 'sendProactiveMessage',
+        summary: 'Start a message to a person: a text or an approved template, to any WhatsApp address',
+        description:
+          'The person’s conversation is found by address, or created when they never wrote. Stored and ' +
+          'delivered through the same outbound path as every message (sent once, delivery statuses). ' +
+          'Outside the 24-hour window only a template may go; an opted-out person gets nothing. ' +
+          'Needs the `agent` or `admin` role (as replying does); audited as `message.proactive`.',
+        parameters: [
+          {
+            name: 'Idempotency-Key',
+            in: 'header',
+            description:
+              'Optional. The same key twice (per token) sends one message; the second answer returns it. ' +
+              'Reusing a key for another message or person is a 409.',
+            schema: { type: 'string', maxLength: 255 },
+          },
+        ],
+        requestBody: {
+          required: true,
+          content: json({
+            type: 'object',
+            required: ['to'],
+            description: 'Exactly one of `text` or `template`.',
+            properties: {
+              to: {
+                type: 'string',
+                description:
+                  '`whatsapp:+E164` or `whatsapp:` + a business-scoped id; a bare `+E164` or scoped id is ' +
+                  'taken as the same with `whatsapp:`.',
+                examples: ['whatsapp:+15551234567', '+15551234567', 'whatsapp:CO.4480491918930694'],
+              },
+              from: {
+                type: 'string',
+                description: 'One of our numbers (today: TWILIO_WHATSAPP_NUMBER); default: that one.',
+              },
+              text: { type: 'string', minLength: 1, maxLength: MAX_TEXT_LENGTH },
+              template: {
+                type: 'object',
+                required: ['id'],
+                properties: {
+                  id: { type: 'string', pattern: '^HX[0-9a-fA-F]{32}$', description: 'Twilio Content SID.' },
+                  variables: {
+                    type: 'object',
+                    additionalProperties: { type: 'string', minLength: 1, maxLength: 1600 },
+                    description: 'ContentVariables: `{"1": "Ana"}`; keys letters, digits or _, ≤ 16 chars.',
+                  },
+                },
+              },
+            },
+          }),
+        },
+        responses: {
+          '202': {
+            description:
+              'Accepted: stored and queued for delivery (follow `status` in the conversation’s messages).',
+            content: json({
+              type: 'object',
+              required: ['message', 'conversation'],
+              properties: { message: ref('Message'), conversation: ref('Conversation') },
+            }),
+          },
+          ...BODY_ERRORS,
+          '422': error(
+            'The JSON does not match (`invalid_body`), or `to` is no WhatsApp address (`invalid_address`), ' +
+              '`from` is not ours (`invalid_from`), the template is malformed (`invalid_template`), or this ' +
+              'server has no WhatsApp channel (`channel_not_configured`).',
+          ),
+          '409': error(
+            'Refused for this person: `opted_out`, or `outside_window` (a text after 24 h with no template ' +
+              'configured); or the Idempotency-Key was used for another message (`idempotency_key_reused`).',
           ),
           ...COMMON_ERRORS,
         },

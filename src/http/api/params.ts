@@ -39,6 +39,29 @@ export const operatorMessageBody = z.object({
     .refine((text) => text.trim() !== '', 'must not be empty'),
 });
 
+/**
+ * A proactive message: `to`, optionally `from`, and exactly one of `text` or `template`. The addresses, the
+ * Content SID and the variables are checked by the use case (one rule for the API and the CLI).
+ */
+export const proactiveMessageBody = z
+  .object({
+    to: z.string().min(1),
+    from: z.string().min(1).optional(),
+    text: z
+      .string()
+      .max(MAX_TEXT_LENGTH)
+      .refine((text) => text.trim() !== '', 'must not be empty')
+      .optional(),
+    template: z
+      .object({ id: z.string().min(1), variables: z.record(z.string(), z.string()).optional() })
+      .strict()
+      .optional(),
+  })
+  .strict()
+  .refine((body) => (body.text === undefined) !== (body.template === undefined), {
+    message: 'give exactly one of text or template',
+  });
+
 export const modeBody = z.object({ mode: z.enum(CONVERSATION_MODES) });
 
 export function parseQuery<T>(schema: z.ZodType<T>, request: FastifyRequest): T {

@@ -9,6 +9,12 @@ import { browseConversations, showConversation } from '../../inbox/conversations
 import { conversationMessages, showMessage } from '../../inbox/messages.js';
 import { requirePermission } from '../../inbox/permission.js';
 import { sendAsOperator } from '../../inbox/send-as-operator.js';
+import {
+  proactiveStoredText,
+  sendProactive,
+  type ProactiveContent,
+  type SentProactive,
+} from '../../inbox/send-proactive.js';
 import { switchMode, type SwitchModeDeps } from '../../inbox/switch-mode.js';
 import { actorOf, registerBearerAuth } from './auth.js';
 import { OPENAPI } from './openapi.js';
@@ -20,6 +26,7 @@ import {
   modeBody,
   operatorMessageBody,
   parseBody,
+  proactiveMessageBody,
   parseQuery,
 } from './params.js';
 import { registerApiErrors } from './problem.js';
@@ -79,6 +86,38 @@ function routes(scope: FastifyInstance, deps: SwitchModeDeps): void {
     // A repeated key for another text or conversation was refused by the use case (409 idempotency_key_reused).
     const message = await showMessage(deps, { actor, conversationId, messageId: sent.messageId });
     return reply.status(202).send({ message });
+  });
+
+  scope.post('/messages', async (request, reply) => {
+    const actor = actorOf(request);
+    const key = idempotencyKeyOf(request);
+    const body = parseBody(proactiveMessageBody, request);
+    const content: ProactiveContent =
+      body.template === undefined
+        ? { type: 'text', text: body.text ?? '' }
+        : { type: 'template', templateId: body.template.id, variables: body.template.variables ?? {} };
+    const sent: SentProactive = await sendProactive(deps, {
+      actor,
+      to: body.to,
+      from: body.from,
+      content,
+      requestKey: key ?? randomUUID(),
+    }).catch((error: unknown) => {
+      // A bad address, sender or template is a body that does not fit, as a schema mismatch is: 422 with its code.
+      if (isAppError(error) && error.kind === 'invalid_input')
+        throw new ApiProblem(422, error.code ?? 'invalid_body', error.message);
+      throw error;
+    });
+    const conversationId = sent.conversationId;
+    const message = sent.created
+      ? await showMessage(deps, { actor, conversationId, messageId: sent.messageId })
+      : await replayed(
+          deps,
+          { actor, conversationId, messageId: sent.messageId },
+          proactiveStoredText(content),
+        );
+    const conversation = await showConversation(deps, { actor, conversationId });
+    return reply.status(202).send({ message, conversation });
   });
 
   scope.post('/conversations/:id/mode', async (request) => {
