@@ -5,8 +5,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { storableText } from '../../db/storable.js';
+import { isAppError } from '../../domain/errors.js';
+import type { Actor } from '../../domain/roles.js';
 import { browseConversations, showConversation } from '../../inbox/conversations.js';
-import { conversationMessages, showMessage } from '../../inbox/messages.js';
+import { conversationMessages, showMessage, type MessageView } from '../../inbox/messages.js';
 import { requirePermission } from '../../inbox/permission.js';
 import { sendAsOperator } from '../../inbox/send-as-operator.js';
 import {
@@ -29,7 +32,7 @@ import {
   proactiveMessageBody,
   parseQuery,
 } from './params.js';
-import { registerApiErrors } from './problem.js';
+import { ApiProblem, registerApiErrors } from './problem.js';
 
 export const API_PREFIX = '/api/v1';
 
@@ -128,4 +131,28 @@ function routes(scope: FastifyInstance, deps: SwitchModeDeps): void {
     await switchMode(deps, { conversationId, mode, actor, reason: 'operator' });
     return showConversation(deps, { actor, conversationId });
   });
+}
+
+/**
+ * The message a repeated Idempotency-Key of a proactive send stored before. A key names one message: reusing it
+ * for another text or another person is a client bug, not a resend (the text compared as stored: a NUL dropped,
+ * a lone surrogate replaced).
+ */
+async function replayed(
+  deps: SwitchModeDeps,
+  request: { actor: Actor; conversationId: string; messageId: string },
+  text: string,
+): Promise<MessageView> {
+  const message = await showMessage(deps, request).catch((error: unknown) => {
+    if (isAppError(error) && error.kind === 'not_found') return null;
+    throw error;
+  });
+  if (!message || message.text !== storableText(text)) {
+    throw new ApiProblem(
+      409,
+      'idempotency_key_reused',
+      'this Idempotency-Key was already used for another message',
+    );
+  }
+  return message;
 }
