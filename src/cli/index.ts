@@ -5,6 +5,7 @@ import { registerAiConfig } from './ai-config.js';
 import { registerApiToken } from './api-token.js';
 import { registerConversation } from './conversation.js';
 import { registerCreateSuperuser } from './createsuperuser.js';
+import { registerData } from './data.js';
 import { exitCodeFor, messageFor } from './errors.js';
 import { registerGenerateKey } from './generate-key.js';
 import { migrateCommand } from './migrate.js';
@@ -34,6 +35,7 @@ registerAiConfig(program);
 registerGenerateKey(program);
 registerConversation(program);
 registerApiToken(program);
+registerData(program);
 
 loadDotEnv();
 try {

@@ -8,6 +8,7 @@ import { PROCESSING_STATUSES } from '../../domain/outcome.js';
 import { ROLES } from '../../domain/roles.js';
 import { CONVERSATION_PAGE } from '../../inbox/conversations.js';
 import { MESSAGE_PAGE } from '../../inbox/messages.js';
+import { DATA_RIGHTS_PATHS } from './openapi-data-rights.js';
 import { MAX_TEXT_LENGTH } from './params.js';
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
@@ -53,7 +54,8 @@ export const OPENAPI = {
     description:
       'Read conversations, answer users as an operator and hand conversations between the bot and people. ' +
       'Tokens are created on the server with `chatbot api-token create --name NAME --role admin|agent|viewer`. ' +
-      'Roles: `viewer` reads; `agent` and `admin` also reply and switch modes. Every change is written to the ' +
+      'Roles: `viewer` reads; `agent` and `admin` also reply and switch modes; only `admin` exports or erases a ' +
+      'person’s data. Every change is written to the ' +
       'audit log with the token as the actor. Errors are always `{"error": {"code", "message"}}`.',
   },
   servers: [{ url: '/api/v1' }],
@@ -197,6 +199,7 @@ export const OPENAPI = {
         },
       },
     },
+    ...DATA_RIGHTS_PATHS,
     '/openapi.json': {
       get: {
         operationId: 'openapi',
