@@ -139,7 +139,9 @@ it('deletes exactly the rows older than RETENTION_DAYS, a few per statement, and
     expect(left.rows.map((r) => r.id).sort()).toEqual([active, late].sort());
     expect(await count('model_calls')).toBe(1);
     expect(
-      (await file.pool.query<{ body: string }>('select body from conversation_notes')).rows.map((r) => r.body),
+      (await file.pool.query<{ body: string }>('select body from conversation_notes')).rows.map(
+        (r) => r.body,
+      ),
     ).toEqual(['active note']);
     // The deliveries of the deleted replies went with them; the recent reply's part stays.
     expect(await count('deliveries')).toBe(2);
