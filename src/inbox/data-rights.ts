@@ -31,8 +31,6 @@ interface Found {
 async function findSubject(deps: DataRightsDeps, actor: Actor, address: string): Promise<Found> {
   requirePermission(actor, 'data.rights');
   const conversations = await subjectConversations(deps.db, address);
-  // MERGE(optout): a person known only by an opt_outs row (no conversation left) is known too; include them here.
-  if (conversations.length === 0) throw new AppError('not_found', 'no data is held about this address');
   const addresses = new Set([address]);
   for (const c of conversations) {
     addresses.add(c.userAddress);
@@ -47,6 +45,8 @@ export async function exportUserData(
   request: { actor: Actor; address: string },
 ): Promise<UserDataExport> {
   const found = await findSubject(deps, request.actor, request.address);
+  // MERGE(optout): a person known only by an opt_outs row (no conversation left) is known too; export them.
+  if (found.conversations.length === 0) throw notFound();
   const ids = found.conversations.map((c) => c.id);
   const [records, counts] = await Promise.all([
     subjectRecords(deps.db, ids, found.pseudonym),
@@ -94,6 +94,11 @@ export async function eraseUserData(
 ): Promise<ErasureReport> {
   const found = await findSubject(deps, request.actor, request.address);
   const subject = { conversationIds: found.conversations.map((c) => c.id), addresses: found.addresses };
+  // Without conversations, log rows may still name them (a late status callback after an earlier erasure).
+  if (found.conversations.length === 0) {
+    const { webhookLogs, auditEntries } = await countSubject(deps.db, subject);
+    if (webhookLogs + auditEntries === 0) throw notFound();
+  }
   if (!request.confirm) {
     const counts = await countSubject(deps.db, subject);
     return { erased: false, pseudonym: found.pseudonym, counts, mediaFiles: 0, hotStateCleared: false };
@@ -130,4 +135,8 @@ export async function eraseUserData(
     details: { ...counts, mediaFiles },
   });
   return { erased: true, pseudonym: found.pseudonym, counts, mediaFiles, hotStateCleared };
+}
+
+function notFound(): AppError {
+  return new AppError('not_found', 'no data is held about this address');
 }

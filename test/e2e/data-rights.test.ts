@@ -161,6 +161,12 @@ describe('GET /api/v1/users/{address}/export and DELETE /api/v1/users/{address}'
         ? true
         : undefined,
     );
+    const carlaSid = (
+      await app.query<{ sid: string }>(
+        'select provider_message_id as sid from deliveries where conversation_id = $1',
+        [carla.conversationId],
+      )
+    )[0]?.sid;
     expect(await redisKeys(`context:${carla.conversationId}`)).toHaveLength(1);
     expect(await redisKeys(`rate:user:twilio:${carla.address}`)).toHaveLength(1);
 
@@ -224,12 +230,28 @@ describe('GET /api/v1/users/{address}/export and DELETE /api/v1/users/{address}'
       [erased.body.pseudonym],
     );
     expect(audit.map((a) => a.action)).toEqual(['conversation.mode', 'data.erase']);
+    expect(carlaSid).toMatch(/^SM/);
     expect(audit[1]).toMatchObject({ actor_name: 'token dpo', details: { conversations: 1, messages: 2 } });
 
     // Erased twice: nothing is held any more.
     expect(await callApi(app, 'DELETE', path(carla.address), { token: admin.token })).toMatchObject({
       status: 404,
     });
+    // A late status callback logs their number again; erasing again finds them by that log row alone.
+    await app.twilio.deliverStatus(carlaSid!, 'read');
+    await eventually('the late callback logged', async () =>
+      (await count(`select count(*)::int as n from webhook_logs where body::text like $1`, [`%${digits}%`])) >
+      0
+        ? true
+        : undefined,
+    );
+    const again = await callApi<{ counts: Record<string, number> }>(app, 'DELETE', path(carla.address), {
+      token: admin.token,
+    });
+    expect(again).toMatchObject({ status: 200, body: { counts: { conversations: 0, webhookLogs: 1 } } });
+    expect(
+      await count(`select count(*)::int as n from webhook_logs where body::text like $1`, [`%${digits}%`]),
+    ).toBe(0);
 
     // They write again: a new conversation, and the model sees nothing of the old one.
     app.llm.requests.length = 0;
