@@ -108,6 +108,8 @@ export interface RateLimiter {
    * window is allowed again without being counted twice (a retried job re-checking the same message).
    */
   hit(key: string, limit: number, windowSeconds: number, hitId?: string): Promise<RateDecision>;
+  /** Forget every hit counted for `key` (a user's data erased: their counter goes too). */
+  reset(key: string): Promise<void>;
 }
 
 // ── channel ──────────────────────────────────────────────────────────────────────────────────────────────

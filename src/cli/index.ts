@@ -6,6 +6,7 @@ import { registerApiToken } from './api-token.js';
 import { registerBroadcast } from './broadcast.js';
 import { registerConversation } from './conversation.js';
 import { registerCreateSuperuser } from './createsuperuser.js';
+import { registerData } from './data.js';
 import { exitCodeFor, messageFor } from './errors.js';
 import { registerGenerateKey } from './generate-key.js';
 import { migrateCommand } from './migrate.js';
@@ -38,6 +39,7 @@ registerConversation(program);
 registerApiToken(program);
 registerSend(program);
 registerBroadcast(program);
+registerData(program);
 
 loadDotEnv();
 try {

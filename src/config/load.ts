@@ -92,7 +92,13 @@ export interface Config {
     /** How long a worker owns a conversation without renewing; a crashed worker's ownership expires after it. */
     conversationLockTtlMs: number;
   };
-  scheduler: { strandedAfterMs: number; sweepIntervalMs: number; webhookLogRetentionDays: number };
+  scheduler: {
+    strandedAfterMs: number;
+    sweepIntervalMs: number;
+    webhookLogRetentionDays: number;
+    /** RETENTION_DAYS: conversations and messages older than this are deleted; 0 keeps them. */
+    retentionDays: number;
+  };
   log: { level: Env['LOG_LEVEL']; dir: string | undefined; areaLevels: Env['LOG_LEVELS'] };
   metrics: { enabled: boolean; token: string | undefined; port: number | undefined };
   /** Where HIGH and CRITICAL errors are reported; both optional. */
@@ -233,6 +239,7 @@ function build(env: Env, problems: string[], warnings: string[]): Config {
       strandedAfterMs: env.STRANDED_AFTER_SECONDS * 1000,
       sweepIntervalMs: env.SWEEP_INTERVAL_SECONDS * 1000,
       webhookLogRetentionDays: env.WEBHOOK_LOG_RETENTION_DAYS,
+      retentionDays: env.RETENTION_DAYS,
     },
     log: { level: env.LOG_LEVEL, dir: env.LOG_DIR, areaLevels: env.LOG_LEVELS },
     metrics: { enabled: env.METRICS_ENABLED, token: env.METRICS_TOKEN, port: env.METRICS_PORT },

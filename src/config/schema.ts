@@ -241,6 +241,11 @@ export const envSchema = z.object({
   STRANDED_AFTER_SECONDS: int(5).default(60),
   SWEEP_INTERVAL_SECONDS: int(1).default(30),
   WEBHOOK_LOG_RETENTION_DAYS: int(1).default(30),
+  /**
+   * Messages older than this many days are deleted, and conversations with nothing newer (media, deliveries,
+   * model calls and notes with them); 0 keeps everything. The audit log is not covered (docs/operations.md).
+   */
+  RETENTION_DAYS: int(0, 36_500).default(0),
 
   // Logs
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

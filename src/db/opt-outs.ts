@@ -87,3 +87,35 @@ export async function addressOptOut(db: Db, channel: string, address: string): P
   const row = rows[0];
   return row ? { optedOutAt: new Date(row.opted_out_at), source: row.source, keyword: row.keyword } : null;
 }
+
+export interface OptOutEntry extends OptOutState {
+  channel: string;
+  address: string;
+}
+
+/** Every opt-out row of these addresses, on any channel (a data export: a person is on the list per address). */
+export async function optOutsOfAddresses(db: Db, addresses: string[]): Promise<OptOutEntry[]> {
+  if (addresses.length === 0) return [];
+  const rows = rowsOf<{
+    channel: string;
+    address: string;
+    opted_out_at: Date | string;
+    source: string;
+    keyword: string | null;
+  }>(
+    await db.execute(sql`
+      select channel, address, opted_out_at, source, keyword from opt_outs
+      where address in (${sql.join(
+        addresses.map((a) => sql`${a}`),
+        sql`, `,
+      )})
+      order by opted_out_at`),
+  );
+  return rows.map((row) => ({
+    channel: row.channel,
+    address: row.address,
+    optedOutAt: new Date(row.opted_out_at),
+    source: row.source,
+    keyword: row.keyword,
+  }));
+}

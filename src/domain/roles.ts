@@ -24,6 +24,8 @@ export const PERMISSIONS = {
   'webhooks.read': ['admin'],
   'audit.read': ['admin'],
   'accounts.manage': ['admin'],
+  /** Export or erase everything held about one person (data rights): every conversation of theirs, unfiltered. */
+  'data.rights': ['admin'],
 } as const satisfies Record<string, readonly OperatorRole[]>;
 
 export type Permission = keyof typeof PERMISSIONS;

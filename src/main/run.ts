@@ -17,6 +17,7 @@ import { adminOptionsFrom } from '../admin/settings.js';
 import { createLogger, type Logger } from '../log.js';
 import { processConversation } from '../pipeline/process-conversation.js';
 import { sweep } from '../pipeline/sweep.js';
+import { pseudonymizerFrom } from '../security/pseudonym.js';
 import { compose, type Composed } from './compose.js';
 import { loadDotEnv } from './env.js';
 
@@ -48,11 +49,14 @@ export async function startRoles(roles: Role[], config: Config, log: Logger): Pr
         sessionTimeoutMs: config.conversation.sessionTimeoutMs,
         webhookLogRetentionDays: config.scheduler.webhookLogRetentionDays,
         handoffIdleMs: config.handoff.idleMs,
+        retentionDays: config.scheduler.retentionDays,
       };
       const round = () =>
-        sweep(composed.deps, settings, config.scheduler.sweepIntervalMs).catch((error: unknown) =>
-          composed.errors.report(error, { context: { task: 'sweep' } }),
-        );
+        sweep(composed.deps, settings, config.scheduler.sweepIntervalMs)
+          .then((result) => {
+            if (result) composed.metrics.recordRetention(result.retention);
+          })
+          .catch((error: unknown) => composed.errors.report(error, { context: { task: 'sweep' } }));
       const timer = setInterval(() => void round(), config.scheduler.sweepIntervalMs);
       void round();
       stops.push(() => {
@@ -92,7 +96,13 @@ export async function startRoles(roles: Role[], config: Config, log: Logger): Pr
       });
       if (composed.simulator) registerSimulator(app, composed.deps, composed.simulator);
       if (config.admin.enabled) registerAdmin(app, composed.deps, adminOptionsFrom(config));
-      registerApi(app, composed.deps, { onServerError });
+      registerApi(app, composed.deps, {
+        onServerError,
+        dataRights: {
+          pseudonymize: pseudonymizerFrom(config),
+          webhookLogRetentionDays: config.scheduler.webhookLogRetentionDays,
+        },
+      });
       registerRoot(app, { simulator: composed.simulator !== undefined, admin: config.admin.enabled });
       await app.listen({ port: config.http.port, host: config.http.host });
       url = browsableUrl(config.http.host, app.server.address());

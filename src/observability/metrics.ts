@@ -5,6 +5,7 @@
  * number of series stays small whatever the traffic.
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { RetentionResult } from '../pipeline/retention.js';
 import type { QueueStats } from '../ports.js';
 import type { ErrorCategory, ErrorSeverity } from './errors.js';
 
@@ -37,7 +38,20 @@ export interface Metrics {
   readonly strandedMessages: Gauge;
   /** Where that count comes from at each scrape. */
   observeStranded(count: () => Promise<number>): void;
+  /** Rows (and media files) RETENTION_DAYS deleted, by table. */
+  readonly retentionDeleted: Counter<'table'>;
+  /** Count one sweep round's retention deletes. */
+  recordRetention(result: RetentionResult): void;
 }
+
+/** The label each retention count is recorded under: the table's name (`media` for stored files). */
+const RETENTION_TABLES: Record<keyof RetentionResult, string> = {
+  messages: 'messages',
+  modelCalls: 'model_calls',
+  notes: 'conversation_notes',
+  conversations: 'conversations',
+  mediaFiles: 'media',
+};
 
 export interface MetricsOptions {
   /** Node's process metrics (CPU, memory, event loop lag, GC); off for short-lived tools. */
@@ -57,6 +71,15 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     labelNames: ['category', 'severity'] as const,
     registers,
   });
+
+  const retentionDeleted = new Counter({
+    name: 'chatbot_retention_deleted_total',
+    help: 'Rows deleted by RETENTION_DAYS, by table (media: stored media files)',
+    labelNames: ['table'] as const,
+    registers,
+  });
+  // Every table's series exists from the start at 0, so a rate() over it has a baseline.
+  for (const table of Object.values(RETENTION_TABLES)) retentionDeleted.inc({ table }, 0);
 
   return {
     registry,
@@ -159,6 +182,13 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     }),
     observeStranded(count) {
       strandedCount = count;
+    },
+    retentionDeleted,
+    recordRetention(result) {
+      for (const [key, table] of Object.entries(RETENTION_TABLES)) {
+        const count = result[key as keyof RetentionResult];
+        if (count > 0) retentionDeleted.inc({ table }, count);
+      }
     },
   };
 }

@@ -5,7 +5,9 @@ import { pruneWebhookLogs } from '../db/webhook-logs.js';
 import { asDatabaseError } from '../db/sqlstate.js';
 import { AppError, isAppError } from '../domain/errors.js';
 import type { PipelineDeps } from './deps.js';
+import { applyRetention, type RetentionResult } from './retention.js';
 import { returnIdleHandoffs } from './return-idle-handoffs.js';
+import type { PruneBatches } from '../db/prune.js';
 
 export interface SweepSettings {
   strandedAfterMs: number;
@@ -14,6 +16,10 @@ export interface SweepSettings {
   webhookLogRetentionDays: number;
   /** HANDOFF_IDLE_MINUTES in ms: conversations in `human` without an operator message that long go back to the bot; 0 = never. */
   handoffIdleMs: number;
+  /** RETENTION_DAYS: messages, conversations, model calls and notes older than this are deleted; 0 keeps them. */
+  retentionDays: number;
+  /** Rows per statement and statements per round of the retention deletes (tests use tiny ones). */
+  retentionBatches?: PruneBatches;
 }
 
 export interface SweepResult {
@@ -25,13 +31,15 @@ export interface SweepResult {
   prunedDeliveryEvents: number;
   /** Conversations handed back to the bot after HANDOFF_IDLE_MINUTES without an operator message. */
   returnedToBot: number;
+  /** What RETENTION_DAYS deleted this round, per table. */
+  retention: RetentionResult;
 }
 
 /**
  * The scheduler's periodic work. Re-enqueue inbound messages and outbound parts that were stored but never
  * finished (the queue was down when they arrived, or a job failed for good), mark idle conversations inactive,
  * give handed-off conversations nobody answers back to the bot (HANDOFF_IDLE_MINUTES),
- * prune old webhook logs and delivery events (in bounded batches: a backlog is worked off over several rounds,
+ * prune old webhook logs and delivery events, delete conversations and messages past RETENTION_DAYS (in bounded batches: a backlog is worked off over several rounds,
  * never in one long delete). Safe to run from several schedulers: the lock makes one of them do it per round, and
  * every step is idempotent anyway.
  */
@@ -76,9 +84,19 @@ export async function sweep(
     'prune delivery events',
     pruneDeliveryEvents(deps.db, settings.webhookLogRetentionDays),
   );
-  if (reenqueued + expired + returnedToBot + pruned + prunedDeliveryEvents > 0) {
-    deps.log.info({ reenqueued, expired, returnedToBot, pruned, prunedDeliveryEvents }, 'sweep');
+  const retention = await db(
+    'apply the retention period',
+    applyRetention(deps.db, settings.retentionDays, settings.retentionBatches),
+  );
+  const retained =
+    retention.messages +
+    retention.modelCalls +
+    retention.notes +
+    retention.conversations +
+    retention.mediaFiles;
+  if (reenqueued + expired + returnedToBot + pruned + prunedDeliveryEvents + retained > 0) {
+    deps.log.info({ reenqueued, expired, returnedToBot, pruned, prunedDeliveryEvents, retention }, 'sweep');
   }
   // The lease is left to expire so that other schedulers skip this round.
-  return { reenqueued, expired, pruned, prunedDeliveryEvents, returnedToBot };
+  return { reenqueued, expired, pruned, prunedDeliveryEvents, returnedToBot, retention };
 }

@@ -49,6 +49,16 @@ export function rateLimiterContract(name: string, makeLimiter: () => Promise<Rat
       expect((await limiter.hit('user:1', 2, 1)).allowed).toBe(false);
     });
 
+    it('reset forgets the key’s hits, and only that key’s', async () => {
+      const { limiter } = await make();
+      await limiter.hit('user:1', 1, 60);
+      await limiter.hit('user:2', 1, 60);
+      expect((await limiter.hit('user:1', 1, 60)).allowed).toBe(false);
+      await limiter.reset('user:1');
+      expect(await limiter.hit('user:1', 1, 60)).toMatchObject({ allowed: true, remaining: 0 });
+      expect((await limiter.hit('user:2', 1, 60)).allowed).toBe(false);
+    });
+
     it('does not count denied hits', async () => {
       const { limiter, elapse } = await make();
       expect((await limiter.hit('user:1', 1, 1)).allowed).toBe(true);

@@ -134,7 +134,10 @@ describe('rate-limit policy', () => {
   });
 
   it('lets the message through when the limiter does not answer', async () => {
-    const broken = { hit: () => Promise.reject(new Error('Redis down')) };
+    const broken = {
+      hit: () => Promise.reject(new Error('Redis down')),
+      reset: () => Promise.reject(new Error('Redis down')),
+    };
     const policy = rateLimitPolicy({ ...deps(), limiter: broken }, { ...settings, rateLimitMax: 0 });
     expect(await policy(message(), conversation(), now)).toEqual({ kind: 'answer' });
   });

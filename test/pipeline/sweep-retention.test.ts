@@ -35,6 +35,7 @@ it('prunes old delivery events and webhook logs with WEBHOOK_LOG_RETENTION_DAYS 
     sessionTimeoutMs: 60_000,
     webhookLogRetentionDays: 7,
     handoffIdleMs: 0,
+    retentionDays: 0,
   };
   const result = await sweep(deps, settings, 1000);
   await queue.close();

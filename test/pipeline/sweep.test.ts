@@ -23,6 +23,7 @@ const settings = {
   sessionTimeoutMs: 60_000,
   webhookLogRetentionDays: 30,
   handoffIdleMs: 60_000,
+  retentionDays: 0,
 };
 const context = createMemoryContextCache({ maxTurns: 10, ttlSeconds: 60 });
 const pools: pg.Pool[] = [];

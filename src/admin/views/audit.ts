@@ -26,6 +26,8 @@ function target(entry: AuditEntry): SafeHtml | string {
   if (!entry.targetType || !entry.targetId) return '—';
   if (entry.targetType === 'conversation')
     return html`<a href="/admin/conversations/${entry.targetId}">conversation</a>`;
+  // A person's pseudonym (data rights) is shown whole: it is how their export and erasure rows are matched.
+  if (entry.targetType === 'user') return html`person <code>${entry.targetId}</code>`;
   return html`${entry.targetType} <code>${entry.targetId.slice(0, 8)}</code>`;
 }
 

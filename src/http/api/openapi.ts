@@ -8,6 +8,7 @@ import { PROCESSING_STATUSES } from '../../domain/outcome.js';
 import { ROLES } from '../../domain/roles.js';
 import { CONVERSATION_PAGE } from '../../inbox/conversations.js';
 import { MESSAGE_PAGE } from '../../inbox/messages.js';
+import { DATA_RIGHTS_PATHS } from './openapi-data-rights.js';
 import { MAX_TEXT_LENGTH } from './params.js';
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
@@ -54,7 +55,8 @@ export const OPENAPI = {
       'Read conversations, answer users as an operator, start messages (a text or a template) to anyone and ' +
       'hand conversations between the bot and people. ' +
       'Tokens are created on the server with `chatbot api-token create --name NAME --role admin|agent|viewer`. ' +
-      'Roles: `viewer` reads; `agent` and `admin` also reply, send and switch modes. Every change is written to the ' +
+      'Roles: `viewer` reads; `agent` and `admin` also reply, send and switch modes; only `admin` exports or erases a ' +
+      'person’s data. Every change is written to the ' +
       'audit log with the token as the actor. Errors are always `{"error": {"code", "message"}}`.',
   },
   servers: [{ url: '/api/v1' }],
@@ -276,6 +278,7 @@ export const OPENAPI = {
         },
       },
     },
+    ...DATA_RIGHTS_PATHS,
     '/openapi.json': {
       get: {
         operationId: 'openapi',

@@ -16,6 +16,14 @@ export function conversationIdOf(request: FastifyRequest): string {
   return id;
 }
 
+/** `{address}` of the path, decoded (`whatsapp%3A%2B15551234567` → `whatsapp:+15551234567`). */
+export function userAddressOf(request: FastifyRequest): string {
+  const address = (request.params as { address?: unknown }).address;
+  if (typeof address !== 'string' || address.trim() === '' || address.length > 256)
+    throw new ApiProblem(404, 'not_found', 'no data is held about this address');
+  return address;
+}
+
 const limit = z
   .string()
   .regex(/^\d+$/, 'must be a whole number')

@@ -9,6 +9,7 @@ import { storableText } from '../../db/storable.js';
 import { isAppError } from '../../domain/errors.js';
 import type { Actor } from '../../domain/roles.js';
 import { browseConversations, showConversation } from '../../inbox/conversations.js';
+import { eraseUserData, exportUserData, type DataRightsDeps } from '../../inbox/data-rights.js';
 import { conversationMessages, showMessage, type MessageView } from '../../inbox/messages.js';
 import { requirePermission } from '../../inbox/permission.js';
 import { sendAsOperator } from '../../inbox/send-as-operator.js';
@@ -19,12 +20,14 @@ import {
   type SentProactive,
 } from '../../inbox/send-proactive.js';
 import { switchMode, type SwitchModeDeps } from '../../inbox/switch-mode.js';
+import type { PipelineDeps } from '../../pipeline/deps.js';
 import { actorOf, registerBearerAuth } from './auth.js';
 import { OPENAPI } from './openapi.js';
 import {
   conversationIdOf,
   conversationListQuery,
   idempotencyKeyOf,
+  userAddressOf,
   messageListQuery,
   modeBody,
   operatorMessageBody,
@@ -39,9 +42,13 @@ export const API_PREFIX = '/api/v1';
 export interface ApiOptions {
   /** 5xx errors go to the error reporter, as the rest of the server's do. */
   onServerError?: ((error: unknown, request: FastifyRequest) => void) | undefined;
+  /** The data-rights endpoints' settings (the pseudonym key); without them, /users/… is not served. */
+  dataRights?: Pick<DataRightsDeps, 'pseudonymize' | 'webhookLogRetentionDays'> | undefined;
 }
 
-export function registerApi(app: FastifyInstance, deps: SwitchModeDeps, options: ApiOptions = {}): void {
+export type ApiDeps = SwitchModeDeps & Pick<PipelineDeps, 'limiter'>;
+
+export function registerApi(app: FastifyInstance, deps: ApiDeps, options: ApiOptions = {}): void {
   void app.register(
     (scope, _options, done) => {
       registerApiErrors(scope, options.onServerError);
@@ -49,6 +56,7 @@ export function registerApi(app: FastifyInstance, deps: SwitchModeDeps, options:
       scope.removeContentTypeParser('text/plain');
       registerBearerAuth(scope, deps.db);
       routes(scope, deps);
+      if (options.dataRights) dataRightsRoutes(scope, { ...deps, ...options.dataRights });
       done();
     },
     { prefix: API_PREFIX },
@@ -131,6 +139,18 @@ function routes(scope: FastifyInstance, deps: SwitchModeDeps): void {
     await switchMode(deps, { conversationId, mode, actor, reason: 'operator' });
     return showConversation(deps, { actor, conversationId });
   });
+}
+
+/** A person's data rights, admins only: `{address}` is their channel address, URL-encoded. */
+function dataRightsRoutes(scope: FastifyInstance, deps: DataRightsDeps): void {
+  scope.get('/users/:address/export', async (request) =>
+    exportUserData(deps, { actor: actorOf(request), address: userAddressOf(request) }),
+  );
+
+  // 200 with what went (a 204 could not say it); a second DELETE is a 404: nothing is held any more.
+  scope.delete('/users/:address', async (request) =>
+    eraseUserData(deps, { actor: actorOf(request), address: userAddressOf(request), confirm: true }),
+  );
 }
 
 /**

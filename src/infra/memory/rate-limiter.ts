@@ -43,5 +43,9 @@ export function createMemoryRateLimiter(options: { clock?: Clock } = {}): RateLi
         resetMs: oldest === undefined ? 0 : oldest.at + windowMs - now,
       });
     },
+    reset(key) {
+      windows.delete(key);
+      return Promise.resolve();
+    },
   };
 }

@@ -93,5 +93,8 @@ export function createRedisRateLimiter(redis: Redis, options: RedisRateLimiterOp
         id: hitId ?? randomUUID(),
       });
     },
+    async reset(key) {
+      await redis.del(redisKey(options.prefix, 'rate', key));
+    },
   };
 }

@@ -3,6 +3,11 @@ import type { Locks, RateLimiter } from '../../ports.js';
 import { rateLimitedNotice } from '../../domain/user-messages.js';
 import { ANSWER, type Policy } from '../gate.js';
 
+/** The limiter's key for one user: also what an erasure of their data resets (inbox/data-rights.ts). */
+export function userRateKey(channel: string, userAddress: string): string {
+  return `user:${channel}:${userAddress}`;
+}
+
 /**
  * RATE_LIMIT_MAX_REQUESTS per user per window, counted across workers. Each message is counted under its own id,
  * so a retried job or a folded batch asking again for the same message is not counted twice. Over the limit the
@@ -17,7 +22,7 @@ export function rateLimitPolicy(
     let allowed: boolean;
     try {
       const decision = await deps.limiter.hit(
-        `user:${user}`,
+        userRateKey(conversation.channel, conversation.userAddress),
         settings.rateLimitMax,
         settings.rateLimitWindowSeconds,
         message.id,

@@ -1,0 +1,145 @@
+/**
+ * A person's data rights (issue #17): export everything held about them, or erase it. One use case for the CLI
+ * (`chatbot data export|erase`) and the API (`/api/v1/users/{address}`), admins only, each run audited with the
+ * person's pseudonym as the target (never their number).
+ */
+import { insertAudit } from '../db/audit-log.js';
+import { subjectConversations, subjectRecords, type SubjectConversation } from '../db/user-data.js';
+import { countSubject, eraseSubject, mediaMessagesOf, type SubjectCounts } from '../db/user-erasure.js';
+import { AppError } from '../domain/errors.js';
+import type { Actor } from '../domain/roles.js';
+import { optOutsOfAddresses } from '../db/opt-outs.js';
+import { eraseMediaOf, mediaReferencesOf } from '../pipeline/media-erasure.js';
+import type { PipelineDeps } from '../pipeline/deps.js';
+import { userRateKey } from '../pipeline/policies/rate-limit.js';
+import { buildExport, type UserDataExport } from './data-export.js';
+import { audit } from './audit.js';
+import { requirePermission } from './permission.js';
+
+export interface DataRightsDeps extends Pick<PipelineDeps, 'db' | 'log' | 'context' | 'limiter'> {
+  /** The person's stable pseudonym (security/pseudonym.ts): what the logs keep instead of their number. */
+  pseudonymize: (address: string) => string;
+  /** WEBHOOK_LOG_RETENTION_DAYS: the export says when the raw webhook rows about them go. */
+  webhookLogRetentionDays: number;
+}
+
+interface Found {
+  conversations: SubjectConversation[];
+  addresses: string[];
+  pseudonym: string;
+}
+
+async function findSubject(deps: DataRightsDeps, actor: Actor, address: string): Promise<Found> {
+  requirePermission(actor, 'data.rights');
+  const conversations = await subjectConversations(deps.db, address);
+  const addresses = new Set([address]);
+  for (const c of conversations) {
+    addresses.add(c.userAddress);
+    if (c.replyAddress) addresses.add(c.replyAddress);
+  }
+  return { conversations, addresses: [...addresses], pseudonym: deps.pseudonymize(address) };
+}
+
+/** Everything held about the person with this address (key or reply address, any channel). */
+export async function exportUserData(
+  deps: DataRightsDeps,
+  request: { actor: Actor; address: string },
+): Promise<UserDataExport> {
+  const found = await findSubject(deps, request.actor, request.address);
+  // A person known only by the opt-out list (erased, or never wrote back after STOP) is known too.
+  const optOuts = await optOutsOfAddresses(deps.db, [...new Set([request.address, ...found.addresses])]);
+  if (found.conversations.length === 0 && optOuts.length === 0) throw notFound();
+  const ids = found.conversations.map((c) => c.id);
+  const [records, counts] = await Promise.all([
+    subjectRecords(deps.db, ids, found.pseudonym),
+    countSubject(deps.db, { conversationIds: ids, addresses: found.addresses }),
+  ]);
+  const document = buildExport({
+    address: request.address,
+    pseudonym: found.pseudonym,
+    conversations: found.conversations,
+    records,
+    webhookLogs: { count: counts.webhookLogs, retentionDays: deps.webhookLogRetentionDays },
+    optOuts,
+  });
+  await insertAudit(deps.db, {
+    actor: request.actor,
+    action: 'data.export',
+    target: { type: 'user', id: found.pseudonym },
+    details: { conversations: ids.length, messages: records.messages.length },
+  });
+  return document;
+}
+
+export interface ErasureReport {
+  /** False: nothing was changed, `counts` is what an erasure would touch. */
+  erased: boolean;
+  pseudonym: string;
+  counts: SubjectCounts;
+  /** Media files deleted from our store (none until a media store exists: pipeline/media-erasure.ts). */
+  mediaFiles: number;
+  /**
+   * The cached context and the rate-limit counter were forgotten. False when Redis did not answer: they expire by
+   * themselves (SESSION_TIMEOUT_MINUTES, RATE_LIMIT_WINDOW_SECONDS) and are keyed by conversation ids and
+   * addresses nothing refers to any more.
+   */
+  hotStateCleared: boolean;
+}
+
+/**
+ * Deletes their conversations (and with them messages, deliveries, model calls, notes), the status callbacks of
+ * their messages, their media, cached context and rate-limit counter; rewrites webhook and audit rows that
+ * mention them with the pseudonym. With `confirm` false, only counts. Their next message starts afresh.
+ */
+export async function eraseUserData(
+  deps: DataRightsDeps,
+  request: { actor: Actor; address: string; confirm: boolean },
+): Promise<ErasureReport> {
+  const found = await findSubject(deps, request.actor, request.address);
+  const subject = { conversationIds: found.conversations.map((c) => c.id), addresses: found.addresses };
+  // Without conversations, log rows may still name them (a late status callback after an earlier erasure).
+  if (found.conversations.length === 0) {
+    const { webhookLogs, auditEntries } = await countSubject(deps.db, subject);
+    if (webhookLogs + auditEntries === 0) throw notFound();
+  }
+  if (!request.confirm) {
+    const counts = await countSubject(deps.db, subject);
+    return { erased: false, pseudonym: found.pseudonym, counts, mediaFiles: 0, hotStateCleared: false };
+  }
+  // Media first: a failure here leaves the rows that reference them, and the erasure can simply be run again.
+  const mediaFiles = await eraseMediaOf(
+    mediaReferencesOf(await mediaMessagesOf(deps.db, subject.conversationIds)),
+  );
+  const counts = await eraseSubject(deps.db, subject, found.pseudonym);
+  // Their opt_outs rows are kept on purpose (see README, Data rights): erasing a STOP would let proactive
+  // messages reach someone who refused them.
+  // After the rows: a context cached by a message that arrived during the erasure is forgotten too.
+  const hotStateCleared = await Promise.all(
+    found.conversations.flatMap((c) => [
+      deps.context.clear(c.id),
+      deps.limiter.reset(userRateKey(c.channel, c.userAddress)),
+    ]),
+  ).then(
+    () => true,
+    (error: unknown) => {
+      deps.log.warn(
+        { err: error, subject: found.pseudonym },
+        'erasure: Redis did not forget the cached state',
+      );
+      return false;
+    },
+  );
+  // Logged loudly if it cannot be written, but the erasure stands (inbox/audit.ts); an export, by contrast, is
+  // refused when its audit row cannot be written: no one's data leaves without a trace.
+  await audit(deps, {
+    actor: request.actor,
+    action: 'data.erase',
+    target: { type: 'user', id: found.pseudonym },
+    details: { ...counts, mediaFiles },
+  });
+  return { erased: true, pseudonym: found.pseudonym, counts, mediaFiles, hotStateCleared };
+}
+
+function notFound(): AppError {
+  return new AppError('not_found', 'no data is held about this address');
+}
