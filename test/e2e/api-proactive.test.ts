@@ -206,4 +206,35 @@ describe('POST /api/v1/messages', () => {
     const ours = await send({ to, from: BUSINESS_NUMBER, template });
     expect(ours.status).toBe(202);
   });
+
+  it('refuses a person who opted out: 409 opted_out, nothing stored or sent, for a text and a template', async () => {
+    const to = newSender('1415777');
+    await answeredConversation(app, to);
+    await app.query(
+      `insert into opt_outs (channel, address, source, keyword) values ('twilio', $1, 'keyword', 'STOP')`,
+      [to],
+    );
+    const before = sentTo(to).length;
+    const [{ count: storedBefore }] = (await app.query<{ count: number }>(
+      `select count(*)::int as count from messages m join conversations c on c.id = m.conversation_id
+       where c.user_address = $1`,
+      [to],
+    )) as [{ count: number }];
+    for (const body of [
+      { to, text: 'A new offer!' },
+      { to, template: { id: TEMPLATE, variables: { 1: 'x' } } },
+    ]) {
+      const refused = await send(body);
+      expect(refused.status).toBe(409);
+      expect(refused.body).toMatchObject({ error: { code: 'opted_out' } });
+    }
+    const [{ count: storedAfter }] = (await app.query<{ count: number }>(
+      `select count(*)::int as count from messages m join conversations c on c.id = m.conversation_id
+       where c.user_address = $1`,
+      [to],
+    )) as [{ count: number }];
+    expect(storedAfter).toBe(storedBefore);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(sentTo(to)).toHaveLength(before);
+  });
 });
