@@ -153,6 +153,7 @@ export async function compose(config: Config, log: Logger, options: ComposeOptio
         handoffKeywords: config.handoff.keywords,
         handoffMessage: config.handoff.message,
         handoffIdleMs: config.handoff.idleMs,
+        windowTemplates: config.window.templates,
       },
     };
     // Measured from outside (decorators), so the use cases stay free of metrics.

@@ -3,6 +3,7 @@ import type { WebhookLogWriter } from '../db/webhook-log-writer.js';
 import type { ReportInfo } from '../errors/reporter.js';
 import type { HandoffEvent } from '../domain/handoff-notice.js';
 import type { ChannelName } from '../domain/types.js';
+import type { TemplateContent } from '../domain/window.js';
 import type { Logger } from '../log.js';
 import type { AiRuntime, Channel, ContextCache, JobQueue, Locks, RateLimiter } from '../ports.js';
 import type { UnqueuedRetry } from './unqueued-retry.js';
@@ -66,4 +67,9 @@ export interface PipelineSettings {
   handoffMessage: string;
   /** A handed-off conversation without an operator message for this long returns to the bot; 0 = never. */
   handoffIdleMs: number;
+  /**
+   * Per channel, the template sent in place of a free-form message outside WhatsApp's 24-hour window and after a
+   * provider's window failure (WINDOW_TEMPLATE); a channel without one refuses such messages (`outside_window`).
+   */
+  windowTemplates: Partial<Record<ChannelName, TemplateContent>>;
 }

@@ -50,6 +50,7 @@ const settings: PipelineSettings = {
   handoffMessage: HANDOFF_MESSAGE,
   handoffIdleMs: 0,
   statusCallbackUrl: undefined,
+  windowTemplates: {},
 };
 
 /** A tool-capable model whose answer each test scripts; it records what it was asked. */

@@ -45,6 +45,7 @@ const settings: PipelineSettings = {
   handoffMessage: 'A person will answer you here.',
   handoffIdleMs: 0,
   statusCallbackUrl: undefined,
+  windowTemplates: {},
 };
 
 /** A model whose every call runs `during` first (to make things happen while it "thinks"). */
