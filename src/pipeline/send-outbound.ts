@@ -3,12 +3,19 @@
  * notice. Stored first under its own idempotency key (the same request twice stores and sends it once), split
  * like a reply, then delivered by the conversation's worker with the same send-once machinery (claim, findSent
  * after a crash, delivery ticks). A channel that cannot send the kind refuses before anything is stored.
+ *
+ * WhatsApp's 24-hour window is kept here, the one path of every outbound message that is not the model's reply
+ * (the bot's replies and notices answer an inbound message: inside the window by construction). Outside it a
+ * free-form message (text, media) is stored and sent as the channel's window template instead, with a note in
+ * its metadata, or refused with `outside_window` when no template is configured.
  */
-import { getConversation } from '../db/conversations.js';
+import { getConversation, type Conversation } from '../db/conversations.js';
 import { saveReply, type Author } from '../db/messages.js';
+import { outboundIdByKey } from '../db/outbound.js';
 import type { OutboundContent } from '../domain/content.js';
 import { AppError } from '../domain/errors.js';
 import { splitReply } from '../domain/split.js';
+import { applyWindow, serviceWindow, type WindowNote } from '../domain/window.js';
 import type { Channel } from '../ports.js';
 import type { PipelineDeps } from './deps.js';
 
@@ -18,6 +25,8 @@ export interface OutboundRequest {
   key: string;
   author: Author;
   content: OutboundContent;
+  /** Why this message is a window template, when its sender knows (the fallback after a 63016). */
+  windowNote?: WindowNote;
 }
 
 export interface SentOutbound {
@@ -26,9 +35,11 @@ export interface SentOutbound {
   created: boolean;
   /** False when the queue was unreachable: the parts are stored and sent once the queue is back. */
   queued: boolean;
+  /** The window had closed: the channel's window template was stored and sent in place of the content. */
+  sentAsTemplate: boolean;
 }
 
-type Deps = Pick<PipelineDeps, 'db' | 'queue' | 'channelFor' | 'log' | 'unqueued'>;
+type Deps = Pick<PipelineDeps, 'db' | 'queue' | 'channelFor' | 'log' | 'unqueued' | 'settings'>;
 
 export async function sendOutbound(deps: Deps, request: OutboundRequest): Promise<SentOutbound> {
   const conversation = await getConversation(deps.db, request.conversationId);
@@ -36,7 +47,16 @@ export async function sendOutbound(deps: Deps, request: OutboundRequest): Promis
   const channel = deps.channelFor(conversation.channel);
   if (!channel) throw new AppError('config', `no channel configured for ${conversation.channel}`);
   refuseUnsupported(channel, request.content);
-  const { text, parts } = partsOf(request.content, channel.maxBodyLength);
+  const decision = applyWindow(
+    request.content,
+    serviceWindow(conversation.channel, conversation.lastInboundAt, new Date()),
+    deps.settings.windowTemplates[conversation.channel],
+  );
+  if (decision.kind === 'refuse') return refuseOutsideWindow(deps, conversation, request.key);
+  const content = decision.content;
+  if (content !== request.content) refuseUnsupported(channel, content);
+  const note = decision.note ?? request.windowNote;
+  const { text, parts } = partsOf(content, channel.maxBodyLength);
   const saved = await saveReply(deps.db, {
     conversationId: conversation.id,
     answeredIds: [],
@@ -51,7 +71,8 @@ export async function sendOutbound(deps: Deps, request: OutboundRequest): Promis
     usage: null,
     latencyMs: null,
     errorKind: null,
-    ...(request.content.type === 'text' ? {} : { outbound: request.content }),
+    ...(content.type === 'text' ? {} : { outbound: content }),
+    ...(note ? { metadata: { window: note } } : {}),
   });
   let queued = true;
   // The conversation's worker sends it, after whatever reply it may be sending: one sender per conversation.
@@ -69,7 +90,34 @@ export async function sendOutbound(deps: Deps, request: OutboundRequest): Promis
       },
     );
   }
-  return { messageId: saved.replyId, created: saved.created, queued };
+  return {
+    messageId: saved.replyId,
+    created: saved.created,
+    queued,
+    sentAsTemplate: decision.note !== undefined,
+  };
+}
+
+/**
+ * Outside the window with no template to send: refused, unless this very request was stored before (a retry
+ * that comes after the window closed gets the message it made, as any repeated key does).
+ */
+async function refuseOutsideWindow(
+  deps: Deps,
+  conversation: Conversation,
+  key: string,
+): Promise<SentOutbound> {
+  const existing = await outboundIdByKey(deps.db, key);
+  if (existing) return { messageId: existing, created: false, queued: true, sentAsTemplate: false };
+  const since =
+    conversation.lastInboundAt === null
+      ? 'the user has never written'
+      : `the user last wrote at ${conversation.lastInboundAt.toISOString()}`;
+  throw new AppError(
+    'conflict',
+    `Outside WhatsApp's 24-hour window (${since}): only an approved template may be sent, and no WINDOW_TEMPLATE is configured.`,
+    { code: 'outside_window' },
+  );
 }
 
 /** The channel's own words for what it cannot send: a typed error before anything is stored. */
