@@ -157,6 +157,8 @@ describe('GET /api/v1/conversations', () => {
       assignee: null,
       handoffAt: null,
       handoffReason: null,
+      // The user just wrote: WhatsApp's 24-hour window is open.
+      window: { open: true, closesAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) as string },
     });
     expect(answer.body.nextCursor).toBeNull();
   });
@@ -259,6 +261,8 @@ describe('GET /api/v1/conversations/{id}/messages', () => {
       status: 'answered',
       outcome: 'answered by the model',
       outcomeReason: null,
+      error: null,
+      windowTemplate: null,
       createdAt: expect.any(String) as string,
     });
     expect(reply).toMatchObject({
@@ -266,6 +270,8 @@ describe('GET /api/v1/conversations/{id}/messages', () => {
       author: 'assistant',
       text: `fake reply to: hello from ${senders[0]}`,
       outcome: null,
+      error: null,
+      windowTemplate: null,
     });
     expect(['sent', 'queued', 'accepted', 'delivered', 'read']).toContain(reply?.status);
     expect(answer.body.nextCursor).toBeNull();

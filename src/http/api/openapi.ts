@@ -139,7 +139,9 @@ export const OPENAPI = {
         description:
           'Stored and delivered through the same outbound path as the bot’s replies (split into several ' +
           'WhatsApp messages when long, sent once, delivery statuses). Works in every mode and does not change ' +
-          'it. Needs the `agent` or `admin` role.',
+          'it. Outside WhatsApp’s 24-hour window (see the conversation’s `window`) the text is not sent: the ' +
+          'configured window template (WINDOW_TEMPLATE) goes instead (the message’s `windowTemplate` says so), ' +
+          'or, without one, the request is refused with 409 `outside_window`. Needs the `agent` or `admin` role.',
         parameters: [
           idParam,
           {
@@ -167,7 +169,9 @@ export const OPENAPI = {
           ...BODY_ERRORS,
           '404': error('No conversation with this id (`not_found`).'),
           '409': error(
-            'The Idempotency-Key was used for another text or conversation (`idempotency_key_reused`).',
+            'The Idempotency-Key was used for another text or conversation (`idempotency_key_reused`), or the ' +
+              'conversation is outside WhatsApp’s 24-hour window and no window template is configured ' +
+              '(`outside_window`): nothing was stored or sent.',
           ),
           ...COMMON_ERRORS,
         },
@@ -234,7 +238,7 @@ export const OPENAPI = {
       },
       Conversation: {
         type: 'object',
-        required: ['id', 'user', 'profileName', 'channel', 'mode', 'lastMessageAt', 'assignee'],
+        required: ['id', 'user', 'profileName', 'channel', 'mode', 'lastMessageAt', 'assignee', 'window'],
         properties: {
           id: { type: 'string', format: 'uuid' },
           user: {
@@ -260,6 +264,23 @@ export const OPENAPI = {
             type: ['string', 'null'],
             description: 'Why: `keyword`, `model: <reason>`, `operator`.',
           },
+          window: {
+            type: 'object',
+            required: ['open', 'closesAt'],
+            description:
+              'WhatsApp’s 24-hour customer-service window, from the user’s last message: while it is open any ' +
+              'message may be sent; once closed, only templates (a text goes as the window template, or is ' +
+              'refused). The simulator has no window (always open, `closesAt` null).',
+            properties: {
+              open: { type: 'boolean' },
+              closesAt: {
+                type: ['string', 'null'],
+                format: 'date-time',
+                description:
+                  'When it closes (or closed); null when the user never wrote, or no window applies.',
+              },
+            },
+          },
         },
       },
       Message: {
@@ -279,6 +300,30 @@ export const OPENAPI = {
           },
           outcome: { type: ['string', 'null'], description: 'Inbound: what happened to it, in words.' },
           outcomeReason: { type: ['string', 'null'], description: 'Inbound: the outcome’s stable code.' },
+          error: {
+            type: ['object', 'null'],
+            required: ['code', 'outsideWindow'],
+            description:
+              'Outbound: the provider’s code of a failed delivery (also when reported late by a status ' +
+              'callback); `outsideWindow` for a failure outside the 24-hour window (Twilio 63016), which the ' +
+              'window template follows once when configured.',
+            properties: { code: { type: 'string' }, outsideWindow: { type: 'boolean' } },
+          },
+          windowTemplate: {
+            type: ['object', 'null'],
+            description:
+              'Outbound: set when this message is the window template. `reason` `outside_window`: it was sent ' +
+              'instead of a free-form message (`replaced`: text or media, `text`: what was written, not sent); ' +
+              '`window_failure`: it followed the message `failedMessageId`, which failed with `errorCode`.',
+            required: ['reason'],
+            properties: {
+              reason: { type: 'string', enum: ['outside_window', 'window_failure'] },
+              replaced: { type: 'string', enum: ['text', 'media'] },
+              text: { type: 'string' },
+              failedMessageId: { type: 'string', format: 'uuid' },
+              errorCode: { type: 'string' },
+            },
+          },
           createdAt: { type: 'string', format: 'date-time' },
         },
       },
