@@ -10,6 +10,7 @@ import { getConversation } from '../../db/conversations.js';
 import { assignableOperators, handoffFacts } from '../../db/inbox.js';
 import { AppError } from '../../domain/errors.js';
 import { can } from '../../domain/roles.js';
+import { hasServiceWindow, serviceWindow } from '../../domain/window.js';
 import { requireRole, sessionOf } from '../auth.js';
 import { idParam, oneOf, pageParam, pastLastPage, textParam } from '../params.js';
 import { sendPage, type AdminContext } from '../routes.js';
@@ -59,6 +60,7 @@ export function registerConversationRoutes(scope: FastifyInstance, { deps, optio
       can(session.role, 'conversations.assign') ? assignableOperators(deps.db) : Promise.resolve([]),
     ]);
     const done = oneOf(request.query.done, Object.keys(DONE_NOTICES), '');
+    const now = new Date();
     return sendPage(
       reply,
       conversationPage({
@@ -71,7 +73,12 @@ export function registerConversationRoutes(scope: FastifyInstance, { deps, optio
         notes,
         operators,
         requestKey: randomUUID(),
-        now: new Date(),
+        now,
+        window: {
+          state: serviceWindow(conversation.channel, conversation.lastInboundAt, now),
+          applies: hasServiceWindow(conversation.channel),
+          template: deps.settings.windowTemplates[conversation.channel] !== undefined,
+        },
       }),
     );
   });

@@ -98,6 +98,9 @@ if (composer instanceof HTMLFormElement) {
     }
   });
 
+  /** The server refused the message for a reason it states; not a connection problem. */
+  class Refused extends Error {}
+
   composer.addEventListener('submit', (event) => {
     event.preventDefault();
     if (sending || !(text instanceof HTMLTextAreaElement) || text.value.trim() === '') return;
@@ -113,16 +116,28 @@ if (composer instanceof HTMLFormElement) {
       body,
       credentials: 'same-origin',
     })
-      .then((response) => {
+      .then(async (response) => {
+        // Refused for the conversation's state (outside the 24-hour window, …): the server says why.
+        if (response.status === 409) {
+          const answer = await response.json().catch(() => null);
+          throw new Refused(answer?.error?.message ?? 'Not sent: refused.');
+        }
         if (!response.ok) throw new Error(`status ${response.status}`);
+        const sent = await response.json().catch(() => null);
         text.value = '';
         // A new message gets a new key; a retry of this one (same key) would have sent nothing twice.
         if (key instanceof HTMLInputElement) key.value = crypto.randomUUID();
-        if (status) status.textContent = 'Sent.';
-      })
-      .catch(() => {
         if (status)
-          status.textContent = 'Not sent: check the connection and try again (it will not be sent twice).';
+          status.textContent = sent?.sentAsTemplate
+            ? 'Outside the 24-hour window: sent as the window template instead.'
+            : 'Sent.';
+      })
+      .catch((error) => {
+        if (status)
+          status.textContent =
+            error instanceof Refused
+              ? error.message
+              : 'Not sent: check the connection and try again (it will not be sent twice).';
       })
       .finally(() => {
         sending = false;

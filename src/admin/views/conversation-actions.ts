@@ -6,6 +6,7 @@ import type { Conversation } from '../../db/conversations.js';
 import { can, type OperatorRole } from '../../domain/roles.js';
 import { html, type SafeHtml } from '../html.js';
 import { csrfField } from './components.js';
+import { composerWindowHint, type ConversationWindow } from './conversation-window.js';
 
 function actionForm(input: {
   id: string;
@@ -90,6 +91,7 @@ export function composer(input: {
   username: string;
   csrf: string;
   requestKey: string;
+  window: ConversationWindow;
 }): SafeHtml {
   const c = input.conversation;
   const warning =
@@ -108,7 +110,7 @@ export function composer(input: {
     ${csrfField(input.csrf)}
     <input type="hidden" name="requestKey" value="${input.requestKey}" />
     <label for="composer-text">Reply on WhatsApp</label>
-    ${warning}
+    ${warning} ${composerWindowHint(input.window)}
     <textarea
       id="composer-text"
       name="text"

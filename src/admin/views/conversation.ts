@@ -14,6 +14,7 @@ import { composer, conversationActions } from './conversation-actions.js';
 import { statusBadges } from './conversation-list.js';
 import { conversationFacts, handoffCard, notesCard } from './conversation-side.js';
 import { threadItems } from './conversation-thread.js';
+import { windowStatus, type ConversationWindow } from './conversation-window.js';
 import { layout } from './layout.js';
 
 export const DONE_NOTICES: Record<string, string> = {
@@ -44,6 +45,8 @@ export interface ConversationPageInput {
   /** The composer's nonce (a double submit sends once). */
   requestKey: string;
   now: Date;
+  /** WhatsApp's 24-hour window, and whether a template takes a reply's place once it is closed. */
+  window: ConversationWindow;
 }
 
 function threadSection(input: ConversationPageInput): SafeHtml {
@@ -65,6 +68,7 @@ function threadSection(input: ConversationPageInput): SafeHtml {
             username: input.session.username,
             csrf: input.session.csrfToken,
             requestKey: input.requestKey,
+            window: input.window,
           })
         : ''
     }
@@ -86,6 +90,7 @@ export function conversationPage(input: ConversationPageInput): SafeHtml {
         <div>
           <h1>${title}</h1>
           <p class="muted">${c.profileName ? number : ''} ${statusBadges(c)}</p>
+          ${windowStatus(input.window)}
         </div>
         ${conversationActions(c, input.session.role, input.session.csrfToken)}
       </div>
