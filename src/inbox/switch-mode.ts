@@ -9,7 +9,7 @@
 import { getConversation, switchConversationMode, type ModeSwitch } from '../db/conversations.js';
 import { currentHandoff } from '../db/handoff.js';
 import type { ConversationMode } from '../domain/conversation-mode.js';
-import { AppError } from '../domain/errors.js';
+import { AppError, isAppError } from '../domain/errors.js';
 import type { Actor } from '../domain/roles.js';
 import { forgetContext } from '../pipeline/context.js';
 import type { PipelineDeps } from '../pipeline/deps.js';
@@ -80,7 +80,16 @@ export async function announceHandoff(
     key: `handoff:${conversationId}:${handoffAt.getTime()}`,
     author: 'system',
     content: { type: 'text', text: deps.settings.handoffMessage },
+  }).catch((error: unknown) => {
+    // Outside the 24-hour window with no template (only an operator's switch can be: a keyword or the model
+    // answers a fresh message): the handoff stands, the user cannot be told, and the operator made it.
+    if (isAppError(error) && error.code === 'outside_window') return null;
+    throw error;
   });
+  if (!sent) {
+    deps.log.info({ conversationId }, 'handoff not announced: outside the 24-hour window');
+    return;
+  }
   if (!sent.created || !deps.notifyHandoff) return;
   const conversation = await getConversation(deps.db, conversationId);
   if (!conversation) return;

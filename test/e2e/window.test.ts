@@ -37,6 +37,16 @@ async function age(app: TestApp, conversationId: string, hours: number): Promise
   );
 }
 
+/**
+ * Until the app has stored Twilio's answer (the part's SID), a callback for it is one that beat the answer: a
+ * different order, tested in test/pipeline/window-fallback.test.ts. These tests post theirs after it.
+ */
+const sidStored = (app: TestApp, sid: string) =>
+  eventually(`the SID ${sid} stored`, async () => {
+    const found = await app.query('select 1 from deliveries where provider_message_id = $1', [sid]);
+    return found.length > 0 ? true : undefined;
+  });
+
 const templateParams = (app: TestApp, to: string) =>
   app.twilio.requests
     .filter((r) => r.method === 'POST' && r.path.endsWith('/Messages.json') && r.params.To === to)
@@ -138,6 +148,7 @@ describe('with WINDOW_TEMPLATE', () => {
       Promise.resolve(sentTo(from).find((m) => m.body === text)),
     );
     // Twilio took it, then WhatsApp refused it: outside the window, reported late.
+    await sidStored(app, accepted.sid);
     expect((await app.twilio.deliverStatus(accepted.sid, 'undelivered', '63016')).status).toBe(200);
 
     const template = await eventually('the window template at Twilio', () =>
@@ -161,6 +172,7 @@ describe('with WINDOW_TEMPLATE', () => {
     // The same callback again, then the template itself refused with 63016: each is recorded before the answer,
     // so once both are answered nothing more can have been stored, and nothing stored means nothing sent.
     expect((await app.twilio.deliverStatus(accepted.sid, 'undelivered', '63016')).status).toBe(200);
+    await sidStored(app, template.sid);
     expect((await app.twilio.deliverStatus(template.sid, 'failed', '63016')).status).toBe(200);
     const [templateDelivery] = await app.query<{ status: string; error_code: string }>(
       'select status, error_code from deliveries where provider_message_id = $1',
@@ -211,6 +223,19 @@ describe('without WINDOW_TEMPLATE', () => {
     expect(stored).toHaveLength(0);
     expect(app.twilio.sent.length).toBe(before);
 
+    // Handing it to a person still works: the handoff stands, HANDOFF_MESSAGE cannot go and is not stored.
+    const handed = await callApi<Conversation & { mode: string }>(app, 'POST', `/conversations/${id}/mode`, {
+      token: agent.token,
+      json: { mode: 'human' },
+    });
+    expect(handed.status).toBe(200);
+    expect(handed.body).toMatchObject({ mode: 'human', window: { open: false } });
+    const notices = await app.query(
+      `select 1 from messages where conversation_id = $1 and outbound_key like 'handoff:%'`,
+      [id],
+    );
+    expect(notices).toHaveLength(0);
+
     // The admin's composer says why, and the page says what the window allows.
     const admin = adminClient(app.url);
     expect((await admin.login('ada', PASSWORD)).status).toBe(303);
@@ -235,6 +260,7 @@ describe('without WINDOW_TEMPLATE', () => {
     const accepted = await eventually('the text at Twilio', () =>
       Promise.resolve(app.twilio.sent.find((m) => m.to === fresh && m.body === 'One more thing.')),
     );
+    await sidStored(app, accepted.sid);
     expect((await app.twilio.deliverStatus(accepted.sid, 'failed', '63016')).status).toBe(200);
     const messages = (
       await callApi<{ messages: Message[] }>(app, 'GET', `/conversations/${freshId}/messages`, {
