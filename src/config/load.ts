@@ -1,3 +1,5 @@
+import type { ChannelName } from '../domain/types.js';
+import type { TemplateContent } from '../domain/window.js';
 import { envSchema, type Env } from './schema.js';
 import type { ConsentSettings } from '../domain/opt-out.js';
 import { parseSentinelUrl, sentinelUrl, SENTINEL_SCHEME } from '../infra/redis/address.js';
@@ -81,6 +83,11 @@ export interface Config {
     /** 0: a handed-off conversation stays with the humans until one hands it back. */
     idleMs: number;
   };
+  /**
+   * WhatsApp's 24-hour window: the template each channel sends in place of a free-form message outside it (and
+   * after a provider's "outside the window" failure); a channel without one refuses such messages.
+   */
+  window: { templates: Partial<Record<ChannelName, TemplateContent>> };
   worker: {
     concurrency: number;
     attempts: number;
@@ -226,6 +233,7 @@ function build(env: Env, problems: string[], warnings: string[]): Config {
       message: env.HANDOFF_MESSAGE,
       idleMs: env.HANDOFF_IDLE_MINUTES * 60_000,
     },
+    window: { templates: windowTemplates(env, problems) },
     worker: {
       concurrency: env.WORKER_CONCURRENCY,
       attempts: env.JOB_ATTEMPTS,
@@ -244,6 +252,25 @@ function build(env: Env, problems: string[], warnings: string[]): Config {
     log: { level: env.LOG_LEVEL, dir: env.LOG_DIR, areaLevels: env.LOG_LEVELS },
     metrics: { enabled: env.METRICS_ENABLED, token: env.METRICS_TOKEN, port: env.METRICS_PORT },
     alerts: { email: emailAlertSettings(env, problems), webhookUrl: env.ALERT_WEBHOOK_URL },
+  };
+}
+
+/**
+ * Twilio: WINDOW_TEMPLATE (+ WINDOW_TEMPLATE_VARIABLES). The Meta channel's template (a name and a language,
+ * `{ type: 'template', templateId: name, language, variables }`) goes here as `meta` when that channel comes.
+ */
+function windowTemplates(env: Env, problems: string[]): Config['window']['templates'] {
+  if (!env.WINDOW_TEMPLATE) {
+    if (env.WINDOW_TEMPLATE_VARIABLES)
+      problems.push('WINDOW_TEMPLATE_VARIABLES: set WINDOW_TEMPLATE too (the template they fill)');
+    return {};
+  }
+  return {
+    twilio: {
+      type: 'template',
+      templateId: env.WINDOW_TEMPLATE,
+      variables: env.WINDOW_TEMPLATE_VARIABLES ?? {},
+    },
   };
 }
 

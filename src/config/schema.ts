@@ -69,6 +69,29 @@ const url = (protocols: string[]) =>
       `must be a URL (${protocols.join(' or ')})`,
     );
 
+/**
+ * Twilio's rules for ContentVariables: a JSON object, at most 100 pairs, keys without spaces of at most 16
+ * characters, string values of at most 1600. Null when `value` keeps them.
+ */
+function templateVariablesProblem(value: string): string | null {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    return 'must be a JSON object, e.g. {"1":"there"}';
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    return 'must be a JSON object, e.g. {"1":"there"}';
+  const entries = Object.entries(parsed);
+  if (entries.length > 100) return 'at most 100 variables';
+  for (const [key, variable] of entries) {
+    if (!/^[A-Za-z0-9_]{1,16}$/.test(key)) return `"${key}": a key is 1 to 16 letters, digits or underscores`;
+    if (typeof variable !== 'string' || variable.length > 1600)
+      return `"${key}": a value is a string of at most 1600 characters`;
+  }
+  return null;
+}
+
 export const LOG_LEVEL_NAMES = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevelName = (typeof LOG_LEVEL_NAMES)[number];
 
@@ -222,6 +245,22 @@ export const envSchema = z.object({
   OPT_OUT_MESSAGE: z.string().trim().min(1).default(CONSENT_DEFAULTS.optOutMessage),
   OPT_IN_MESSAGE: z.string().trim().min(1).default(CONSENT_DEFAULTS.optInMessage),
   HELP_MESSAGE: z.string().trim().min(1).default(CONSENT_DEFAULTS.helpMessage),
+  // WhatsApp's 24-hour window (domain/window.ts)
+  /**
+   * Twilio Content SID of an approved template sent instead of a free-form message outside the window, and after
+   * a 63016; unset: such a message is refused (`outside_window`).
+   */
+  WINDOW_TEMPLATE: optionalText.refine((v) => v === undefined || /^HX[0-9a-fA-F]{32}$/.test(v), {
+    message: 'must be a Twilio Content SID: HX followed by 32 hex characters',
+  }),
+  /** The template's variables as a JSON object of strings, e.g. {"1":"there"}; sent as ContentVariables. */
+  WINDOW_TEMPLATE_VARIABLES: optionalText.transform((value, ctx) => {
+    if (value === undefined) return undefined;
+    const problem = templateVariablesProblem(value);
+    if (problem === null) return JSON.parse(value) as Record<string, string>;
+    ctx.addIssue({ code: 'custom', message: problem });
+    return z.NEVER;
+  }),
   /** Accepted for compatibility with the original system's .env; RATE_LIMIT_MAX_REQUESTS is the one used. */
   RATE_LIMIT_MESSAGES_PER_MINUTE: int(1).optional(),
 

@@ -233,9 +233,10 @@ async function firstCopy(db: Db, providerMessageId: string): Promise<AcceptedInb
   return { conversationId: existing.conversationId, messageId: existing.id, duplicate: true };
 }
 
-/** A new message revives its conversation; a missing business address or profile name keeps the stored one. */
+/** A new message revives its conversation and opens its 24-hour window (last_inbound_at); a missing business address or profile name keeps the stored one. */
 const TOUCH_CONVERSATION = `on conflict (channel, user_address) do update set
       last_activity_at = now(),
+      last_inbound_at = now(),
       updated_at = now(),
       is_active = true,
       reply_address = excluded.reply_address,
@@ -245,8 +246,9 @@ const TOUCH_CONVERSATION = `on conflict (channel, user_address) do update set
 const ACCEPT_INBOUND = prepared<{ conversation_id: string; message_id: string | null }>(
   'accept_inbound',
   `with conversation as (
-    insert into conversations (channel, user_address, business_address, profile_name, reply_address)
-    values ($1, $2, $3, $4, $9)
+    insert into conversations (channel, user_address, business_address, profile_name, reply_address,
+      last_inbound_at)
+    values ($1, $2, $3, $4, $9, now())
     ${TOUCH_CONVERSATION}
     returning id
   ), inserted as (
@@ -306,8 +308,9 @@ const ACCEPT_INBOUND_BATCH = prepared<{
     from input
     group by channel, user_address
   ), conversation as (
-    insert into conversations (channel, user_address, business_address, profile_name, reply_address)
-    select channel, user_address, business_address, profile_name, reply_address from sender
+    insert into conversations (channel, user_address, business_address, profile_name, reply_address,
+      last_inbound_at)
+    select channel, user_address, business_address, profile_name, reply_address, now() from sender
     order by channel, user_address
     ${TOUCH_CONVERSATION}
     returning id, channel, user_address

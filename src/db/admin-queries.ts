@@ -268,6 +268,8 @@ export interface ThreadMessage {
   providerMessageId: string | null;
   /** `{ content, context }` as stored (null on rows older than the column); see domain/content-payload.ts. */
   payload: unknown;
+  /** `metadata.window`: set when the message is the window template (domain/window.ts). */
+  windowNote?: unknown;
 }
 
 /**
@@ -305,7 +307,8 @@ export async function recentMessages(
         end as operator_name
       from (
         select id, role, content, created_at, processing_status, outcome_reason, attempts, author, model, provider,
-          input_tokens, output_tokens, latency_ms, error_kind, provider_message_id, payload
+          input_tokens, output_tokens, latency_ms, error_kind, provider_message_id, payload,
+          metadata -> 'window' as window_note
         from messages where conversation_id = ${conversationId}
         order by created_at desc, id desc limit ${limit}
       ) m
@@ -335,6 +338,7 @@ export async function recentMessages(
     deliveries: Array<Omit<ThreadDelivery, 'updatedAt'> & { updatedAt: string }>;
     provider_message_id: string | null;
     payload: unknown;
+    window_note: unknown;
   }>(messageResult).map((m) => ({
     id: m.id,
     role: m.role,
@@ -353,6 +357,7 @@ export async function recentMessages(
     errorKind: m.error_kind,
     providerMessageId: m.provider_message_id,
     payload: m.payload,
+    windowNote: m.window_note,
     deliveries: m.deliveries.map((d) => ({ ...d, updatedAt: new Date(d.updatedAt) })),
   }));
 }

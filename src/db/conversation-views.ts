@@ -34,6 +34,8 @@ export interface ConversationRow {
   optOutSource: string | null;
   /** The keyword the user wrote, for a keyword opt-out. */
   optOutKeyword: string | null;
+  /** When the user last wrote (null: never): the 24-hour window's start. */
+  lastInboundAt: Date | null;
   key: Keyset;
 }
 
@@ -48,6 +50,10 @@ export interface MessageRow {
   createdAt: Date;
   /** The delivery status of each outbound part, in part order (empty for inbound). */
   partStatuses: string[];
+  /** Outbound: the provider's code of the first failed part (Twilio 63016, …); null when none failed with one. */
+  errorCode: string | null;
+  /** Outbound: `metadata.window`, set when the message is a window template (domain/window.ts). */
+  windowNote: unknown;
   key: Keyset;
 }
 
@@ -62,7 +68,7 @@ const exact = (column: SQL) => sql`to_char(${column} at time zone 'UTC', 'YYYY-M
 
 const CONVERSATION_SELECT = sql`
   select c.id, coalesce(c.reply_address, c.user_address) as user_addr, c.profile_name, c.channel, c.mode,
-    c.last_activity_at, c.handoff_at, c.handoff_reason, u.username as assignee,
+    c.last_activity_at, c.handoff_at, c.handoff_reason, c.last_inbound_at, u.username as assignee,
     o.opted_out_at, o.source as opt_out_source, o.keyword as opt_out_keyword,
     ${exact(sql`c.last_activity_at`)} as key_at
   from conversations c left join admin_users u on u.id = c.assignee_id
@@ -81,6 +87,7 @@ interface RawConversation {
   last_activity_at: Date | string;
   handoff_at: Date | string | null;
   handoff_reason: string | null;
+  last_inbound_at: Date | string | null;
   assignee: string | null;
   opted_out_at: Date | string | null;
   opt_out_source: string | null;
@@ -105,6 +112,7 @@ function conversationRow(r: RawConversation): ConversationRow {
     optedOutAt: r.opted_out_at === null ? null : date(r.opted_out_at),
     optOutSource: r.opt_out_source,
     optOutKeyword: r.opt_out_keyword,
+    lastInboundAt: r.last_inbound_at === null ? null : date(r.last_inbound_at),
     key: { at: r.key_at, id: r.id },
   };
 }
@@ -160,7 +168,11 @@ const MESSAGE_SELECT = sql`
   select m.id, m.role, m.author, m.content, m.content_type, m.processing_status, m.outcome_reason,
     m.created_at, ${exact(sql`m.created_at`)} as key_at,
     coalesce((select json_agg(d.status order by d.part_index) from deliveries d where d.message_id = m.id),
-      '[]'::json) as part_statuses
+      '[]'::json) as part_statuses,
+    (select d.error_code from deliveries d
+      where d.message_id = m.id and d.status in ('failed', 'undelivered', 'canceled') and d.error_code is not null
+      order by d.part_index limit 1) as error_code,
+    m.metadata -> 'window' as window_note
   from messages m`;
 
 interface RawMessage {
@@ -174,6 +186,8 @@ interface RawMessage {
   created_at: Date | string;
   key_at: string;
   part_statuses: string[];
+  error_code: string | null;
+  window_note: unknown;
 }
 
 function messageRow(r: RawMessage): MessageRow {
@@ -187,6 +201,8 @@ function messageRow(r: RawMessage): MessageRow {
     outcomeReason: r.outcome_reason,
     createdAt: date(r.created_at),
     partStatuses: r.part_statuses,
+    errorCode: r.error_code,
+    windowNote: r.window_note,
     key: { at: r.key_at, id: r.id },
   };
 }

@@ -22,6 +22,8 @@ export interface Conversation {
   /** Turns before this are not part of the model's context. */
   contextResetAt: Date | null;
   lastActivityAt: Date;
+  /** When the user last wrote (null: never): WhatsApp's 24-hour window runs from it (domain/window.ts). */
+  lastInboundAt: Date | null;
 }
 
 const CONVERSATION_COLUMNS = {
@@ -35,6 +37,7 @@ const CONVERSATION_COLUMNS = {
   mode: conversations.mode,
   contextResetAt: conversations.contextResetAt,
   lastActivityAt: conversations.lastActivityAt,
+  lastInboundAt: conversations.lastInboundAt,
 };
 
 export async function getConversation(db: Db, id: string): Promise<Conversation | null> {
@@ -133,6 +136,7 @@ export async function conversationForWork(db: Db, id: string): Promise<Conversat
     mode: first.mode as ConversationMode,
     contextResetAt: first.contextResetAt,
     lastActivityAt: first.lastActivityAt,
+    lastInboundAt: first.lastInboundAt,
     hasUnsentParts: first.hasUnsentParts,
     hasReplies: first.hasReplies,
     handoffAt: first.handoffAt,
@@ -190,8 +194,8 @@ const CONVERSATION_FOR_WORK = prepared<WorkRow>(
      coalesce(c.reply_address, c.user_address) as "replyAddress", c.business_address as "businessAddress",
      c.profile_name as "profileName", c.is_active as "isActive", c.mode,
      c.context_reset_at as "contextResetAt", c.last_activity_at as "lastActivityAt",
-     c.has_unsent_parts as "hasUnsentParts", c.has_replies as "hasReplies", c.handoff_at as "handoffAt",
-     c.opted_out_at as "optedOutAt",
+     c.last_inbound_at as "lastInboundAt", c.has_unsent_parts as "hasUnsentParts", c.has_replies as "hasReplies",
+     c.handoff_at as "handoffAt", c.opted_out_at as "optedOutAt",
      m.id as "messageId", m.content, m.content_type as "contentType", m.payload, m.attempts, m.metadata, m.provider_message_id as "providerMessageId",
      m.created_at as "createdAt"
    from c

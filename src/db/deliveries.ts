@@ -94,20 +94,36 @@ const CLAIM_SENDING = prepared<{ id: string }>(
    returning id`,
 );
 
-/** The channel accepted the part. A callback for this SID may already have arrived: the best status wins. */
+/** Where a part stands after recordSent: a callback that came first may have made it a failure, with its code. */
+export interface SentPart {
+  status: DeliveryStatus;
+  errorCode: string | null;
+}
+
+/**
+ * The channel accepted the part. A callback for this SID may already have arrived: the best status wins, and is
+ * returned (with the failure's code when a callback reported one).
+ */
 export async function recordSent(
   db: Db,
   id: string,
   providerMessageId: string,
   status: DeliveryStatus,
-): Promise<void> {
-  // One round trip: the lock and the ranked update run in a database function (migration 0002).
-  await runPrepared(db, RECORD_SENT, [id, providerMessageId, status, STATUS_RANKS, SID_LOCK_CLASS]);
+): Promise<SentPart> {
+  // One round trip: the lock and the ranked update run in a database function (migrations 0002, 0008).
+  const [row] = await runPrepared(db, RECORD_SENT, [
+    id,
+    providerMessageId,
+    status,
+    STATUS_RANKS,
+    SID_LOCK_CLASS,
+  ]);
+  return row ? { status: asStatus(row.status), errorCode: row.error_code } : { status, errorCode: null };
 }
 
-const RECORD_SENT = prepared<never>(
+const RECORD_SENT = prepared<{ status: string; error_code: string | null }>(
   'record_sent',
-  'select record_sent($1::uuid, $2::text, $3::text, $4::jsonb, $5::integer)',
+  'select status, error_code from record_sent($1::uuid, $2::text, $3::text, $4::jsonb, $5::integer)',
 );
 
 /** deliveryRank() for every status, as the database function takes it: the one order, handed to SQL. */

@@ -56,6 +56,8 @@ export interface ReplyInput {
   outcome?: { status: 'answered' | 'notice'; reason: string | null };
   /** The model calls behind this answer (used and discarded ones). */
   modelCalls?: ModelCallRecord[];
+  /** Stored in messages.metadata: why it is what it is (a window template's note, domain/window.ts). */
+  metadata?: Record<string, unknown>;
 }
 
 export interface SavedReply {
@@ -158,6 +160,7 @@ async function storeOutbound(
     outcome.reason,
     JSON.stringify((reply.modelCalls ?? []).map(callRecord)),
     options.onlyInBotMode === true,
+    JSON.stringify(storableJson(reply.metadata ?? {})),
   ]);
   if (!row) throw new AppError('internal', 'storing the outbound message returned no row');
   if (row.newer) return 'newer';
@@ -192,6 +195,12 @@ async function storeOutbound(
   const found = existing[0];
   if (!found) throw new AppError('internal', `outbound ${key} conflicted but was not found`);
   return { replyId: found.id, created: false, parts: [] };
+}
+
+/** The message stored under an idempotency key, if any (a request repeated after its first answer). */
+export async function outboundIdByKey(db: Db, key: string): Promise<string | null> {
+  const rows = await db.select({ id: messages.id }).from(messages).where(eq(messages.outboundKey, key));
+  return rows[0]?.id ?? null;
 }
 
 /** A part of a media message carries the caption given to it; templates and reactions have one part. */
@@ -245,9 +254,9 @@ const SAVE_OUTBOUND = prepared<{
   ), reply as (
     insert into messages
       (conversation_id, role, content, reply_to_message_id, model, provider, input_tokens, output_tokens,
-       latency_ms, error_kind, outbound_key, author, content_type, payload)
+       latency_ms, error_kind, outbound_key, author, content_type, payload, metadata)
     select $1::uuid, 'assistant', $2::text, $3::uuid, $4::text, $5::text, $6::integer, $7::integer, $8::integer,
-      $9::text, $17::text, $18::text, $19::text, $20::jsonb
+      $9::text, $17::text, $18::text, $19::text, $20::jsonb, $25::jsonb
     where not (select found from newer)
     on conflict (outbound_key) do nothing
     returning id

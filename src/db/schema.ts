@@ -71,6 +71,11 @@ export const conversations = pgTable(
     createdAt: createdAt(),
     updatedAt: updatedAt(),
     lastActivityAt: stamp('last_activity_at').notNull().defaultNow(),
+    /**
+     * When the user last wrote: WhatsApp's 24-hour window runs from it (domain/window.ts). Null: never (a
+     * conversation a business opened). Apart from last_activity_at, which defaults to the row's creation.
+     */
+    lastInboundAt: stamp('last_inbound_at'),
   },
   (t) => [
     // One conversation per sender even when its first messages arrive concurrently.

@@ -27,7 +27,16 @@ export interface TwilioWebhookOptions {
 
 type Deps = Pick<
   PipelineDeps,
-  'db' | 'queue' | 'limiter' | 'locks' | 'log' | 'settings' | 'auditLog' | 'unqueued'
+  | 'db'
+  | 'queue'
+  | 'limiter'
+  | 'locks'
+  | 'log'
+  | 'settings'
+  | 'auditLog'
+  | 'unqueued'
+  | 'channelFor'
+  | 'report'
 >;
 
 /** POST /api/whatsapp/webhook/ (inbound messages), POST /api/whatsapp/status/ (delivery callbacks), GET probe. */

@@ -6,11 +6,16 @@ import { findConversation, findConversations, type ConversationRow } from '../db
 import type { ConversationMode } from '../domain/conversation-mode.js';
 import { AppError } from '../domain/errors.js';
 import type { Actor } from '../domain/roles.js';
+import type { ChannelName } from '../domain/types.js';
+import { serviceWindow, type WindowState } from '../domain/window.js';
 import type { PipelineDeps } from '../pipeline/deps.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { requirePermission } from './permission.js';
 
-export type ConversationView = Omit<ConversationRow, 'key'>;
+export type ConversationView = Omit<ConversationRow, 'key' | 'lastInboundAt'> & {
+  /** WhatsApp's 24-hour window: whether a free-form message may go now, and when it closes (closed). */
+  window: WindowState;
+};
 
 export interface ConversationPage {
   conversations: ConversationView[];
@@ -61,6 +66,7 @@ export async function showConversation(
   return conversationView(row);
 }
 
-function conversationView({ key: _key, ...view }: ConversationRow): ConversationView {
-  return view;
+function conversationView({ key: _key, lastInboundAt, ...view }: ConversationRow): ConversationView {
+  // The CHECK constraint keeps `channel` to the ChannelName values.
+  return { ...view, window: serviceWindow(view.channel as ChannelName, lastInboundAt, new Date()) };
 }

@@ -104,6 +104,9 @@ export function buildExport(input: {
         const view = messageView({
           ...m,
           partStatuses: parts.map((p) => p.status),
+          errorCode: parts.find((p) => p.errorCode !== null)?.errorCode ?? null,
+          // The window's note lives in the message's metadata, not exported: the parts say what was sent.
+          windowNote: null,
           key: { at: '', id: m.id },
         });
         return {

@@ -7,6 +7,7 @@ import { isDeliveryStatus, messageDeliveryStatus } from '../domain/delivery.js';
 import { AppError } from '../domain/errors.js';
 import { describeOutcome, PROCESSING_STATUSES, type ProcessingStatus } from '../domain/outcome.js';
 import type { Actor } from '../domain/roles.js';
+import { isWindowFailure, windowNoteOf, type WindowNote } from '../domain/window.js';
 import type { PipelineDeps } from '../pipeline/deps.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { requirePermission } from './permission.js';
@@ -23,6 +24,10 @@ export interface MessageView {
   outcome: string | null;
   /** Inbound: the outcome's stable code (a notice, skip or failure reason); null otherwise. */
   outcomeReason: string | null;
+  /** Outbound: how delivery failed, with the provider's code (63016: outside the 24-hour window); else null. */
+  error: { code: string; outsideWindow: boolean } | null;
+  /** Outbound: set when the message is the window template, with why (it replaced a text, it followed a 63016). */
+  windowTemplate: WindowNote | null;
   createdAt: Date;
 }
 
@@ -84,6 +89,11 @@ export function messageView(row: MessageRow): MessageView {
     status: inbound ? row.processingStatus : messageDeliveryStatus(row.partStatuses.filter(isDeliveryStatus)),
     outcome: processing ? describeOutcome(processing, row.outcomeReason) : null,
     outcomeReason: inbound ? row.outcomeReason : null,
+    error:
+      !inbound && row.errorCode !== null
+        ? { code: row.errorCode, outsideWindow: isWindowFailure(row.errorCode) }
+        : null,
+    windowTemplate: inbound ? null : windowNoteOf({ window: row.windowNote }),
     createdAt: row.createdAt,
   };
 }

@@ -22,7 +22,10 @@ export type ProactiveContent = Extract<OutboundContent, { type: 'text' | 'templa
 /** `whatsapp:` addresses go out through Twilio, the only WhatsApp channel today (Meta's would be chosen here). */
 const WHATSAPP_CHANNEL: ChannelName = 'twilio';
 
-export type ProactiveDeps = Pick<PipelineDeps, 'db' | 'queue' | 'channelFor' | 'log' | 'unqueued'>;
+export type ProactiveDeps = Pick<
+  PipelineDeps,
+  'db' | 'queue' | 'channelFor' | 'log' | 'unqueued' | 'settings'
+>;
 
 export interface ProactiveMessage {
   /** The person: `whatsapp:+E164`, `whatsapp:CC.<id>`, or the same without `whatsapp:`. */

@@ -86,6 +86,12 @@ export async function announceHandoff(
   }).catch((error: unknown) => {
     // An opted-out user is told nothing, but the handoff stands: operators are still notified.
     if (isAppError(error) && error.code === 'opted_out') return { created: true };
+    // Outside the 24-hour window with no template (only an operator's switch can be: a keyword or the model
+    // answers a fresh message): the handoff stands and the team is told; the user cannot be.
+    if (isAppError(error) && error.code === 'outside_window') {
+      deps.log.info({ conversationId }, 'handoff not announced: outside the 24-hour window');
+      return { created: true };
+    }
     throw error;
   });
   // Told with the announcement that stored the message, so a user who asks again while waiting does not page

@@ -154,6 +154,7 @@ export async function compose(config: Config, log: Logger, options: ComposeOptio
         handoffMessage: config.handoff.message,
         handoffIdleMs: config.handoff.idleMs,
         consent: config.consent,
+        windowTemplates: config.window.templates,
       },
     };
     // Measured from outside (decorators), so the use cases stay free of metrics.

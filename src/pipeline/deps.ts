@@ -4,6 +4,7 @@ import type { ReportInfo } from '../errors/reporter.js';
 import type { ConsentSettings } from '../domain/opt-out.js';
 import type { HandoffEvent } from '../domain/handoff-notice.js';
 import type { ChannelName } from '../domain/types.js';
+import type { TemplateContent } from '../domain/window.js';
 import type { Logger } from '../log.js';
 import type { AiRuntime, Channel, ContextCache, JobQueue, Locks, RateLimiter } from '../ports.js';
 import type { UnqueuedRetry } from './unqueued-retry.js';
@@ -69,4 +70,9 @@ export interface PipelineSettings {
   handoffIdleMs: number;
   /** OPT_OUT_KEYWORDS, OPT_IN_KEYWORDS, HELP_KEYWORDS and the messages that confirm them. */
   consent: ConsentSettings;
+  /**
+   * Per channel, the template sent in place of a free-form message outside WhatsApp's 24-hour window and after a
+   * provider's window failure (WINDOW_TEMPLATE); a channel without one refuses such messages (`outside_window`).
+   */
+  windowTemplates: Partial<Record<ChannelName, TemplateContent>>;
 }

@@ -2,16 +2,20 @@ import { recordDeliveryStatus } from '../db/messages.js';
 import { recordOptOutByProviderMessage } from '../db/opt-outs.js';
 import { AppError } from '../domain/errors.js';
 import type { DeliveryStatus } from '../domain/types.js';
-import type { PipelineDeps } from './deps.js';
+import { followWindowFailure, type WindowFallbackDeps } from './window-fallback.js';
 
 /**
  * A delivery callback (sent, delivered, read, failed…). Callbacks come several per message and out of order,
  * and may beat us to storing the message's id: the repository keeps every event and only moves a part's status
  * forward, so any order gives the same result. A failure with Twilio's 21610 (the user unsubscribed) records the
  * opt-out of the part's conversation, so nothing more is attempted.
+ *
+ * A failure "outside the window" (63016) of a known part is followed by the window template here: storing and
+ * enqueueing it costs the callback a few milliseconds, and only on that failure. A callback that came before the
+ * part's provider id was stored is followed by the sender instead, when recordSent applies it (send-parts.ts).
  */
 export async function recordStatus(
-  deps: Pick<PipelineDeps, 'db' | 'log'>,
+  deps: WindowFallbackDeps,
   update: { providerMessageId: string; status: DeliveryStatus; errorCode: string | null },
 ): Promise<{ known: boolean }> {
   let result: { known: boolean };
@@ -26,5 +30,10 @@ export async function recordStatus(
   }
   const level = update.status === 'failed' || update.status === 'undelivered' ? 'warn' : 'debug';
   deps.log[level]({ ...update, known: result.known }, 'delivery status');
+  if (result.known && level === 'warn')
+    await followWindowFailure(deps, {
+      providerMessageId: update.providerMessageId,
+      errorCode: update.errorCode,
+    });
   return result;
 }

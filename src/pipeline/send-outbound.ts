@@ -6,13 +6,20 @@
  * does a user who opted out: this is the one place every operator, handoff and proactive message passes, so the
  * refusal (409 `opted_out` in the API) lives here. The opt-out confirmations are the worker's notices
  * (pipeline/consent.ts) and never come this way.
+ *
+ * WhatsApp's 24-hour window is kept here too (the bot's replies and notices answer an inbound message: inside the
+ * window by construction). Outside it a free-form message (text, media) is stored and sent as the channel's
+ * window template instead, with a note in its metadata, or refused with `outside_window` when no template is
+ * configured. The opt-out is checked first: a person who said STOP gets no template either.
  */
-import { getConversation } from '../db/conversations.js';
+import { getConversation, type Conversation } from '../db/conversations.js';
 import { saveReply, type Author } from '../db/messages.js';
 import { conversationOptOut } from '../db/opt-outs.js';
+import { outboundIdByKey } from '../db/outbound.js';
 import type { OutboundContent } from '../domain/content.js';
 import { AppError } from '../domain/errors.js';
 import { splitReply } from '../domain/split.js';
+import { applyWindow, serviceWindow, type WindowNote } from '../domain/window.js';
 import type { Channel } from '../ports.js';
 import type { PipelineDeps } from './deps.js';
 
@@ -22,6 +29,8 @@ export interface OutboundRequest {
   key: string;
   author: Author;
   content: OutboundContent;
+  /** Why this message is a window template, when its sender knows (the fallback after a 63016). */
+  windowNote?: WindowNote;
 }
 
 export interface SentOutbound {
@@ -30,9 +39,11 @@ export interface SentOutbound {
   created: boolean;
   /** False when the queue was unreachable: the parts are stored and sent once the queue is back. */
   queued: boolean;
+  /** The window had closed: the channel's window template was stored and sent in place of the content. */
+  sentAsTemplate: boolean;
 }
 
-type Deps = Pick<PipelineDeps, 'db' | 'queue' | 'channelFor' | 'log' | 'unqueued'>;
+type Deps = Pick<PipelineDeps, 'db' | 'queue' | 'channelFor' | 'log' | 'unqueued' | 'settings'>;
 
 export async function sendOutbound(deps: Deps, request: OutboundRequest): Promise<SentOutbound> {
   const conversation = await getConversation(deps.db, request.conversationId);
@@ -41,7 +52,16 @@ export async function sendOutbound(deps: Deps, request: OutboundRequest): Promis
   if (!channel) throw new AppError('config', `no channel configured for ${conversation.channel}`);
   refuseUnsupported(channel, request.content);
   await refuseOptedOut(deps, conversation.id);
-  const { text, parts } = partsOf(request.content, channel.maxBodyLength);
+  const decision = applyWindow(
+    request.content,
+    serviceWindow(conversation.channel, conversation.lastInboundAt, new Date()),
+    deps.settings.windowTemplates[conversation.channel],
+  );
+  if (decision.kind === 'refuse') return refuseOutsideWindow(deps, conversation, request.key);
+  const content = decision.content;
+  if (content !== request.content) refuseUnsupported(channel, content);
+  const note = decision.note ?? request.windowNote;
+  const { text, parts } = partsOf(content, channel.maxBodyLength);
   const saved = await saveReply(deps.db, {
     conversationId: conversation.id,
     answeredIds: [],
@@ -56,7 +76,8 @@ export async function sendOutbound(deps: Deps, request: OutboundRequest): Promis
     usage: null,
     latencyMs: null,
     errorKind: null,
-    ...(request.content.type === 'text' ? {} : { outbound: request.content }),
+    ...(content.type === 'text' ? {} : { outbound: content }),
+    ...(note ? { metadata: { window: note } } : {}),
   });
   let queued = true;
   // The conversation's worker sends it, after whatever reply it may be sending: one sender per conversation.
@@ -74,7 +95,34 @@ export async function sendOutbound(deps: Deps, request: OutboundRequest): Promis
       },
     );
   }
-  return { messageId: saved.replyId, created: saved.created, queued };
+  return {
+    messageId: saved.replyId,
+    created: saved.created,
+    queued,
+    sentAsTemplate: decision.note !== undefined,
+  };
+}
+
+/**
+ * Outside the window with no template to send: refused, unless this very request was stored before (a retry
+ * that comes after the window closed gets the message it made, as any repeated key does).
+ */
+async function refuseOutsideWindow(
+  deps: Deps,
+  conversation: Conversation,
+  key: string,
+): Promise<SentOutbound> {
+  const existing = await outboundIdByKey(deps.db, key);
+  if (existing) return { messageId: existing, created: false, queued: true, sentAsTemplate: false };
+  const since =
+    conversation.lastInboundAt === null
+      ? 'the user has never written'
+      : `the user last wrote at ${conversation.lastInboundAt.toISOString()}`;
+  throw new AppError(
+    'conflict',
+    `Outside WhatsApp's 24-hour window (${since}): only an approved template may be sent, and no WINDOW_TEMPLATE is configured.`,
+    { code: 'outside_window' },
+  );
 }
 
 /** Nothing is sent to a user who opted out (a message stored before it is held back by send-parts.ts). */

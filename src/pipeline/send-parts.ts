@@ -6,14 +6,16 @@ import {
   type Delivery,
 } from '../db/messages.js';
 import { recordOptOut } from '../db/opt-outs.js';
+import { isFailedStatus } from '../domain/delivery.js';
 import { AppError, isAppError } from '../domain/errors.js';
 import type { Channel } from '../ports.js';
-import type { PipelineDeps } from './deps.js';
+import { followWindowFailure, type WindowFallbackDeps } from './window-fallback.js';
 
 /** A part that failed this many times for transient reasons is given up (the record keeps the last error). */
 export const MAX_SEND_ATTEMPTS = 10;
 
-type Deps = Pick<PipelineDeps, 'db' | 'log' | 'settings' | 'report'>;
+// The queue and the channels too: a part found outside the window is followed by the window template.
+type Deps = WindowFallbackDeps;
 
 /**
  * A part another worker claimed for sending less than a lock TTL ago: its send may still be on its way (a slow
@@ -97,7 +99,10 @@ export async function sendParts(
         ...(part.content.type === 'text' ? {} : { content: part.content }),
         ...(deps.settings.statusCallbackUrl ? { statusCallbackUrl: deps.settings.statusCallbackUrl } : {}),
       });
-      await recordSent(deps.db, part.id, result.providerMessageId, result.status);
+      const sent = await recordSent(deps.db, part.id, result.providerMessageId, result.status);
+      // A callback that beat the API's answer may have failed the part already (a 63016 in the status callback).
+      if (isFailedStatus(sent.status))
+        await followWindowFailure(deps, { messageId: part.messageId, errorCode: sent.errorCode });
       log.info(
         {
           deliveryId: part.id,
@@ -133,6 +138,7 @@ export async function sendParts(
         'the channel refused the reply for good',
       );
       deps.report?.(error, { stage: 'send', deliveryId: part.id, code: error.code });
+      await followWindowFailure(deps, { messageId: part.messageId, errorCode: error.code ?? null });
     }
   }
 }
@@ -151,7 +157,9 @@ async function alreadyDelivered(
     ...(part.content.type === 'template' ? { template: true } : {}),
   });
   if (!found) return false;
-  await recordSent(deps.db, part.id, found.providerMessageId, found.status);
+  const sent = await recordSent(deps.db, part.id, found.providerMessageId, found.status);
+  if (isFailedStatus(sent.status))
+    await followWindowFailure(deps, { messageId: part.messageId, errorCode: sent.errorCode });
   log.warn(
     { deliveryId: part.id, providerMessageId: found.providerMessageId },
     'part had been sent before a crash; not resent',

@@ -196,4 +196,33 @@ describe('config', () => {
       'https://bot.example.com',
     );
   });
+
+  it('reads WINDOW_TEMPLATE and its variables as the Twilio window template, and checks both', () => {
+    const sid = `HX${'0123456789abcdef'.repeat(2)}`;
+    expect(loadConfig({}).window.templates).toEqual({});
+    expect(
+      loadConfig({ WINDOW_TEMPLATE: sid, WINDOW_TEMPLATE_VARIABLES: '{"1":"there","name":"Ana"}' }).window
+        .templates,
+    ).toEqual({
+      twilio: { type: 'template', templateId: sid, variables: { '1': 'there', name: 'Ana' } },
+    });
+    expect(loadConfig({ WINDOW_TEMPLATE: sid }).window.templates.twilio?.variables).toEqual({});
+    const bad = validate({
+      WINDOW_TEMPLATE: 'HX123',
+      WINDOW_TEMPLATE_VARIABLES: '{"1": 2}',
+    });
+    expect(bad.ok).toBe(false);
+    if (!bad.ok) {
+      expect(bad.problems.join('\n')).toMatch(/WINDOW_TEMPLATE: must be a Twilio Content SID/);
+      expect(bad.problems.join('\n')).toMatch(/WINDOW_TEMPLATE_VARIABLES: "1": a value is a string/);
+    }
+    for (const variables of ['[1]', 'not json', '{"has space":"x"}', `{"${'k'.repeat(17)}":"x"}`])
+      expect(validate({ WINDOW_TEMPLATE: sid, WINDOW_TEMPLATE_VARIABLES: variables }).ok).toBe(false);
+    const orphan = validate({ WINDOW_TEMPLATE_VARIABLES: '{"1":"x"}' });
+    expect(orphan.ok).toBe(false);
+    if (!orphan.ok)
+      expect(orphan.problems).toContain(
+        'WINDOW_TEMPLATE_VARIABLES: set WINDOW_TEMPLATE too (the template they fill)',
+      );
+  });
 });

@@ -163,6 +163,8 @@ describe('GET /api/v1/conversations', () => {
       optedOutAt: null,
       optOutSource: null,
       optOutKeyword: null,
+      // The user just wrote: WhatsApp's 24-hour window is open.
+      window: { open: true, closesAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) as string },
     });
     expect(answer.body.nextCursor).toBeNull();
   });
@@ -265,6 +267,8 @@ describe('GET /api/v1/conversations/{id}/messages', () => {
       status: 'answered',
       outcome: 'answered by the model',
       outcomeReason: null,
+      error: null,
+      windowTemplate: null,
       createdAt: expect.any(String) as string,
     });
     expect(reply).toMatchObject({
@@ -272,6 +276,8 @@ describe('GET /api/v1/conversations/{id}/messages', () => {
       author: 'assistant',
       text: `fake reply to: hello from ${senders[0]}`,
       outcome: null,
+      error: null,
+      windowTemplate: null,
     });
     expect(['sent', 'queued', 'accepted', 'delivered', 'read']).toContain(reply?.status);
     expect(answer.body.nextCursor).toBeNull();

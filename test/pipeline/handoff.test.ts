@@ -52,6 +52,7 @@ const settings: PipelineSettings = {
   handoffIdleMs: 0,
   consent: CONSENT_DEFAULTS,
   statusCallbackUrl: undefined,
+  windowTemplates: {},
 };
 
 /** A tool-capable model whose answer each test scripts; it records what it was asked. */

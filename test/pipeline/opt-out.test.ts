@@ -58,6 +58,7 @@ const settings: PipelineSettings = {
   handoffMessage: 'A person will answer.',
   handoffIdleMs: 0,
   statusCallbackUrl: undefined,
+  windowTemplates: {},
   consent,
 };
 

@@ -47,6 +47,7 @@ const settings: PipelineSettings = {
   handoffIdleMs: 0,
   consent: CONSENT_DEFAULTS,
   statusCallbackUrl: undefined,
+  windowTemplates: {},
 };
 
 /** A model whose every call runs `during` first (to make things happen while it "thinks"). */

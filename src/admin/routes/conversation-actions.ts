@@ -6,7 +6,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ConversationMode } from '../../domain/conversation-mode.js';
-import { AppError } from '../../domain/errors.js';
+import { AppError, isAppError } from '../../domain/errors.js';
 import { addNote } from '../../inbox/add-note.js';
 import { assign } from '../../inbox/assign.js';
 import { resetContext } from '../../inbox/reset-context.js';
@@ -65,16 +65,23 @@ export function registerConversationActions(scope: FastifyInstance, { deps }: Ad
       throw new AppError('invalid_input', `A message is at most ${MAX_REPLY_LENGTH} characters.`);
     if (!REQUEST_KEY.test(requestKey))
       throw new AppError('invalid_input', 'The form is incomplete: reload the page and try again.');
-    const sent = await sendAsOperator(deps, {
-      conversationId: id,
-      actor: actorOf(request),
-      text,
-      requestKey,
-    });
-    if (wantsJson(request))
-      return reply
-        .status(202)
-        .send({ messageId: sent.messageId, created: sent.created, queued: sent.queued });
+    const sending = sendAsOperator(deps, { conversationId: id, actor: actorOf(request), text, requestKey });
+    if (wantsJson(request)) {
+      // The composer shows why a state refused it (outside the 24-hour window, …); the form gets the error page.
+      const sent = await sending.catch((error: unknown) => {
+        if (isAppError(error) && error.kind === 'conflict') return error;
+        throw error;
+      });
+      if (isAppError(sent))
+        return reply.status(409).send({ error: { code: sent.code ?? 'conflict', message: sent.message } });
+      return reply.status(202).send({
+        messageId: sent.messageId,
+        created: sent.created,
+        queued: sent.queued,
+        sentAsTemplate: sent.sentAsTemplate,
+      });
+    }
+    await sending;
     return back(reply, id, 'sent', '#composer');
   });
 

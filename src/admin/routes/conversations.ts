@@ -11,6 +11,7 @@ import { assignableOperators, handoffFacts } from '../../db/inbox.js';
 import { conversationOptOut } from '../../db/opt-outs.js';
 import { AppError } from '../../domain/errors.js';
 import { can } from '../../domain/roles.js';
+import { hasServiceWindow, serviceWindow } from '../../domain/window.js';
 import { requireRole, sessionOf } from '../auth.js';
 import { idParam, oneOf, pageParam, pastLastPage, textParam } from '../params.js';
 import { sendPage, type AdminContext } from '../routes.js';
@@ -61,6 +62,7 @@ export function registerConversationRoutes(scope: FastifyInstance, { deps, optio
       conversationOptOut(deps.db, id),
     ]);
     const done = oneOf(request.query.done, Object.keys(DONE_NOTICES), '');
+    const now = new Date();
     return sendPage(
       reply,
       conversationPage({
@@ -74,7 +76,12 @@ export function registerConversationRoutes(scope: FastifyInstance, { deps, optio
         operators,
         optOut,
         requestKey: randomUUID(),
-        now: new Date(),
+        now,
+        window: {
+          state: serviceWindow(conversation.channel, conversation.lastInboundAt, now),
+          applies: hasServiceWindow(conversation.channel),
+          template: deps.settings.windowTemplates[conversation.channel] !== undefined,
+        },
       }),
     );
   });

@@ -98,6 +98,9 @@ if (composer instanceof HTMLFormElement) {
     }
   });
 
+  /** The server refused the message for a reason it states; not a connection problem. */
+  class Refused extends Error {}
+
   composer.addEventListener('submit', (event) => {
     event.preventDefault();
     if (sending || !(text instanceof HTMLTextAreaElement) || text.value.trim() === '') return;
@@ -113,25 +116,35 @@ if (composer instanceof HTMLFormElement) {
       body,
       credentials: 'same-origin',
     })
-      .then((response) => {
-        // 409: this key already sent another text (the first try went through after all). A new key for the
-        // text now in the box; the operator sees the message that did go in the thread.
+      .then(async (response) => {
+        // 409: refused for the conversation's state (outside the 24-hour window, opted out) or because this key
+        // already sent another text (an earlier try went out after all): the server says why; a new key for the
+        // text now in the box.
         if (response.status === 409) {
           if (key instanceof HTMLInputElement) key.value = crypto.randomUUID();
-          throw new Error('conflict');
+          const answer = await response.json().catch(() => null);
+          throw new Refused(
+            answer?.error?.code === 'idempotency_key_reused'
+              ? 'An earlier try of your message went out after all (see the thread). Press send again to send this text as a new message.'
+              : (answer?.error?.message ?? 'Not sent: refused.'),
+          );
         }
         if (!response.ok) throw new Error(`status ${response.status}`);
+        const sent = await response.json().catch(() => null);
         text.value = '';
         // A new message gets a new key; a retry of this one (same key) would have sent nothing twice.
         if (key instanceof HTMLInputElement) key.value = crypto.randomUUID();
-        if (status) status.textContent = 'Sent.';
+        if (status)
+          status.textContent = sent?.sentAsTemplate
+            ? 'Outside the 24-hour window: sent as the window template instead.'
+            : 'Sent.';
       })
       .catch((error) => {
-        if (!status) return;
-        status.textContent =
-          error instanceof Error && error.message === 'conflict'
-            ? 'An earlier try of your message went out after all (see the thread). Press send again to send this text as a new message.'
-            : 'Not sent: check the connection and try again (it will not be sent twice).';
+        if (status)
+          status.textContent =
+            error instanceof Refused
+              ? error.message
+              : 'Not sent: check the connection and try again (it will not be sent twice).';
       })
       .finally(() => {
         sending = false;

@@ -6,6 +6,7 @@ import type { Conversation } from '../../db/conversations.js';
 import { can, type OperatorRole } from '../../domain/roles.js';
 import { html, type SafeHtml } from '../html.js';
 import { csrfField } from './components.js';
+import { composerWindowHint, type ConversationWindow } from './conversation-window.js';
 
 function actionForm(input: {
   id: string;
@@ -92,6 +93,7 @@ export function composer(input: {
   requestKey: string;
   /** Why nothing can be sent (the user opted out): the composer is shown disabled with it. */
   blockedReason?: string | null;
+  window: ConversationWindow;
 }): SafeHtml {
   const c = input.conversation;
   const blocked = input.blockedReason ?? null;
@@ -112,7 +114,7 @@ export function composer(input: {
     ${csrfField(input.csrf)}
     <input type="hidden" name="requestKey" value="${input.requestKey}" />
     <label for="composer-text">Reply on WhatsApp</label>
-    ${warning}
+    ${warning} ${composerWindowHint(input.window)}
     <textarea
       id="composer-text"
       name="text"

@@ -7,9 +7,11 @@ import { createHash } from 'node:crypto';
 import type { ThreadMessage } from '../../db/admin-queries.js';
 import { storedContent } from '../../domain/content-payload.js';
 import { describeOutcome, PROCESSING_STATUSES, type ProcessingStatus } from '../../domain/outcome.js';
+import { windowNoteOf } from '../../domain/window.js';
 import { html, type SafeHtml } from '../html.js';
 import type { LiveMessage } from '../live/thread-feeds.js';
 import { badge, deliveryBadge, formatNumber, time } from './components.js';
+import { deliveryErrorHtml, windowNoteHtml } from './conversation-window.js';
 import { messageContentHtml } from './message-content.js';
 
 const OUTCOME_TONE = {
@@ -62,7 +64,7 @@ function deliveries(m: ThreadMessage): SafeHtml {
       (d) =>
         html`<li>
           ${d.partCount > 1 ? html`<span class="muted">part ${d.partIndex + 1}/${d.partCount}</span>` : ''}
-          ${deliveryBadge(d.status)} ${d.errorCode ? html`<code>error ${d.errorCode}</code>` : ''}
+          ${deliveryBadge(d.status)} ${deliveryErrorHtml(d.errorCode)}
         </li>`,
     )}
   </ul>`;
@@ -112,7 +114,7 @@ function bubble(m: ThreadMessage, index: ThreadIndex): { markup: SafeHtml; versi
   const inner = html`<p class="bubble-who">${who}</p>
     ${messageContentHtml(content, context, quotedText !== undefined ? { quotedText } : {})}
     ${reactions.length > 0 ? html`<p class="bubble-reactions" aria-label="Reactions">${reactions.join(' ')}</p>` : ''}
-    ${meta(m)} ${deliveries(m)}`;
+    ${windowNoteHtml(windowNoteOf({ window: m.windowNote }))} ${meta(m)} ${deliveries(m)}`;
   const version = createHash('sha256').update(inner.value).digest('base64url').slice(0, 16);
   const markup = html`<li
     class="bubble bubble-${style}"

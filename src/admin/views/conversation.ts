@@ -15,6 +15,7 @@ import { composer, conversationActions } from './conversation-actions.js';
 import { statusBadges } from './conversation-list.js';
 import { conversationFacts, handoffCard, notesCard } from './conversation-side.js';
 import { threadItems } from './conversation-thread.js';
+import { windowStatus, type ConversationWindow } from './conversation-window.js';
 import { layout } from './layout.js';
 
 export const DONE_NOTICES: Record<string, string> = {
@@ -47,6 +48,8 @@ export interface ConversationPageInput {
   /** The composer's nonce (a double submit sends once). */
   requestKey: string;
   now: Date;
+  /** WhatsApp's 24-hour window, and whether a template takes a reply's place once it is closed. */
+  window: ConversationWindow;
 }
 
 function threadSection(input: ConversationPageInput): SafeHtml {
@@ -69,6 +72,7 @@ function threadSection(input: ConversationPageInput): SafeHtml {
             csrf: input.session.csrfToken,
             requestKey: input.requestKey,
             blockedReason: input.optOut ? optOutSentence(input.optOut) : null,
+            window: input.window,
           })
         : ''
     }
@@ -104,6 +108,7 @@ export function conversationPage(input: ConversationPageInput): SafeHtml {
         <div>
           <h1>${title}</h1>
           <p class="muted">${c.profileName ? number : ''} ${statusBadges(c)}</p>
+          ${windowStatus(input.window)}
         </div>
         ${conversationActions(c, input.session.role, input.session.csrfToken)}
       </div>

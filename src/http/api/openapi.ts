@@ -9,6 +9,7 @@ import { ROLES } from '../../domain/roles.js';
 import { CONVERSATION_PAGE } from '../../inbox/conversations.js';
 import { MESSAGE_PAGE } from '../../inbox/messages.js';
 import { DATA_RIGHTS_PATHS } from './openapi-data-rights.js';
+import { PROACTIVE_PATHS } from './openapi-proactive.js';
 import { MAX_TEXT_LENGTH } from './params.js';
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
@@ -142,7 +143,9 @@ export const OPENAPI = {
         description:
           'Stored and delivered through the same outbound path as the bot’s replies (split into several ' +
           'WhatsApp messages when long, sent once, delivery statuses). Works in every mode and does not change ' +
-          'it. Needs the `agent` or `admin` role.',
+          'it. Outside WhatsApp’s 24-hour window (see the conversation’s `window`) the text is not sent: the ' +
+          'configured window template (WINDOW_TEMPLATE) goes instead (the message’s `windowTemplate` says so), ' +
+          'or, without one, the request is refused with 409 `outside_window`. Needs the `agent` or `admin` role.',
         parameters: [
           idParam,
           {
@@ -171,89 +174,15 @@ export const OPENAPI = {
           '404': error('No conversation with this id (`not_found`).'),
           '409': error(
             'The Idempotency-Key was used for another text or conversation (`idempotency_key_reused`), or the ' +
-              'user opted out and nothing may be sent to them (`opted_out`).',
+              'user opted out and nothing may be sent to them (`opted_out`), or the conversation is outside ' +
+              'WhatsApp’s 24-hour window and no window template is configured (`outside_window`): nothing was ' +
+              'stored or sent.',
           ),
           ...COMMON_ERRORS,
         },
       },
     },
-    '/messages': {
-      post: {
-        operationId: 'sendProactiveMessage',
-        summary: 'Start a message to a person: a text or an approved template, to any WhatsApp address',
-        description:
-          'The person’s conversation is found by address, or created when they never wrote. Stored and ' +
-          'delivered through the same outbound path as every message (sent once, delivery statuses). ' +
-          'Outside the 24-hour window only a template may go; an opted-out person gets nothing. ' +
-          'Needs the `agent` or `admin` role (as replying does); audited as `message.proactive`.',
-        parameters: [
-          {
-            name: 'Idempotency-Key',
-            in: 'header',
-            description:
-              'Optional. The same key twice (per token) sends one message; the second answer returns it. ' +
-              'Reusing a key for another message or person is a 409.',
-            schema: { type: 'string', maxLength: 255 },
-          },
-        ],
-        requestBody: {
-          required: true,
-          content: json({
-            type: 'object',
-            required: ['to'],
-            description: 'Exactly one of `text` or `template`.',
-            properties: {
-              to: {
-                type: 'string',
-                description:
-                  '`whatsapp:+E164` or `whatsapp:` + a business-scoped id; a bare `+E164` or scoped id is ' +
-                  'taken as the same with `whatsapp:`.',
-                examples: ['whatsapp:+15551234567', '+15551234567', 'whatsapp:CO.4480491918930694'],
-              },
-              from: {
-                type: 'string',
-                description: 'One of our numbers (today: TWILIO_WHATSAPP_NUMBER); default: that one.',
-              },
-              text: { type: 'string', minLength: 1, maxLength: MAX_TEXT_LENGTH },
-              template: {
-                type: 'object',
-                required: ['id'],
-                properties: {
-                  id: { type: 'string', pattern: '^HX[0-9a-fA-F]{32}$', description: 'Twilio Content SID.' },
-                  variables: {
-                    type: 'object',
-                    additionalProperties: { type: 'string', minLength: 1, maxLength: 1600 },
-                    description: 'ContentVariables: `{"1": "Ana"}`; keys letters, digits or _, ≤ 16 chars.',
-                  },
-                },
-              },
-            },
-          }),
-        },
-        responses: {
-          '202': {
-            description:
-              'Accepted: stored and queued for delivery (follow `status` in the conversation’s messages).',
-            content: json({
-              type: 'object',
-              required: ['message', 'conversation'],
-              properties: { message: ref('Message'), conversation: ref('Conversation') },
-            }),
-          },
-          ...BODY_ERRORS,
-          '422': error(
-            'The JSON does not match (`invalid_body`), or `to` is no WhatsApp address (`invalid_address`), ' +
-              '`from` is not ours (`invalid_from`), the template is malformed (`invalid_template`), or this ' +
-              'server has no WhatsApp channel (`channel_not_configured`).',
-          ),
-          '409': error(
-            'Refused for this person: `opted_out`, or `outside_window` (a text after 24 h with no template ' +
-              'configured); or the Idempotency-Key was used for another message (`idempotency_key_reused`).',
-          ),
-          ...COMMON_ERRORS,
-        },
-      },
-    },
+    ...PROACTIVE_PATHS,
     '/conversations/{id}/mode': {
       post: {
         operationId: 'switchMode',
@@ -316,7 +245,7 @@ export const OPENAPI = {
       },
       Conversation: {
         type: 'object',
-        required: ['id', 'user', 'profileName', 'channel', 'mode', 'lastMessageAt', 'assignee'],
+        required: ['id', 'user', 'profileName', 'channel', 'mode', 'lastMessageAt', 'assignee', 'window'],
         properties: {
           id: { type: 'string', format: 'uuid' },
           user: {
@@ -353,6 +282,23 @@ export const OPENAPI = {
             description: 'How: `keyword` (the user wrote one), `provider:21610` (Twilio refused a send).',
           },
           optOutKeyword: { type: ['string', 'null'], description: 'The keyword the user wrote.' },
+          window: {
+            type: 'object',
+            required: ['open', 'closesAt'],
+            description:
+              'WhatsApp’s 24-hour customer-service window, from the user’s last message: while it is open any ' +
+              'message may be sent; once closed, only templates (a text goes as the window template, or is ' +
+              'refused). The simulator has no window (always open, `closesAt` null).',
+            properties: {
+              open: { type: 'boolean' },
+              closesAt: {
+                type: ['string', 'null'],
+                format: 'date-time',
+                description:
+                  'When it closes (or closed); null when the user never wrote, or no window applies.',
+              },
+            },
+          },
         },
       },
       Message: {
@@ -372,6 +318,30 @@ export const OPENAPI = {
           },
           outcome: { type: ['string', 'null'], description: 'Inbound: what happened to it, in words.' },
           outcomeReason: { type: ['string', 'null'], description: 'Inbound: the outcome’s stable code.' },
+          error: {
+            type: ['object', 'null'],
+            required: ['code', 'outsideWindow'],
+            description:
+              'Outbound: the provider’s code of a failed delivery (also when reported late by a status ' +
+              'callback); `outsideWindow` for a failure outside the 24-hour window (Twilio 63016), which the ' +
+              'window template follows once when configured.',
+            properties: { code: { type: 'string' }, outsideWindow: { type: 'boolean' } },
+          },
+          windowTemplate: {
+            type: ['object', 'null'],
+            description:
+              'Outbound: set when this message is the window template. `reason` `outside_window`: it was sent ' +
+              'instead of a free-form message (`replaced`: text or media, `text`: what was written, not sent); ' +
+              '`window_failure`: it followed the message `failedMessageId`, which failed with `errorCode`.',
+            required: ['reason'],
+            properties: {
+              reason: { type: 'string', enum: ['outside_window', 'window_failure'] },
+              replaced: { type: 'string', enum: ['text', 'media'] },
+              text: { type: 'string' },
+              failedMessageId: { type: 'string', format: 'uuid' },
+              errorCode: { type: 'string' },
+            },
+          },
           createdAt: { type: 'string', format: 'date-time' },
         },
       },

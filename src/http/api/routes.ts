@@ -167,7 +167,10 @@ async function replayed(
     if (isAppError(error) && error.kind === 'not_found') return null;
     throw error;
   });
-  if (!message || message.text !== storableText(text)) {
+  // A text sent as the window template is compared as it was written, not as the template's rendering.
+  const written =
+    message?.windowTemplate?.reason === 'outside_window' ? message.windowTemplate.text : message?.text;
+  if (!message || written !== storableText(text)) {
     throw new ApiProblem(
       409,
       'idempotency_key_reused',

@@ -20,7 +20,7 @@ const HEARTBEAT_MS = 15_000;
 const RECONNECT_MS = 2000;
 const WHATSAPP_PREFIX = 'whatsapp:';
 
-type Deps = Pick<PipelineDeps, 'db' | 'log'>;
+type Deps = Pick<PipelineDeps, 'db' | 'log' | 'queue' | 'channelFor' | 'unqueued' | 'settings' | 'report'>;
 
 /** `+E164` for the page, from the channel address `whatsapp:+E164`. */
 export function pageAddress(channelAddress: string): string {

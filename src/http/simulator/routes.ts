@@ -22,7 +22,16 @@ import { simulatorConversations, simulatorThread } from '../../db/simulator-thre
 
 type Deps = Pick<
   PipelineDeps,
-  'db' | 'queue' | 'limiter' | 'locks' | 'log' | 'settings' | 'auditLog' | 'unqueued'
+  | 'db'
+  | 'queue'
+  | 'limiter'
+  | 'locks'
+  | 'log'
+  | 'settings'
+  | 'auditLog'
+  | 'unqueued'
+  | 'channelFor'
+  | 'report'
 >;
 type LoggedKind = WebhookLogInput['kind'];
 

@@ -172,6 +172,7 @@ describe('conversationPage thread', () => {
         mode: 'bot',
         contextResetAt: null,
         lastActivityAt: new Date('2026-12-01T10:00:00Z'),
+        lastInboundAt: new Date('2026-12-01T10:00:00Z'),
       },
       thread: { messages, total: messages.length },
       done: '',
@@ -187,6 +188,11 @@ describe('conversationPage thread', () => {
       optOut,
       requestKey: 'request-key-1',
       now: new Date('2026-12-01T10:05:00Z'),
+      window: {
+        state: { open: true, closesAt: new Date('2026-12-02T10:00:00Z') },
+        applies: true,
+        template: false,
+      },
     }).value.replace(/\s+/g, ' ');
   }
 

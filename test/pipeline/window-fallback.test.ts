@@ -1,0 +1,179 @@
+/**
+ * The window template after a provider's "outside the window" failure, on a real PostgreSQL, in the orders the
+ * web and the worker can meet it: a 63016 callback that arrives before the send's answer (so before the part has
+ * its provider id), a send refused at once with 63016, and a template's own 63016 (never followed).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Db } from '../../src/db/connect.js';
+import { acceptInbound } from '../../src/db/messages.js';
+import { AppError } from '../../src/domain/errors.js';
+import { CONSENT_DEFAULTS } from '../../src/domain/opt-out.js';
+import type { TemplateContent } from '../../src/domain/window.js';
+import { createMemoryQueue } from '../../src/infra/memory/queue.js';
+import { silentLogger } from '../../src/log.js';
+import type { PipelineSettings } from '../../src/pipeline/deps.js';
+import { recordStatus } from '../../src/pipeline/record-status.js';
+import { sendOutbound } from '../../src/pipeline/send-outbound.js';
+import { sendUnsentParts } from '../../src/pipeline/send-parts.js';
+import { createUnqueuedRetry } from '../../src/pipeline/unqueued-retry.js';
+import type { Channel, OutboundMessage, SendResult } from '../../src/ports.js';
+import { inbound, rows } from '../db/fixtures.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+
+let database: TestDatabase;
+let db: Db;
+beforeAll(async () => {
+  database = await createTestDatabase();
+  db = database.database.db;
+});
+afterAll(() => database.close());
+
+const TEMPLATE: TemplateContent = {
+  type: 'template',
+  templateId: `HX${'f'.repeat(32)}`,
+  variables: { '1': 'there' },
+};
+
+const settings: PipelineSettings = {
+  maxHistory: 10,
+  sessionTimeoutMs: 1_800_000,
+  burstWindowMs: 0,
+  burstMaxWaitMs: 0,
+  rateLimitMax: 100,
+  rateLimitWindowSeconds: 60,
+  maxMessageLength: 4096,
+  conversationLockTtlMs: 30_000,
+  strandedAfterMs: 60_000,
+  alertsConfigured: false,
+  handoffKeywords: [],
+  handoffMessage: 'A person will answer.',
+  handoffIdleMs: 0,
+  statusCallbackUrl: undefined,
+  windowTemplates: { twilio: TEMPLATE },
+  consent: CONSENT_DEFAULTS,
+};
+
+/**
+ * A Twilio-like channel at the wire's edge: `answer` decides what each send does (the provider's answer, or a
+ * refusal), and may act before answering, as a status callback that races the API's answer does.
+ */
+function wireChannel(answer: (message: OutboundMessage, sid: string) => Promise<SendResult>) {
+  const sent: OutboundMessage[] = [];
+  let n = 0;
+  const channel: Channel = {
+    name: 'twilio',
+    senders: ['whatsapp:+14155238886'],
+    maxBodyLength: 1600,
+    capabilities: { media: true, templates: true, reactions: false },
+    send: (message) => {
+      sent.push(message);
+      n += 1;
+      return answer(message, `SM${String(n).padStart(32, '0')}${Math.random().toString(16).slice(2, 8)}`);
+    },
+    findSent: () => Promise.resolve(null),
+  };
+  return { channel, sent };
+}
+
+function depsWith(channel: Channel) {
+  const queue = createMemoryQueue({ attempts: 1, backoffMs: 10 });
+  return {
+    db,
+    queue,
+    unqueued: createUnqueuedRetry({ queue, log: silentLogger() }),
+    channelFor: () => channel,
+    log: silentLogger(),
+    settings,
+  };
+}
+
+async function operatorText(deps: ReturnType<typeof depsWith>, text: string) {
+  const { conversationId } = await acceptInbound(db, inbound());
+  const sent = await sendOutbound(deps, {
+    conversationId,
+    key: `operator:test:${crypto.randomUUID()}`,
+    author: 'operator:test',
+    content: { type: 'text', text },
+  });
+  return { conversationId, messageId: sent.messageId };
+}
+
+const fallbacksOf = async (conversationId: string) =>
+  rows<{ outbound_key: string; content_type: string; metadata: Record<string, unknown> }>(
+    await db.execute(
+      `select outbound_key, content_type, metadata from messages
+       where conversation_id = '${conversationId}' and outbound_key like 'window-fallback:%'`,
+    ),
+  );
+
+describe('the window template after a 63016', () => {
+  it('follows a 63016 callback that arrived before the send’s answer stored the provider id', async () => {
+    const { channel } = wireChannel(async (message, sid) => {
+      // Twilio's callback beats its own API answer: nothing has this SID yet, so the web cannot match it.
+      if (message.content?.type !== 'template') {
+        const early = await recordStatus(deps, {
+          providerMessageId: sid,
+          status: 'undelivered',
+          errorCode: '63016',
+        });
+        expect(early.known).toBe(false);
+      }
+      return { providerMessageId: sid, status: 'queued' };
+    });
+    const deps = depsWith(channel);
+    const { conversationId, messageId } = await operatorText(deps, 'Your order shipped.');
+
+    await sendUnsentParts(deps, conversationId, channel, deps.log);
+
+    const [part] = rows<{ status: string; error_code: string }>(
+      await db.execute(`select status, error_code from deliveries where message_id = '${messageId}'`),
+    );
+    expect(part).toEqual({ status: 'undelivered', error_code: '63016' });
+    const fallbacks = await fallbacksOf(conversationId);
+    expect(fallbacks).toEqual([
+      {
+        outbound_key: `window-fallback:${messageId}`,
+        content_type: 'template',
+        metadata: { window: { reason: 'window_failure', failedMessageId: messageId, errorCode: '63016' } },
+      },
+    ]);
+    // It is sent by the conversation's next run, as any outbound message: the template, once.
+    await sendUnsentParts(deps, conversationId, channel, deps.log);
+    expect((await fallbacksOf(conversationId)).length).toBe(1);
+  });
+
+  it('follows a send refused at once with 63016, and never a template’s own 63016', async () => {
+    const { channel, sent } = wireChannel((message, sid) => {
+      if (message.content?.type === 'template') {
+        // The template refused too: recorded, and not followed by another.
+        return Promise.reject(
+          new AppError('channel_rejected', 'outside the window', { code: '63016', notSent: true }),
+        );
+      }
+      if (message.body === 'refused now')
+        return Promise.reject(
+          new AppError('channel_rejected', 'outside the window', { code: '63016', notSent: true }),
+        );
+      return Promise.resolve({ providerMessageId: sid, status: 'queued' });
+    });
+    const deps = depsWith(channel);
+    const { conversationId, messageId } = await operatorText(deps, 'refused now');
+
+    await sendUnsentParts(deps, conversationId, channel, deps.log);
+    expect(await fallbacksOf(conversationId)).toHaveLength(1);
+    await sendUnsentParts(deps, conversationId, channel, deps.log);
+
+    expect(sent.map((m) => m.content?.type ?? 'text')).toEqual(['text', 'template']);
+    const parts = rows<{ status: string; error_code: string; message_id: string }>(
+      await db.execute(
+        `select status, error_code, message_id from deliveries where conversation_id = '${conversationId}'
+         and message_id <> (select id from messages where conversation_id = '${conversationId}' and role = 'user')`,
+      ),
+    );
+    expect(parts.map((p) => [p.message_id === messageId, p.status, p.error_code]).sort()).toEqual([
+      [false, 'failed', '63016'],
+      [true, 'failed', '63016'],
+    ]);
+    expect(await fallbacksOf(conversationId)).toHaveLength(1);
+  });
+});
