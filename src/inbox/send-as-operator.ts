@@ -8,6 +8,7 @@ import { touchOperatorMessage } from '../db/conversations.js';
 import { findMessage } from '../db/conversation-views.js';
 import { storableText } from '../db/storable.js';
 import { AppError } from '../domain/errors.js';
+import { windowNoteOf } from '../domain/window.js';
 import type { Actor } from '../domain/roles.js';
 import { forgetContext } from '../pipeline/context.js';
 import { sendOutbound, type SentOutbound } from '../pipeline/send-outbound.js';
@@ -64,7 +65,11 @@ async function refuseReusedKey(
   messageId: string,
 ): Promise<void> {
   const stored = await findMessage(deps.db, request.conversationId, messageId);
-  if (!stored || stored.content !== storableText(request.text)) {
+  const text = storableText(request.text);
+  // A text that went as the window template is stored as the template; its note keeps what was written.
+  const note = stored ? windowNoteOf({ window: stored.windowNote }) : null;
+  const written = note?.reason === 'outside_window' ? note.text : (stored?.content ?? null);
+  if (!stored || (stored.content !== text && written !== text)) {
     throw new AppError('conflict', 'this request key was already used for another message', {
       code: 'idempotency_key_reused',
     });
