@@ -253,6 +253,14 @@ export const modelCalls = pgTable(
     check('model_calls_outcome_check', isOneOf('outcome', ['used', 'discarded', 'failed'])),
     index('model_calls_conversation_idx').on(t.conversationId, t.createdAt),
     index('model_calls_created_idx').on(t.createdAt),
+    // The foreign keys' ON DELETE SET NULL looks rows up by these: without them, every message deleted by
+    // retention or an erasure would scan model_calls twice.
+    index('model_calls_inbound_message_idx')
+      .on(t.inboundMessageId)
+      .where(sql.raw('"inbound_message_id" is not null')),
+    index('model_calls_outbound_message_idx')
+      .on(t.outboundMessageId)
+      .where(sql.raw('"outbound_message_id" is not null')),
   ],
 );
 

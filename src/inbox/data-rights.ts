@@ -7,6 +7,7 @@ import { insertAudit } from '../db/audit-log.js';
 import { subjectConversations, subjectRecords, type SubjectConversation } from '../db/user-data.js';
 import { countSubject, eraseSubject, mediaMessagesOf, type SubjectCounts } from '../db/user-erasure.js';
 import { AppError } from '../domain/errors.js';
+import { recipientAddress } from '../domain/sanitize.js';
 import type { Actor } from '../domain/roles.js';
 import { optOutsOfAddresses } from '../db/opt-outs.js';
 import { eraseMediaOf, mediaReferencesOf } from '../pipeline/media-erasure.js';
@@ -31,13 +32,22 @@ interface Found {
 
 async function findSubject(deps: DataRightsDeps, actor: Actor, address: string): Promise<Found> {
   requirePermission(actor, 'data.rights');
-  const conversations = await subjectConversations(deps.db, address);
-  const addresses = new Set([address]);
+  // `+14155550100` and `whatsapp:+14155550100` are one person (as a proactive send takes them): the address is
+  // taken as given when conversations have it, else in its WhatsApp form; the pseudonym follows the form that
+  // matched, so one person keeps one pseudonym however it was typed.
+  const whatsapp = recipientAddress(address);
+  let subject = address;
+  let conversations = await subjectConversations(deps.db, address);
+  if (conversations.length === 0 && whatsapp !== null && whatsapp !== address) {
+    subject = whatsapp;
+    conversations = await subjectConversations(deps.db, whatsapp);
+  }
+  const addresses = new Set([subject]);
   for (const c of conversations) {
     addresses.add(c.userAddress);
     if (c.replyAddress) addresses.add(c.replyAddress);
   }
-  return { conversations, addresses: [...addresses], pseudonym: deps.pseudonymize(address) };
+  return { conversations, addresses: [...addresses], pseudonym: deps.pseudonymize(subject) };
 }
 
 /** Everything held about the person with this address (key or reply address, any channel). */

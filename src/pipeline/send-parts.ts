@@ -100,7 +100,15 @@ export async function sendParts(
         ...(deps.settings.statusCallbackUrl ? { statusCallbackUrl: deps.settings.statusCallbackUrl } : {}),
       });
       const sent = await recordSent(deps.db, part.id, result.providerMessageId, result.status);
-      // A callback that beat the API's answer may have failed the part already (a 63016 in the status callback).
+      // A callback that beat the API's answer may have failed the part already: a 63016 (the window) is followed
+      // by the template; a 21610 (the user unsubscribed; the web could not match it to a part yet) records the
+      // opt-out here and withholds the rest, as a refusal at send does.
+      if (isFailedStatus(sent.status) && sent.errorCode === UNSUBSCRIBED) {
+        await recordOptOut(deps.db, part.conversationId, { source: 'provider:21610' });
+        unsubscribed = true;
+        log.warn({ deliveryId: part.id }, 'a 21610 callback beat the send: opt-out recorded');
+        continue;
+      }
       if (isFailedStatus(sent.status))
         await followWindowFailure(deps, { messageId: part.messageId, errorCode: sent.errorCode });
       log.info(

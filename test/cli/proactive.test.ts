@@ -85,6 +85,18 @@ describe('chatbot send', { timeout: 120_000 }, () => {
     expect(audited).toEqual([{ actor_kind: 'cli' }]);
   });
 
+  it('exits 1 with the reason when the person cannot be sent to: outside the window, opted out', async () => {
+    const never = await runCli(['send', '--to', '+14155550904', '--text', 'Hello!'], { env });
+    expect(never.code).toBe(1);
+    expect(never.stderr).toContain('outside_window');
+    await app.query(
+      `insert into opt_outs (channel, address, source, keyword) values ('twilio', 'whatsapp:+14155550905', 'keyword', 'STOP')`,
+    );
+    const stopped = await runCli(['send', '--to', '+14155550905', '--template', TEMPLATE], { env });
+    expect(stopped.code).toBe(1);
+    expect(stopped.stderr).toContain('opted_out');
+  });
+
   it('exits 2 on bad flags and values, storing nothing', async () => {
     const cases = [
       ['send', '--to', '+14155550903'],

@@ -237,4 +237,20 @@ describe('POST /api/v1/messages', () => {
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(sentTo(to)).toHaveLength(before);
   });
+
+  it('refuses a free-form text to a person who never wrote (their window never opened) with 409 outside_window', async () => {
+    const to = newSender('1415777');
+    const refused = await send({ to, text: 'Hello from the shop!' });
+    expect(refused.status).toBe(409);
+    expect(refused.body).toMatchObject({ error: { code: 'outside_window' } });
+    const stored = await app.query<{ count: number }>(
+      `select count(*)::int as count from messages m join conversations c on c.id = m.conversation_id
+       where c.user_address = $1 or c.reply_address = $1`,
+      [to],
+    );
+    expect(stored[0]?.count).toBe(0);
+    // A template is what may open the conversation.
+    const template = await send({ to, template: { id: TEMPLATE, variables: { 1: 'Ana' } } });
+    expect(template.status).toBe(202);
+  });
 });

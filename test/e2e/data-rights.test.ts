@@ -151,6 +151,18 @@ describe('GET /api/v1/users/{address}/export and DELETE /api/v1/users/{address}'
     expect(document.optOut).toEqual({ optedOut: false, entries: [] });
   });
 
+  it('takes the number without `whatsapp:` as the same person, under the same pseudonym', async () => {
+    const fay = await personWithHistory('fay writes: hello');
+    const bare = fay.address.replace('whatsapp:', '');
+    const full = await callApi<ExportDocument>(app, 'GET', `${path(fay.address)}/export`, {
+      token: admin.token,
+    });
+    const short = await callApi<ExportDocument>(app, 'GET', `${path(bare)}/export`, { token: admin.token });
+    expect(short.status).toBe(200);
+    expect(short.body.conversations.map((c) => c.id)).toEqual([fay.conversationId]);
+    expect(short.body.subject.pseudonym).toBe(full.body.subject.pseudonym);
+  });
+
   it('shows the opt-out in the export, keeps it through an erasure, and still exports a person known only by it', async () => {
     const erin = await personWithHistory('erin writes: no more please');
     await app.query(

@@ -176,4 +176,23 @@ describe('the window template after a 63016', () => {
     ]);
     expect(await fallbacksOf(conversationId)).toHaveLength(1);
   });
+
+  it('a 21610 callback that beat the send records the opt-out and withholds the rest of the message', async () => {
+    const { channel, sent } = wireChannel(async (_message, sid) => {
+      await recordStatus(deps, { providerMessageId: sid, status: 'failed', errorCode: '21610' });
+      return { providerMessageId: sid, status: 'queued' };
+    });
+    const deps = depsWith(channel);
+    const long = `${'a'.repeat(1500)}. ${'b'.repeat(1500)}.`;
+    const { conversationId } = await operatorText(deps, long);
+    await sendUnsentParts(deps, conversationId, channel, deps.log);
+    expect(sent).toHaveLength(1);
+    const optOuts = rows<{ source: string }>(
+      await db.execute(
+        `select o.source from opt_outs o join conversations c on c.user_address = o.address
+         where c.id = '${conversationId}'`,
+      ),
+    );
+    expect(optOuts).toEqual([{ source: 'provider:21610' }]);
+  });
 });

@@ -1,0 +1,2 @@
+CREATE INDEX "model_calls_inbound_message_idx" ON "model_calls" USING btree ("inbound_message_id") WHERE "inbound_message_id" is not null;--> statement-breakpoint
+CREATE INDEX "model_calls_outbound_message_idx" ON "model_calls" USING btree ("outbound_message_id") WHERE "outbound_message_id" is not null;
