@@ -92,6 +92,13 @@ export async function findOrCreateConversation(
   return { conversation, created: inserted.length > 0 };
 }
 
+/** Delete a conversation that holds no message (one made for a proactive message that was refused). */
+export async function deleteEmptyConversation(db: Db, id: string): Promise<void> {
+  await db.execute(sql`
+    delete from conversations c where c.id = ${id}
+      and not exists (select 1 from messages m where m.conversation_id = c.id)`);
+}
+
 /**
  * `reply_address = $1 or user_address = $1`, written so both sides use an index: the key's index leads with the
  * channel, so the channel is named (every channel) for the planner to probe it.

@@ -4,7 +4,7 @@
  * the message goes through sendOutbound like any operator message: stored under its idempotency key, delivered
  * by the worker, refused there when the user opted out or the window is closed (AppError conflict with the code).
  */
-import { findOrCreateConversation } from '../db/conversations.js';
+import { deleteEmptyConversation, findOrCreateConversation } from '../db/conversations.js';
 import type { OutboundContent } from '../domain/content.js';
 import { AppError } from '../domain/errors.js';
 import type { Actor } from '../domain/roles.js';
@@ -72,6 +72,11 @@ export async function deliverProactive(
     key: message.key,
     author: message.author,
     content: message.content,
+  }).catch(async (error: unknown) => {
+    // Refused (opted out, outside the window): a conversation made for this message alone would keep the number
+    // of someone who may have asked for nothing, even after an erasure. It goes if it is still empty.
+    if (created) await deleteEmptyConversation(deps.db, conversation.id);
+    throw error;
   });
   return { ...sent, conversationId: conversation.id, conversationCreated: created, to };
 }

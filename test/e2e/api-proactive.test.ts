@@ -249,6 +249,8 @@ describe('POST /api/v1/messages', () => {
       [to],
     );
     expect(stored[0]?.count).toBe(0);
+    // No empty conversation is left holding the number of a person nothing was sent to.
+    expect(await conversationsOf(to)).toEqual([]);
     // A template is what may open the conversation.
     const template = await send({ to, template: { id: TEMPLATE, variables: { 1: 'Ana' } } });
     expect(template.status).toBe(202);
