@@ -183,10 +183,14 @@ describe('handoff with the real processes', { timeout: 90_000 }, () => {
     await eventually('the return to the bot', async () =>
       (await conversationOf(from)).mode === 'bot' ? true : undefined,
     );
-    const [audit] = await deployment.query<{ actor_kind: string; details: { reason: string } }>(
-      `select actor_kind, details from audit_log where target_id = $1 and details->>'to' = 'bot'`,
-      [conversation.id],
-    );
+    // The audit row is written just after the switch commits: waited for, not read at once.
+    const audit = await eventually('the audit row of the return', async () => {
+      const [row] = await deployment.query<{ actor_kind: string; details: { reason: string } }>(
+        `select actor_kind, details from audit_log where target_id = $1 and details->>'to' = 'bot'`,
+        [conversation.id],
+      );
+      return row;
+    });
     expect(audit).toMatchObject({ actor_kind: 'system', details: { reason: 'idle' } });
 
     await post(from, 'when will it arrive?');
