@@ -56,7 +56,8 @@ export default defineConfig(({ mode }) => {
       hookTimeout: 60_000,
       // Test files run in parallel processes; each uses its own database and Redis key prefix.
       pool: 'forks',
-      reporters: ['default'],
+      // The second repeats unhandled errors after the summary, so a log cut to its tail still shows them.
+      reporters: ['default', './test/setup/unhandled-errors-reporter.ts'],
     },
   };
 });
