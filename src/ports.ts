@@ -212,3 +212,39 @@ export interface AiChoice {
 export interface AiRuntime {
   current(): Promise<AiChoice>;
 }
+
+// ── business numbers ─────────────────────────────────────────────────────────────────────────────────────
+
+/** What a number's channel needs, decrypted. Meta: all but the Twilio pair; Twilio: accountSid/authToken. */
+export interface NumberCredentials {
+  accessToken?: string;
+  appSecret?: string;
+  verifyToken?: string;
+  accountSid?: string;
+  authToken?: string;
+}
+
+/** A business number this deployment answers on: the environment's default or a `business_numbers` row. */
+export interface BusinessNumber {
+  /** The row's id; null for the environment's default number (TWILIO_WHATSAPP_NUMBER, META_PHONE_NUMBER_ID). */
+  id: string | null;
+  channel: 'twilio' | 'meta';
+  /** Twilio: `whatsapp:+E164`; Meta: the phone number id. Inbound messages carry it as their `to`. */
+  address: string;
+  name: string;
+  /** The AI configuration that answers on it (its persona); null: the active one, else the environment's. */
+  aiConfigId: string | null;
+  credentials: NumberCredentials;
+}
+
+/**
+ * Every number the deployment answers on, for the channels (which app secret signed a webhook, which token
+ * sends from a number) and the pipeline (which persona answers). Cached: rows added or changed are seen within
+ * the refresh interval by every running process, without a restart.
+ */
+export interface NumberDirectory {
+  /** The active numbers of `channel`, the environment's default first. */
+  list(channel: 'twilio' | 'meta'): Promise<BusinessNumber[]>;
+  /** The active number of `channel` at `address`, or null: an unknown number is never answered. */
+  find(channel: 'twilio' | 'meta', address: string): Promise<BusinessNumber | null>;
+}

@@ -1,5 +1,12 @@
 import type { ChannelName } from '../domain/types.js';
 import type { TemplateContent } from '../domain/window.js';
+import {
+  metaSettings,
+  twilioSettings,
+  type GraphApiSettings,
+  type MetaSettings,
+  type TwilioSettings,
+} from './channels.js';
 import { envSchema, type Env } from './schema.js';
 import type { ConsentSettings } from '../domain/opt-out.js';
 import { parseSentinelUrl, sentinelUrl, SENTINEL_SCHEME } from '../infra/redis/address.js';
@@ -17,12 +24,7 @@ export interface AiSettings {
   systemPrompt: string;
 }
 
-export interface TwilioSettings {
-  accountSid: string;
-  authToken: string;
-  whatsappNumber: string;
-  apiBaseUrl: string | undefined;
-}
+export type { GraphApiSettings, MetaSettings, TwilioSettings } from './channels.js';
 
 export interface EmailAlertSettings {
   host: string;
@@ -54,6 +56,8 @@ export interface Config {
   redis: { kind: 'redis'; url: string } | { kind: 'memory' };
   keyPrefix: string;
   twilio: TwilioSettings | null;
+  meta: MetaSettings | null;
+  graphApi: GraphApiSettings;
   skipWebhookSignature: boolean;
   /** The local web chat at /simulator/, a channel that goes through the same pipeline as Twilio. */
   simulator: { enabled: boolean };
@@ -190,6 +194,11 @@ function build(env: Env, problems: string[], warnings: string[]): Config {
     redis: redisSettings(env, problems),
     keyPrefix: env.REDIS_KEY_PREFIX,
     twilio: twilioSettings(env, problems),
+    meta: metaSettings(env, problems),
+    graphApi: {
+      baseUrl: (env.META_GRAPH_API_BASE_URL ?? 'https://graph.facebook.com').replace(/\/+$/, ''),
+      version: env.META_GRAPH_API_VERSION,
+    },
     skipWebhookSignature: env.SKIP_WEBHOOK_SIGNATURE_VERIFICATION,
     simulator: { enabled: simulatorEnabled(env, warnings) },
     ai: aiSettings(env, problems),
@@ -306,10 +315,14 @@ function emailAlertSettings(env: Env, problems: string[]): EmailAlertSettings | 
 
 /** Never reachable in production by accident: there it needs an explicit SIMULATOR_ENABLED=true. */
 function simulatorEnabled(env: Env, warnings: string[]): boolean {
-  const twilioConfigured = Boolean(
-    env.TWILIO_ACCOUNT_SID ?? env.TWILIO_AUTH_TOKEN ?? env.TWILIO_WHATSAPP_NUMBER,
+  const channelConfigured = Boolean(
+    env.TWILIO_ACCOUNT_SID ??
+    env.TWILIO_AUTH_TOKEN ??
+    env.TWILIO_WHATSAPP_NUMBER ??
+    env.META_ACCESS_TOKEN ??
+    env.META_PHONE_NUMBER_ID,
   );
-  const enabled = env.SIMULATOR_ENABLED ?? (!twilioConfigured && env.NODE_ENV !== 'production');
+  const enabled = env.SIMULATOR_ENABLED ?? (!channelConfigured && env.NODE_ENV !== 'production');
   if (enabled && env.NODE_ENV === 'production') {
     warnings.push(
       'SIMULATOR_ENABLED=true in production: anyone who can reach /simulator/ can talk to the bot.',
@@ -360,16 +373,6 @@ function redisSettings(env: Env, problems: string[]): Config['redis'] {
     return { kind: 'redis', url: `redis://${password}${env.REDIS_HOST}:${env.REDIS_PORT}/${env.REDIS_DB}` };
   }
   return { kind: 'memory' };
-}
-
-function twilioSettings(env: Env, problems: string[]): TwilioSettings | null {
-  const { TWILIO_ACCOUNT_SID: sid, TWILIO_AUTH_TOKEN: token, TWILIO_WHATSAPP_NUMBER: number } = env;
-  if (!sid && !token && !number) return null;
-  if (!sid) problems.push('TWILIO_ACCOUNT_SID: required when any TWILIO_* variable is set');
-  if (!token) problems.push('TWILIO_AUTH_TOKEN: required when any TWILIO_* variable is set');
-  if (!number) problems.push('TWILIO_WHATSAPP_NUMBER: required when any TWILIO_* variable is set');
-  if (!sid || !token || !number) return null;
-  return { accountSid: sid, authToken: token, whatsappNumber: number, apiBaseUrl: env.TWILIO_API_BASE_URL };
 }
 
 const DEFAULT_BASE_URL: Partial<Record<AiProviderName, string>> = {

@@ -2,6 +2,9 @@ import { z } from 'zod';
 import { CONSENT_DEFAULTS } from '../domain/opt-out.js';
 import { fieldKeyProblem, KEY_HELP } from '../security/field-encryption.js';
 
+/** The Graph API version sent when META_GRAPH_API_VERSION is not set: a current one (Meta keeps each ~2 years). */
+export const DEFAULT_GRAPH_API_VERSION = 'v24.0';
+
 /**
  * The environment, as one zod schema. Names and defaults follow the original Django system (so its `.env`
  * keeps working), plus our additions. Secrets have no defaults. Only config/load.ts reads process.env.
@@ -154,6 +157,20 @@ export const envSchema = z.object({
   ),
   TWILIO_API_BASE_URL: url(['http:', 'https:']),
   SKIP_WEBHOOK_SIGNATURE_VERIFICATION: bool.default(false),
+
+  // Meta WhatsApp Cloud API: the default Meta number (more with `chatbot number add --channel meta`)
+  META_ACCESS_TOKEN: optionalText,
+  META_APP_SECRET: optionalText,
+  META_VERIFY_TOKEN: optionalText,
+  META_PHONE_NUMBER_ID: optionalText.refine((v) => v === undefined || /^\d{5,20}$/.test(v), {
+    message: "must be the number's id from Meta's app dashboard (digits), not the phone number",
+  }),
+  META_GRAPH_API_BASE_URL: url(['http:', 'https:']),
+  META_GRAPH_API_VERSION: z
+    .string()
+    .trim()
+    .regex(/^v\d+\.\d+$/, 'must look like v24.0')
+    .default(DEFAULT_GRAPH_API_VERSION),
 
   // Local web chat simulator: on by default only when Twilio is not configured and NODE_ENV is not production
   SIMULATOR_ENABLED: bool.optional(),

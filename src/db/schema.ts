@@ -303,6 +303,10 @@ export const webhookLogs = pgTable(
   (t) => [
     check('webhook_logs_kind_check', isOneOf('kind', ['inbound', 'status'])),
     index('webhook_logs_created_idx').on(t.createdAt),
+    // A person's erasure finds the webhook rows of their messages by id (inbox/data-rights.ts).
+    index('webhook_logs_provider_message_idx')
+      .on(t.providerMessageId)
+      .where(sql.raw('"provider_message_id" is not null')),
     // The dashboard's webhook errors of the day and the log's error filters: a small share of the rows.
     index('webhook_logs_problem_idx')
       .on(t.createdAt)
@@ -391,7 +395,11 @@ export const conversationNotes = pgTable(
       .notNull()
       .default(sql`clock_timestamp()`),
   },
-  (t) => [index('conversation_notes_conversation_idx').on(t.conversationId, t.createdAt)],
+  (t) => [
+    index('conversation_notes_conversation_idx').on(t.conversationId, t.createdAt),
+    // Retention deletes notes by age across all conversations (db/retention.ts).
+    index('conversation_notes_created_idx').on(t.createdAt),
+  ],
 );
 
 /**
@@ -436,4 +444,34 @@ export const optOuts = pgTable(
     keyword: text('keyword'),
   },
   (t) => [primaryKey({ columns: [t.channel, t.address] })],
+);
+
+/**
+ * The business numbers this deployment answers on, beside the environment's single default number (which needs
+ * no row): Twilio senders (`whatsapp:+E164`) and Meta phone number ids, each with its own AI configuration (its
+ * persona). Credentials are encrypted with FIELD_ENCRYPTION_KEY like AI keys (security/field-cipher.ts): a JSON
+ * object of the channel's secrets (Meta: accessToken, appSecret, verifyToken; Twilio: accountSid, authToken).
+ */
+export const businessNumbers = pgTable(
+  'business_numbers',
+  {
+    id: id(),
+    channel: text('channel').notNull(),
+    /** Twilio: `whatsapp:+E164`; Meta: the phone number id. What inbound messages carry as their `to`. */
+    address: text('address').notNull(),
+    /** A name for people (admin, CLI, logs); the display phone number by default. */
+    name: text('name'),
+    /** The AI configuration that answers on this number; null: the active one (or the environment's). */
+    aiConfigId: uuid('ai_config_id').references((): AnyPgColumn => aiConfigurations.id, {
+      onDelete: 'set null',
+    }),
+    credentialsEncrypted: text('credentials_encrypted'),
+    isActive: boolean('is_active').notNull().default(true),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    unique('business_numbers_channel_address_key').on(t.channel, t.address),
+    check('business_numbers_channel_check', isOneOf('channel', ['twilio', 'meta'])),
+  ],
 );

@@ -28,6 +28,9 @@ export function configSecrets(config: Config): string[] {
   const sentinelSecrets = 'error' in sentinel ? [] : [sentinel.password, sentinel.sentinelPassword];
   return [
     config.twilio?.authToken,
+    config.meta?.accessToken,
+    config.meta?.appSecret,
+    config.meta?.verifyToken,
     config.ai.apiKey,
     config.aiFallback?.apiKey,
     config.alerts.email?.password,

@@ -1,6 +1,7 @@
 import type { Config } from '../config/load.js';
 import { createAiRuntime } from '../ai/runtime.js';
 import { createSimulatorChannel, type SimulatorChannel } from '../channels/simulator/channel.js';
+import { createNumberDirectory, type CachedNumberDirectory } from '../channels/number-directory.js';
 import { createTwilioChannel } from '../channels/twilio/channel.js';
 import { openDatabase, type Database } from '../db/connect.js';
 import type { ChannelName } from '../domain/types.js';
@@ -40,6 +41,8 @@ export interface Composed {
   healthChecks: Record<string, HealthCheck>;
   /** The local chat channel, when enabled (its web routes are registered by the web role). */
   simulator: SimulatorChannel | undefined;
+  /** The business numbers (environment defaults and `business_numbers` rows) the channels answer on. */
+  numbers: CachedNumberDirectory;
   /** One line per adapter choice, for the start banner. */
   describe: string[];
   /** This process's Prometheus registry and instruments (GET /metrics serves them). */
@@ -91,9 +94,21 @@ export async function compose(config: Config, log: Logger, options: ComposeOptio
     const simulator = config.simulator.enabled ? createSimulatorChannel() : undefined;
     if (simulator) channels.set('simulator', simulator);
 
+    const cipher = fieldCipherFrom(config.fieldEncryption);
+    const numbers = createNumberDirectory({
+      db: database.db,
+      twilio: config.twilio,
+      meta: config.meta,
+      decrypt: (stored) =>
+        (cipher ?? requireFieldCipher(config.fieldEncryption, 'read business number credentials')).decrypt(
+          stored,
+        ),
+      refreshMs: config.aiConfigRefreshMs,
+      log: log.child({ area: 'numbers' }),
+    });
+
     const appUrl = { ...(config.http.publicBaseUrl ? { appUrl: config.http.publicBaseUrl } : {}) };
     // The active AI configuration in the database overrides the environment's settings, without a restart.
-    const cipher = fieldCipherFrom(config.fieldEncryption);
     const ai = createAiRuntime({
       db: database.db,
       envSettings: config.ai,
@@ -195,7 +210,7 @@ export async function compose(config: Config, log: Logger, options: ComposeOptio
       }`,
       `AI: ${model.provider}${model.provider === 'offline' ? ' (no AI key set: automatic replies)' : ` ${model.model}`}`,
     ];
-    return { config, database, deps, healthChecks, simulator, describe, metrics, errors, close };
+    return { config, database, deps, healthChecks, simulator, numbers, describe, metrics, errors, close };
   } catch (error) {
     await close();
     throw error;

@@ -117,6 +117,43 @@ describe('config', () => {
     ]);
   });
 
+  it('reads the default Meta number and the Graph API settings, all four META_* or none', () => {
+    const none = loadConfig({});
+    expect(none.meta).toBeNull();
+    expect(none.graphApi).toEqual({ baseUrl: 'https://graph.facebook.com', version: 'v24.0' });
+    const meta = {
+      META_PHONE_NUMBER_ID: '106540352242922',
+      META_ACCESS_TOKEN: 'EAAG-token',
+      META_APP_SECRET: 'app-secret',
+      META_VERIFY_TOKEN: 'verify-me',
+    };
+    const config = loadConfig({
+      ...meta,
+      META_GRAPH_API_BASE_URL: 'http://127.0.0.1:9999/',
+      META_GRAPH_API_VERSION: 'v25.0',
+    });
+    expect(config.meta).toEqual({
+      phoneNumberId: '106540352242922',
+      accessToken: 'EAAG-token',
+      appSecret: 'app-secret',
+      verifyToken: 'verify-me',
+    });
+    expect(config.graphApi).toEqual({ baseUrl: 'http://127.0.0.1:9999', version: 'v25.0' });
+    // A Meta number alone is a configured channel: the simulator is not switched on by default.
+    expect(config.simulator.enabled).toBe(false);
+    const partial = validate({ META_ACCESS_TOKEN: 'x' });
+    expect(!partial.ok && partial.problems).toEqual([
+      'META_PHONE_NUMBER_ID: required when any of META_PHONE_NUMBER_ID, META_ACCESS_TOKEN, META_APP_SECRET, META_VERIFY_TOKEN is set',
+      'META_APP_SECRET: required when any of META_PHONE_NUMBER_ID, META_ACCESS_TOKEN, META_APP_SECRET, META_VERIFY_TOKEN is set',
+      'META_VERIFY_TOKEN: required when any of META_PHONE_NUMBER_ID, META_ACCESS_TOKEN, META_APP_SECRET, META_VERIFY_TOKEN is set',
+    ]);
+    const badId = validate({ ...meta, META_PHONE_NUMBER_ID: '+1 555 0100', META_GRAPH_API_VERSION: '24' });
+    expect(!badId.ok && badId.problems.map((p) => p.split(':')[0])).toEqual([
+      'META_PHONE_NUMBER_ID',
+      'META_GRAPH_API_VERSION',
+    ]);
+  });
+
   it('throws a ConfigError listing the problems from loadConfig', () => {
     expect(() => loadConfig({ PORT: '99999' })).toThrow(ConfigError);
   });

@@ -42,6 +42,7 @@ const TABLES = [
   'ai_configurations',
   'api_tokens',
   'audit_log',
+  'business_numbers',
   'conversation_notes',
   'conversations',
   'deliveries',
