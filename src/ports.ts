@@ -125,6 +125,11 @@ export interface OutboundMessage {
   content?: OutboundContent;
   /** Where the channel should post delivery status callbacks, when we have a public URL. */
   statusCallbackUrl?: string;
+  /**
+   * Our delivery part's id (deliveries.id). Meta echoes it in its status webhooks (biz_opaque_callback_data),
+   * which is how a send whose answer we lost in a crash is found again: Meta has no "find my message" query.
+   */
+  partId?: string;
 }
 
 export interface SendResult {
@@ -162,6 +167,8 @@ export interface Channel {
     sentAfter: Date;
     /** The part was a template: its text is the provider's rendering, so it cannot be compared. */
     template?: boolean;
+    /** The part's id, as given to send() (see OutboundMessage.partId). */
+    partId?: string;
   }): Promise<SendResult | null>;
 }
 
