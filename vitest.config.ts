@@ -39,6 +39,7 @@ export const NO_SERVICES = [
   'test/lint/**/*.test.ts',
   'test/infra/memory.test.ts',
   'test/log/config.test.ts',
+  'test/media/**/*.test.ts',
   'test/log/logger.test.ts',
   'test/observability/metrics.test.ts',
   'test/pipeline/sweep.test.ts',

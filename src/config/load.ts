@@ -7,6 +7,7 @@ import {
   type MetaSettings,
   type TwilioSettings,
 } from './channels.js';
+import { mediaSettings, type MediaSettings } from './media.js';
 import { envSchema, type Env } from './schema.js';
 import type { ConsentSettings } from '../domain/opt-out.js';
 import { parseSentinelUrl, sentinelUrl, SENTINEL_SCHEME } from '../infra/redis/address.js';
@@ -92,6 +93,8 @@ export interface Config {
    * after a provider's "outside the window" failure); a channel without one refuses such messages.
    */
   window: { templates: Partial<Record<ChannelName, TemplateContent>> };
+  /** Media: where they are stored (MEDIA_DIR or an S3 bucket) and the largest accepted. */
+  media: MediaSettings;
   worker: {
     concurrency: number;
     attempts: number;
@@ -243,6 +246,7 @@ function build(env: Env, problems: string[], warnings: string[]): Config {
       idleMs: env.HANDOFF_IDLE_MINUTES * 60_000,
     },
     window: { templates: windowTemplates(env, problems) },
+    media: mediaSettings(env, problems),
     worker: {
       concurrency: env.WORKER_CONCURRENCY,
       attempts: env.JOB_ATTEMPTS,
