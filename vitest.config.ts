@@ -18,6 +18,7 @@ export const NO_SERVICES = [
   'test/ai/openai-compatible.test.ts',
   'test/ai/select.test.ts',
   'test/ai/tools.test.ts',
+  'test/ai/transcribe.test.ts',
   'test/channels/simulator/channel.test.ts',
   'test/channels/simulator/page.test.ts',
   'test/channels/twilio/**/*.test.ts',

@@ -1,7 +1,9 @@
 /**
  * Where media are kept and how big they may be: MEDIA_DIR on disk unless S3_BUCKET names a bucket.
  */
+import type { TranscriptionSettings } from '../ai/transcribe.js';
 import type { S3Settings } from '../media/s3-store.js';
+import type { AiSettings } from './load.js';
 import type { Env } from './schema.js';
 
 export interface MediaSettings {
@@ -32,5 +34,30 @@ export function mediaSettings(env: Env, problems: string[]): MediaSettings {
       forcePathStyle: env.S3_FORCE_PATH_STYLE ?? env.S3_ENDPOINT !== undefined,
       prefix: env.S3_PREFIX,
     },
+  };
+}
+
+/** OpenAI's and an OpenAI-compatible server's own endpoint serve transcriptions too; OpenRouter and Anthropic do not. */
+const PROVIDERS_THAT_TRANSCRIBE = new Set(['openai', 'openai-compatible']);
+
+/**
+ * Where voice notes are transcribed: TRANSCRIPTION_BASE_URL (+ TRANSCRIPTION_API_KEY), else the chat provider's
+ * endpoint and key when it serves transcriptions; null when nothing does (the user is told, not ignored).
+ */
+export function transcriptionSettings(env: Env, ai: AiSettings): TranscriptionSettings | null {
+  const timeoutMs = ai.timeoutMs;
+  if (env.TRANSCRIPTION_BASE_URL)
+    return {
+      baseUrl: env.TRANSCRIPTION_BASE_URL.replace(/\/+$/, ''),
+      apiKey: env.TRANSCRIPTION_API_KEY,
+      model: env.TRANSCRIPTION_MODEL,
+      timeoutMs,
+    };
+  if (!PROVIDERS_THAT_TRANSCRIBE.has(ai.provider)) return null;
+  return {
+    baseUrl: (ai.baseUrl ?? 'https://api.openai.com/v1').replace(/\/+$/, ''),
+    apiKey: env.TRANSCRIPTION_API_KEY ?? ai.apiKey,
+    model: env.TRANSCRIPTION_MODEL,
+    timeoutMs,
   };
 }

@@ -364,6 +364,10 @@ export const envSchema = z.object({
   S3_FORCE_PATH_STYLE: bool.optional(),
   /** Prepended to every object key, for a bucket shared by several deployments. */
   S3_PREFIX: z.string().trim().default(''),
+  // Voice notes: an OpenAI-compatible POST /v1/audio/transcriptions; default the OpenAI(-compatible) provider's
+  TRANSCRIPTION_MODEL: z.string().trim().min(1).default('whisper-1'),
+  TRANSCRIPTION_BASE_URL: url(['http:', 'https:']),
+  TRANSCRIPTION_API_KEY: optionalText,
 });
 
 export type Env = z.infer<typeof envSchema>;
