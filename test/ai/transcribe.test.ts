@@ -27,7 +27,7 @@ beforeAll(async () => {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
-      void (async () => {
+      (() => {
         if (request.method !== 'POST' || request.url !== '/v1/audio/transcriptions') {
           response.writeHead(404).end();
           return;
@@ -43,18 +43,14 @@ beforeAll(async () => {
           response.end('{"error":{"message":"overloaded","type":"server_error"}}');
           return;
         }
-        const form = await new Request('http://fake/', {
-          method: 'POST',
-          headers: { 'content-type': request.headers['content-type'] ?? '' },
-          body: Buffer.concat(chunks),
-        }).formData();
-        const file = form.get('file') as File;
+        const parts = multipart(request.headers['content-type'] ?? '', Buffer.concat(chunks));
+        const file = parts.get('file');
         uploads.push({
           authorization: request.headers.authorization,
-          model: String(form.get('model')),
-          fileName: file.name,
-          fileType: file.type,
-          bytes: Buffer.from(await file.arrayBuffer()),
+          model: parts.get('model')?.body.toString() ?? '',
+          fileName: file?.fileName ?? '',
+          fileType: file?.type ?? '',
+          bytes: file?.body ?? Buffer.alloc(0),
         });
         response.writeHead(200, { 'content-type': 'application/json' });
         response.end(JSON.stringify({ text: ' Can I book a table for two tonight? ' }));
@@ -69,6 +65,36 @@ afterAll(async () => {
   server.closeAllConnections();
   await new Promise((resolve) => server.close(resolve));
 });
+
+interface Part {
+  fileName: string | undefined;
+  type: string | undefined;
+  body: Buffer;
+}
+
+/** A multipart/form-data body's parts by name, read byte-exact as a server does. */
+function multipart(contentType: string, body: Buffer): Map<string, Part> {
+  const boundary = /boundary=(?:"([^"]+)"|([^;]+))/.exec(contentType);
+  const delimiter = Buffer.from(`--${boundary?.[1] ?? boundary?.[2] ?? ''}`);
+  const parts = new Map<string, Part>();
+  let start = body.indexOf(delimiter);
+  while (start !== -1) {
+    const next = body.indexOf(delimiter, start + delimiter.length);
+    if (next === -1) break;
+    const part = body.subarray(start + delimiter.length + 2, next - 2); // skip CRLF after and before
+    const headerEnd = part.indexOf('\r\n\r\n');
+    const headers = part.subarray(0, headerEnd).toString();
+    const name = /name="([^"]*)"/.exec(headers)?.[1];
+    if (name)
+      parts.set(name, {
+        fileName: /filename="([^"]*)"/.exec(headers)?.[1],
+        type: /content-type:\s*([^\r\n]+)/i.exec(headers)?.[1]?.trim(),
+        body: part.subarray(headerEnd + 4),
+      });
+    start = next;
+  }
+  return parts;
+}
 
 const voiceNote = { bytes: Buffer.from('OggS voice bytes'), contentType: 'audio/ogg' };
 
