@@ -97,7 +97,9 @@ export function registerMetaWebhook(app: FastifyInstance, deps: Deps, options: M
           );
           continue;
         }
-        firstId ??= await storeChange(deps, change, request);
+        // Every change is stored; the first provider id names the webhook log row.
+        const stored = await storeChange(deps, change, request);
+        firstId ??= stored;
       }
       deps.auditLog.write({
         ...logEntry(request, kind, body, 200, started),
@@ -130,7 +132,11 @@ export function registerMetaWebhook(app: FastifyInstance, deps: Deps, options: M
 }
 
 /** Messages stored, then statuses applied, in the order Meta sent them; the first provider id, for the log row. */
-async function storeChange(deps: Deps, change: MetaChange, request: FastifyRequest): Promise<string | undefined> {
+async function storeChange(
+  deps: Deps,
+  change: MetaChange,
+  request: FastifyRequest,
+): Promise<string | undefined> {
   for (const message of change.messages) {
     // One at a time: a sender's messages keep their order, and the same wamid twice is found as a duplicate.
     const accepted = await acceptInbound(deps, message, request.id);
@@ -232,7 +238,10 @@ async function verifiedBody(
     body = JSON.parse(raw.toString('utf8'));
   } catch (error) {
     onUnparsed(raw.toString('utf8').slice(0, 2000));
-    throw new AppError('invalid_input', `Meta webhook body is not JSON (its signature is valid): ${String(error)}`);
+    throw new AppError(
+      'invalid_input',
+      `Meta webhook body is not JSON (its signature is valid): ${String(error)}`,
+    );
   }
   const events = parseMetaWebhook(body);
   return { events, body: body as Record<string, unknown>, appSecret: check.appSecret };

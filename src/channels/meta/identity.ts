@@ -31,7 +31,11 @@ function bsuid(value: string | undefined): string | undefined {
 }
 
 /** The contacts[] entry of this message's sender: by wa_id, else by BSUID, else the only one there is. */
-function contactOf(contacts: unknown[], waId: string | undefined, userId: string | undefined): Json | undefined {
+function contactOf(
+  contacts: unknown[],
+  waId: string | undefined,
+  userId: string | undefined,
+): Json | undefined {
   const entries = contacts.filter(isObject);
   return (
     (waId !== undefined ? entries.find((c) => raw(c, 'wa_id') === waId) : undefined) ??

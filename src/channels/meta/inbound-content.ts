@@ -111,7 +111,12 @@ function locationContent(message: Json): ParsedContent {
   const place = object(message, 'location');
   const latitude = number(place, 'latitude');
   const longitude = number(place, 'longitude');
-  if (latitude === undefined || longitude === undefined || Math.abs(latitude) > 90 || Math.abs(longitude) > 180)
+  if (
+    latitude === undefined ||
+    longitude === undefined ||
+    Math.abs(latitude) > 90 ||
+    Math.abs(longitude) > 180
+  )
     return unsupported(message, 'location', 'a location without valid coordinates');
   const name = text(place, 'name');
   const address = text(place, 'address');
@@ -213,8 +218,8 @@ function orderContent(message: Json): ParsedContent {
       currency: text(item, 'currency', 8) ?? '',
     }));
   const note = text(order, 'text', MAX_CAPTION);
-  const lines = items.map(
-    (item) => `${item.quantity} × ${item.productRetailerId} at ${item.itemPrice} ${item.currency}`.trim(),
+  const lines = items.map((item) =>
+    `${item.quantity} × ${item.productRetailerId} at ${item.itemPrice} ${item.currency}`.trim(),
   );
   const description = [
     `an order of ${items.length} product${items.length === 1 ? '' : 's'}${lines.length > 0 ? `: ${lines.join('; ')}` : ''}`,
@@ -223,7 +228,9 @@ function orderContent(message: Json): ParsedContent {
   const catalogId = text(order, 'catalog_id', 128);
   return {
     content: { type: 'unsupported', providerType: 'order', description },
-    metadata: { order: { ...(catalogId !== undefined ? { catalogId } : {}), items, ...(note ? { note } : {}) } },
+    metadata: {
+      order: { ...(catalogId !== undefined ? { catalogId } : {}), items, ...(note ? { note } : {}) },
+    },
   };
 }
 
@@ -249,7 +256,8 @@ function systemContent(message: Json): ParsedContent {
 /** `unsupported` (Meta's own: an edit, a poll, …) and any type we do not know, with what Meta said about it. */
 function unsupported(message: Json, type: string, reason?: string): ParsedContent {
   const inner = object(message, 'unsupported');
-  const providerType = type === 'unsupported' || type === 'unknown' ? (text(inner, 'type', 40) ?? type) : type;
+  const providerType =
+    type === 'unsupported' || type === 'unknown' ? (text(inner, 'type', 40) ?? type) : type;
   const errors = array(message, 'errors')
     .filter(isObject)
     .slice(0, 5)

@@ -26,7 +26,9 @@ export function metaMessageContext(message: Json): MessageContext {
 
 /** A reaction names its target in `reaction.message_id`, not in `context`: the core reads both as the quote. */
 function reactionTarget(message: Json): string | undefined {
-  return raw(message, 'type') === 'reaction' ? providerId(object(message, 'reaction'), 'message_id') : undefined;
+  return raw(message, 'type') === 'reaction'
+    ? providerId(object(message, 'reaction'), 'message_id')
+    : undefined;
 }
 
 const REFERRAL_FIELDS: Array<[keyof Referral, string]> = [

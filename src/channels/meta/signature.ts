@@ -13,10 +13,7 @@ export function metaSignature(appSecret: string, rawBody: Buffer | string): stri
 }
 
 export type SignatureCheck =
-  | { kind: 'missing' }
-  | { kind: 'malformed' }
-  | { kind: 'wrong' }
-  | { kind: 'valid'; appSecret: string };
+  { kind: 'missing' } | { kind: 'malformed' } | { kind: 'wrong' } | { kind: 'valid'; appSecret: string };
 
 /**
  * Which of `appSecrets` signed `rawBody`, if any. Every secret is tried, each compared in constant time, so the

@@ -46,7 +46,10 @@ export function parseMetaStatus(item: unknown): ParsedStatus {
   const providerStatus = text(item, 'status', 40)?.toLowerCase() ?? '';
   const status = Object.hasOwn(STATUSES, providerStatus) ? STATUSES[providerStatus] : undefined;
   if (status === undefined)
-    return { ok: false, reason: `status "${providerStatus}" of ${providerMessageId} is not a delivery status` };
+    return {
+      ok: false,
+      reason: `status "${providerStatus}" of ${providerMessageId} is not a delivery status`,
+    };
   const errors = array(item, 'errors')
     .filter(isObject)
     .slice(0, 5)
