@@ -153,9 +153,7 @@ describe('POST messages', () => {
       ],
     ]);
     expect((await meta.post(body)).statusCode).toBe(200);
-    const stored = await Promise.all(
-      ids.map(async (id) => (await messagesWith(id as string)).map((r) => r.content)),
-    );
+    const stored = await Promise.all(ids.map(async (id) => (await messagesWith(id)).map((r) => r.content)));
     expect(stored).toEqual([['a1'], ['a2'], ['b1'], ['c1']]);
     const conversations = await file.pool.query(
       `select distinct conversation_id from messages where provider_message_id = any($1)`,
