@@ -10,6 +10,7 @@ import type { MetaSettings } from '../../src/config/channels.js';
 import type { Db } from '../../src/db/connect.js';
 import { webhookLogWriter } from '../../src/db/webhook-log-writer.js';
 import { CONSENT_DEFAULTS } from '../../src/domain/opt-out.js';
+import { registerIpRateLimit } from '../../src/http/ip-rate-limit.js';
 import { createServer } from '../../src/http/server.js';
 import { registerMetaWebhook } from '../../src/http/meta-webhook.js';
 import { createMemoryQueue } from '../../src/infra/memory/queue.js';
@@ -81,6 +82,8 @@ export interface MetaAppOptions {
   /** Meta numbers stored as `business_numbers` rows (credentials encrypted, as the CLI stores them). */
   rows?: Array<{ address: string; appSecret: string; verifyToken: string }>;
   insertRow?: (address: string, credentials: string) => Promise<void>;
+  /** Turn the per-IP flood guard on with this many requests per minute. */
+  ipLimit?: number;
 }
 
 export async function startMetaApp(options: MetaAppOptions): Promise<MetaApp> {
@@ -117,6 +120,10 @@ export async function startMetaApp(options: MetaAppOptions): Promise<MetaApp> {
     log: capture.log,
   });
   const app = createServer({ log: capture.log, bodyLimitBytes: 64 * 1024, trustProxy: false });
+  const ipRateLimit =
+    options.ipLimit === undefined
+      ? undefined
+      : registerIpRateLimit(app, { max: options.ipLimit, windowSeconds: 60, log: capture.log });
   registerMetaWebhook(
     app,
     {
@@ -128,7 +135,7 @@ export async function startMetaApp(options: MetaAppOptions): Promise<MetaApp> {
       auditLog,
       channelFor: (name) => (name === 'meta' ? metaOutbound : undefined),
     },
-    { numbers, meta },
+    { numbers, meta, ...(ipRateLimit ? { ipRateLimit } : {}) },
   );
   await app.ready();
   return {
