@@ -11,6 +11,8 @@ import type { Db } from './connect.js';
 import { recordSent, type SentPart } from './deliveries.js';
 import { rowsOf } from './rows.js';
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 /**
  * Give `providerMessageId` to part `partId` when it is a Meta part still unsent ('pending' or 'sending', no
  * provider id). Null when nothing was adopted (unknown part, another channel's, already sent or failed).
@@ -23,6 +25,8 @@ export async function adoptSentPart(
   providerMessageId: string,
   status: DeliveryStatus = 'sent',
 ): Promise<SentPart | null> {
+  // Whatever another sender on the same app put there is not ours (and must not reach the uuid cast).
+  if (!UUID.test(partId)) return null;
   const result = await db.execute(sql`
     select d.id from deliveries d join conversations c on c.id = d.conversation_id
     where d.id = ${partId}::uuid and d.provider_message_id is null and d.status in ('pending', 'sending')

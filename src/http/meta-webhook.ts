@@ -93,7 +93,9 @@ export function registerMetaWebhook(app: FastifyInstance, deps: Deps, options: M
               messages: change.messages.length,
               statuses: change.statuses.length,
             },
-            'Meta webhook for a phone number id this server does not answer (or signed with another app secret): acknowledged, not stored',
+            number
+              ? "Meta webhook for a number of ours signed with another app's secret: acknowledged, not stored"
+              : 'Meta webhook for a phone number id this server does not answer: acknowledged, not stored',
           );
           continue;
         }

@@ -246,6 +246,8 @@ describe('POST messages', () => {
     expect((await meta.post(change(withEnvSecret), { appSecret: TEST_APP_SECRET })).statusCode).toBe(200);
     expect((await meta.post(change(withOwnSecret), { appSecret: SECOND_SECRET })).statusCode).toBe(200);
     expect(await messagesWith(withEnvSecret)).toEqual([]);
+    const warned = meta.capture.lines().find((line) => line.phoneNumberId === SECOND_NUMBER);
+    expect(warned?.msg).toMatch(/signed with another app's secret/);
     expect((await messagesWith(withOwnSecret))[0]).toMatchObject({
       business_address: SECOND_NUMBER,
       reply_address: `+${waId}`,
