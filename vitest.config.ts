@@ -21,6 +21,7 @@ export const NO_SERVICES = [
   'test/ai/transcribe.test.ts',
   'test/channels/simulator/channel.test.ts',
   'test/channels/simulator/page.test.ts',
+  'test/channels/meta/**/*.test.ts',
   'test/channels/twilio/**/*.test.ts',
   'test/config/**/*.test.ts',
   'test/db/pglite.test.ts',
@@ -34,7 +35,8 @@ export const NO_SERVICES = [
   'test/errors/categorize.test.ts',
   'test/errors/handoff-notifier.test.ts',
   'test/errors/redact.test.ts',
-  'test/http/**/*.test.ts',
+  // test/http/meta/ drives the Meta route on a real PostgreSQL.
+  'test/http/*.test.ts',
   'test/inbox/ai-config-audit.test.ts',
   'test/infra/backoff.test.ts',
   'test/lint/**/*.test.ts',

@@ -3,8 +3,15 @@
  * few addresses; a busy number must not be slowed by the guard), forged ones are, up to 429.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { databaseForFile } from '../helpers/database-for-file.js';
-import { metaChange, metaContact, metaEnvelope, metaText, randomWaId, randomWamid } from '../helpers/meta.js';
+import { databaseForFile } from '../../helpers/database-for-file.js';
+import {
+  metaChange,
+  metaContact,
+  metaEnvelope,
+  metaText,
+  randomWaId,
+  randomWamid,
+} from '../../helpers/meta.js';
 import { startMetaApp, type MetaApp } from './meta-app.js';
 
 const file = databaseForFile();

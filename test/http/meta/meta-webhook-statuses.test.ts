@@ -5,9 +5,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { recordSent, saveReply } from '../../src/db/messages.js';
-import { plainReply } from '../db/fixtures.js';
-import { databaseForFile } from '../helpers/database-for-file.js';
+import { recordSent, saveReply } from '../../../src/db/messages.js';
+import { plainReply } from '../../db/fixtures.js';
+import { databaseForFile } from '../../helpers/database-for-file.js';
 import {
   metaChange,
   metaContact,
@@ -16,7 +16,7 @@ import {
   metaText,
   randomWaId,
   randomWamid,
-} from '../helpers/meta.js';
+} from '../../helpers/meta.js';
 import { startMetaApp, WINDOW_TEMPLATE, type MetaApp } from './meta-app.js';
 
 const file = databaseForFile();

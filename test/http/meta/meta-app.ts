@@ -5,20 +5,24 @@
  * records what the window fallback would send.
  */
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
-import { createNumberDirectory } from '../../src/channels/number-directory.js';
-import type { MetaSettings } from '../../src/config/channels.js';
-import type { Db } from '../../src/db/connect.js';
-import { webhookLogWriter } from '../../src/db/webhook-log-writer.js';
-import { CONSENT_DEFAULTS } from '../../src/domain/opt-out.js';
-import { registerIpRateLimit } from '../../src/http/ip-rate-limit.js';
-import { createServer } from '../../src/http/server.js';
-import { registerMetaWebhook } from '../../src/http/meta-webhook.js';
-import { createMemoryQueue } from '../../src/infra/memory/queue.js';
-import type { PipelineSettings } from '../../src/pipeline/deps.js';
-import { createUnqueuedRetry } from '../../src/pipeline/unqueued-retry.js';
-import type { Channel, OutboundMessage } from '../../src/ports.js';
-import { createFieldCipher, generateFieldKey, parseFieldKey } from '../../src/security/field-encryption.js';
-import { captureLog, type CapturedLog } from '../errors/capture-log.js';
+import { createNumberDirectory } from '../../../src/channels/number-directory.js';
+import type { MetaSettings } from '../../../src/config/channels.js';
+import type { Db } from '../../../src/db/connect.js';
+import { webhookLogWriter } from '../../../src/db/webhook-log-writer.js';
+import { CONSENT_DEFAULTS } from '../../../src/domain/opt-out.js';
+import { registerIpRateLimit } from '../../../src/http/ip-rate-limit.js';
+import { createServer } from '../../../src/http/server.js';
+import { registerMetaWebhook } from '../../../src/http/meta-webhook.js';
+import { createMemoryQueue } from '../../../src/infra/memory/queue.js';
+import type { PipelineSettings } from '../../../src/pipeline/deps.js';
+import { createUnqueuedRetry } from '../../../src/pipeline/unqueued-retry.js';
+import type { Channel, OutboundMessage } from '../../../src/ports.js';
+import {
+  createFieldCipher,
+  generateFieldKey,
+  parseFieldKey,
+} from '../../../src/security/field-encryption.js';
+import { captureLog, type CapturedLog } from '../../errors/capture-log.js';
 import {
   metaHeaders,
   metaJson,
@@ -26,7 +30,7 @@ import {
   TEST_APP_SECRET,
   TEST_PHONE_NUMBER_ID,
   TEST_VERIFY_TOKEN,
-} from '../helpers/meta.js';
+} from '../../helpers/meta.js';
 
 export const META_PATH = '/api/whatsapp/meta/webhook/';
 export const DEFAULT_META: MetaSettings = {

@@ -4,7 +4,7 @@
  * and the webhook log rows.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { databaseForFile } from '../helpers/database-for-file.js';
+import { databaseForFile } from '../../helpers/database-for-file.js';
 import {
   metaChange,
   metaContact,
@@ -18,7 +18,7 @@ import {
   randomWamid,
   TEST_APP_SECRET,
   TEST_VERIFY_TOKEN,
-} from '../helpers/meta.js';
+} from '../../helpers/meta.js';
 import { META_PATH, startMetaApp, type MetaApp } from './meta-app.js';
 
 const file = databaseForFile();

@@ -3,8 +3,15 @@
  * the POST again (it retries for days) instead of the message being lost behind a 200.
  */
 import { describe, expect, it } from 'vitest';
-import { createTestDatabase } from '../helpers/database.js';
-import { metaChange, metaContact, metaEnvelope, metaText, randomWaId, randomWamid } from '../helpers/meta.js';
+import { createTestDatabase } from '../../helpers/database.js';
+import {
+  metaChange,
+  metaContact,
+  metaEnvelope,
+  metaText,
+  randomWaId,
+  randomWamid,
+} from '../../helpers/meta.js';
 import { startMetaApp } from './meta-app.js';
 
 describe('the Meta webhook with the database gone', () => {
