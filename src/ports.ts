@@ -130,6 +130,8 @@ export interface OutboundMessage {
    * which is how a send whose answer we lost in a crash is found again: Meta has no "find my message" query.
    */
   partId?: string;
+  /** The provider's id of a message this one quotes (a reply shown with the quoted message above it). */
+  quotedMessageId?: string;
 }
 
 export interface SendResult {
@@ -170,6 +172,11 @@ export interface Channel {
     /** The part's id, as given to send() (see OutboundMessage.partId). */
     partId?: string;
   }): Promise<SendResult | null>;
+  /**
+   * Best effort, when the bot is about to answer the user's message: mark it read (and earlier ones with it) and
+   * show "typing…" (Meta). Channels that have no such thing leave it out. Throws AppError; callers log and go on.
+   */
+  acknowledge?(message: { providerMessageId: string; from?: string }): Promise<void>;
 }
 
 // ── chat model ───────────────────────────────────────────────────────────────────────────────────────────
