@@ -20,7 +20,7 @@ export const NO_SERVICES = [
   'test/ai/tools.test.ts',
   'test/channels/simulator/channel.test.ts',
   'test/channels/simulator/page.test.ts',
-  'test/channels/meta/channel.test.ts',
+  'test/channels/meta/**/*.test.ts',
   'test/channels/twilio/**/*.test.ts',
   'test/config/**/*.test.ts',
   'test/db/pglite.test.ts',

@@ -281,7 +281,7 @@ export async function startFakeGraphApi(): Promise<FakeGraphApi> {
     reads,
     addNumber: (number) => numbers.set(number.phoneNumberId, number),
     addMedia(item) {
-      const stored = { ...item, id: item.id ?? String(crypto.randomInt(1e14, 1e15)) };
+      const stored = { ...item, id: item.id ?? String(crypto.randomInt(1e13, 2e14)) };
       media.set(stored.id, stored);
       return stored;
     },
