@@ -19,6 +19,9 @@ export function acknowledgeBatch(
   return channel
     .acknowledge({ providerMessageId: newest, ...(businessAddress ? { from: businessAddress } : {}) })
     .catch((error: unknown) => {
-      log.warn({ err: error, providerMessageId: newest }, 'could not mark the message read (the answer goes on)');
+      log.warn(
+        { err: error, providerMessageId: newest },
+        'could not mark the message read (the answer goes on)',
+      );
     });
 }
