@@ -172,6 +172,20 @@ describe('answering on Meta', () => {
     expect(part).toMatchObject({ status: 'accepted', provider_message_id: fake.sent[0]?.wamid });
   });
 
+  it('a reply in two parts (over 4096 characters) still marks the message read only once', async () => {
+    const long = 'word '.repeat(1000).trim();
+    const message = await userWrites(long);
+    await processConversation(
+      deps({ maxMessageLength: 10_000 }),
+      { conversationId: message.conversationId, messageId: message.messageId },
+      context,
+    );
+    expect(fake.sent).toHaveLength(2);
+    expect(fake.reads.map((r) => r.messageId)).toEqual([message.wamid]);
+    for (const sent of fake.sent)
+      expect((sent.body.text as { body: string }).body.length).toBeLessThanOrEqual(4096);
+  });
+
   it('answers from the number written to, with that number’s token from the database', async () => {
     const message = await userWrites('to the second', SECOND.phoneNumberId);
     await processConversation(
