@@ -112,6 +112,26 @@ describe('Meta channel send', () => {
     expect(fake.sent.map((m) => (m.body.text as { body: string }).body).join('\n\n')).toBe(text);
   });
 
+  it('splits at 4096 on a paragraph break first, else between words, never past the limit', () => {
+    const first = 'First paragraph, no sentence end here '.repeat(60).trim();
+    const second = 'second paragraph '.repeat(200).trim();
+    expect(first.length).toBeGreaterThan(2048);
+    expect(splitReply(`${first}\n\n${second}`, META_MAX_BODY_LENGTH)).toEqual([first, second]);
+    const words = 'lorem '.repeat(1500).trim();
+    const parts = splitReply(words, META_MAX_BODY_LENGTH);
+    expect(parts.length).toBe(3);
+    for (const part of parts) {
+      expect(part.length).toBeLessThanOrEqual(4096);
+      expect(part.split(' ').every((word) => word === 'lorem')).toBe(true);
+    }
+  });
+
+  it('waits for a slow answer within the deadline', async () => {
+    fake.delayNext(1, 200);
+    const result = await channel.send({ to: USER, body: 'patience' });
+    expect(result.providerMessageId).toBe(fake.sent[0]?.wamid);
+  });
+
   it('sends from the named number with that number’s token', async () => {
     await channel.send({ to: USER, from: SECOND.phoneNumberId, body: 'from the second' });
     expect(fake.requests[0]?.path).toBe(`/${SECOND.phoneNumberId}/messages`);
