@@ -107,7 +107,12 @@ export async function compose(config: Config, log: Logger, options: ComposeOptio
       refreshMs: config.aiConfigRefreshMs,
       log: log.child({ area: 'numbers' }),
     });
-    const meta = await composeMetaChannel(config, numbers, database.db, log.child({ area: 'whatsapp' }));
+    const meta = await composeMetaChannel(
+      config,
+      numbers,
+      { db: database.db, ready: boot.ready() },
+      log.child({ area: 'whatsapp' }),
+    );
     channels.set('meta', meta.channel);
 
     const appUrl = { ...(config.http.publicBaseUrl ? { appUrl: config.http.publicBaseUrl } : {}) };

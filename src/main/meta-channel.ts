@@ -22,18 +22,25 @@ export interface ComposedMeta {
  * answered without a restart, and a deployment without any simply never has a Meta conversation to send to.
  */
 export async function composeMetaChannel(
-  config: Pick<Config, 'graphApi'>,
+  config: Pick<Config, 'graphApi' | 'meta'>,
   numbers: NumberDirectory,
-  db: Db,
+  database: { db: Db; ready: boolean },
   log: Logger,
 ): Promise<ComposedMeta> {
+  const { db } = database;
   const channel = createMetaChannel({
     graph: config.graphApi,
     numbers,
     sentPart: (partId) => sentPart(db, partId),
     log,
   });
-  const numbersAtStart = await channel.refreshSenders();
+  // The stored numbers are read now only from a database that answers: one that is down must not hold up the
+  // start (the directory reads them again once it is back); the environment's number is known either way.
+  const numbersAtStart = database.ready
+    ? await channel.refreshSenders()
+    : config.meta
+      ? [config.meta.phoneNumberId]
+      : [];
   return {
     channel,
     numbersAtStart,
