@@ -8,9 +8,11 @@ import {
   type MetaSettings,
   type TwilioSettings,
 } from './channels.js';
+import type { TranscriptionSettings } from '../ai/transcribe.js';
+import { databaseSettings, redisSettings } from './stores.js';
+import { mediaSettings, transcriptionSettings, type MediaSettings } from './media.js';
 import { envSchema, type Env } from './schema.js';
 import type { ConsentSettings } from '../domain/opt-out.js';
-import { parseSentinelUrl, sentinelUrl, SENTINEL_SCHEME } from '../infra/redis/address.js';
 
 export type AiProviderName = 'openrouter' | 'openai' | 'anthropic' | 'openai-compatible' | 'offline';
 
@@ -93,6 +95,10 @@ export interface Config {
    * after a provider's "outside the window" failure); a channel without one refuses such messages.
    */
   window: { templates: Partial<Record<ChannelName, TemplateContent>> };
+  /** Media: where they are stored (MEDIA_DIR or an S3 bucket) and the largest accepted. */
+  media: MediaSettings;
+  /** Voice-note transcription; null when no endpoint serves it. */
+  transcription: TranscriptionSettings | null;
   worker: {
     concurrency: number;
     attempts: number;
@@ -179,6 +185,7 @@ function build(env: Env, problems: string[], warnings: string[]): Config {
       'ADMIN_SESSION_SECRET is not set: the admin cookie is signed with a key derived from other secrets.',
     );
   }
+  const ai = aiSettings(env, problems);
   return {
     env: env.NODE_ENV,
     http: {
@@ -202,7 +209,7 @@ function build(env: Env, problems: string[], warnings: string[]): Config {
     },
     skipWebhookSignature: env.SKIP_WEBHOOK_SIGNATURE_VERIFICATION,
     simulator: { enabled: simulatorEnabled(env, warnings) },
-    ai: aiSettings(env, problems),
+    ai,
     fieldEncryption: { key: env.FIELD_ENCRYPTION_KEY, previousKey: env.FIELD_ENCRYPTION_KEY_PREVIOUS },
     aiConfigRefreshMs: Math.round(env.AI_CONFIG_REFRESH_SECONDS * 1000),
     admin: {
@@ -244,6 +251,8 @@ function build(env: Env, problems: string[], warnings: string[]): Config {
       idleMs: env.HANDOFF_IDLE_MINUTES * 60_000,
     },
     window: { templates: windowTemplates(env, problems) },
+    media: mediaSettings(env, problems),
+    transcription: transcriptionSettings(env, ai),
     worker: {
       concurrency: env.WORKER_CONCURRENCY,
       attempts: env.JOB_ATTEMPTS,
@@ -311,50 +320,6 @@ function simulatorEnabled(env: Env, warnings: string[]): boolean {
     );
   }
   return enabled;
-}
-
-function databaseSettings(env: Env): Config['database'] {
-  if (env.DATABASE_URL) return { kind: 'postgres', url: env.DATABASE_URL, poolSize: env.DB_POOL_SIZE };
-  if (env.DB_HOST || env.DB_NAME || env.DB_USER) {
-    const user = encodeURIComponent(env.DB_USER ?? 'postgres');
-    const password = env.DB_PASSWORD ? `:${encodeURIComponent(env.DB_PASSWORD)}` : '';
-    const host = env.DB_HOST ?? 'localhost';
-    const name = encodeURIComponent(env.DB_NAME ?? 'whatsapp_chatbot');
-    return {
-      kind: 'postgres',
-      url: `postgresql://${user}${password}@${host}:${env.DB_PORT}/${name}`,
-      poolSize: env.DB_POOL_SIZE,
-    };
-  }
-  return { kind: 'pglite', dataDir: env.PGLITE_DATA_DIR };
-}
-
-function redisSettings(env: Env, problems: string[]): Config['redis'] {
-  if (env.REDIS_URL?.startsWith(SENTINEL_SCHEME)) {
-    const parsed = parseSentinelUrl(env.REDIS_URL);
-    if ('error' in parsed) problems.push(`REDIS_URL: ${parsed.error}`);
-  }
-  if (env.REDIS_URL) return { kind: 'redis', url: env.REDIS_URL };
-  if (env.REDIS_SENTINELS) {
-    const url = sentinelUrl({
-      sentinels: env.REDIS_SENTINELS,
-      name: env.REDIS_SENTINEL_NAME,
-      password: env.REDIS_PASSWORD,
-      sentinelPassword: env.REDIS_SENTINEL_PASSWORD,
-      db: env.REDIS_DB,
-    });
-    const parsed = parseSentinelUrl(url);
-    if ('error' in parsed)
-      problems.push(
-        `REDIS_SENTINELS: ${parsed.error.replace(/^expected.*/, 'expected host:port,host:port')}`,
-      );
-    return { kind: 'redis', url };
-  }
-  if (env.REDIS_HOST) {
-    const password = env.REDIS_PASSWORD ? `:${encodeURIComponent(env.REDIS_PASSWORD)}@` : '';
-    return { kind: 'redis', url: `redis://${password}${env.REDIS_HOST}:${env.REDIS_PORT}/${env.REDIS_DB}` };
-  }
-  return { kind: 'memory' };
 }
 
 const DEFAULT_BASE_URL: Partial<Record<AiProviderName, string>> = {

@@ -364,6 +364,26 @@ export const envSchema = z.object({
   ALERT_EMAIL_TO: optionalText,
   /** Slack-compatible incoming webhook (JSON with `text`). */
   ALERT_WEBHOOK_URL: url(['http:', 'https:']),
+
+  // Media (voice notes, photos, documents): a directory, or any S3-compatible bucket when S3_BUCKET is set
+  MEDIA_DIR: z.string().trim().min(1).default('./data/media'),
+  /** WhatsApp's own cap is 16 MB for audio, video and images (100 MB for documents). */
+  MEDIA_MAX_BYTES: int(1024, 100 * 1024 * 1024).default(16 * 1024 * 1024),
+  S3_BUCKET: optionalText,
+  S3_REGION: z.string().trim().min(1).default('us-east-1'),
+  /** A non-AWS server (MinIO, Cloudflare R2, …); AWS's own endpoint when absent. */
+  S3_ENDPOINT: url(['http:', 'https:']),
+  /** Absent: the AWS SDK's default chain (environment, instance role, …). */
+  S3_ACCESS_KEY_ID: optionalText,
+  S3_SECRET_ACCESS_KEY: optionalText,
+  /** Default: path style when S3_ENDPOINT is set (what S3-compatible servers expect), host style on AWS. */
+  S3_FORCE_PATH_STYLE: bool.optional(),
+  /** Prepended to every object key, for a bucket shared by several deployments. */
+  S3_PREFIX: z.string().trim().default(''),
+  // Voice notes: an OpenAI-compatible POST /v1/audio/transcriptions; default the OpenAI(-compatible) provider's
+  TRANSCRIPTION_MODEL: z.string().trim().min(1).default('whisper-1'),
+  TRANSCRIPTION_BASE_URL: url(['http:', 'https:']),
+  TRANSCRIPTION_API_KEY: optionalText,
 });
 
 export type Env = z.infer<typeof envSchema>;

@@ -56,7 +56,9 @@ function wellFormed(content: Json): boolean {
     case 'template':
       return isString(content.templateId) && isObject(content.variables);
     case 'unsupported':
-      return isString(content.providerType);
+      return (
+        isString(content.providerType) && (content.description === undefined || isString(content.description))
+      );
   }
 }
 

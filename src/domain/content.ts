@@ -64,6 +64,11 @@ export type Content =
       type: 'unsupported';
       /** The provider's own name for what arrived (`MessageType`, Meta's `type`). */
       providerType: string;
+      /**
+       * What the channel said about it, for a kind the core has no type of its own for (a Meta order, a system
+       * notice such as a changed number, the reason Meta could not show a message).
+       */
+      description?: string;
     };
 
 export type ContentType = Content['type'];

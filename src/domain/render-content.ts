@@ -126,8 +126,13 @@ function modelContent(content: Content, quoted: string | undefined): string {
     }
     case 'template':
       return `[Template ${content.templateId}${templateVariables(content.variables)}]`;
-    case 'unsupported':
-      return `[A message of type "${oneLine(content.providerType) || 'unknown'}", which cannot be read here]`;
+    case 'unsupported': {
+      const type = oneLine(content.providerType) || 'unknown';
+      const description = content.description ? oneLine(content.description) : '';
+      return description
+        ? `[A message of type "${type}": ${description}]`
+        : `[A message of type "${type}", which cannot be read here]`;
+    }
   }
 }
 
@@ -178,7 +183,11 @@ function summaryOf(content: Content): string {
       return content.emoji === null ? 'Removed a reaction' : `Reacted ${content.emoji}`;
     case 'template':
       return `Template ${content.templateId}`;
-    case 'unsupported':
-      return `Unsupported message (${clip(content.providerType, 40) || 'unknown'})`;
+    case 'unsupported': {
+      const type = clip(content.providerType, 40) || 'unknown';
+      return content.description
+        ? `${type}: ${clip(content.description, SUMMARY_MAX - 42)}`
+        : `Unsupported message (${type})`;
+    }
   }
 }

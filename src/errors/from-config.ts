@@ -31,6 +31,7 @@ export function configSecrets(config: Config): string[] {
     config.meta?.accessToken,
     config.meta?.appSecret,
     config.meta?.verifyToken,
+    config.media.store.kind === 's3' ? config.media.store.secretAccessKey : undefined,
     config.ai.apiKey,
     config.aiFallback?.apiKey,
     config.alerts.email?.password,

@@ -6,8 +6,9 @@
  * Redis; a guard against floods does not need to be exact across replicas.
  * Signed webhooks are never counted: Twilio posts from a small pool of addresses and does not retry a 429, so a
  * busy number would lose messages to the guard. A POST to a signed path is therefore counted by its route after
- * the signature check, and only when the check fails (or was skipped, or could not run); a body that is not a
- * form is counted at once, and a form answered before the check (over the body limit) when it is answered.
+ * the signature check, and only when the check fails (or was skipped, or could not run); a body that is neither
+ * a form nor carries Meta's X-Hub-Signature-256 is counted at once, and one answered before the check (over the
+ * body limit) when it is answered.
  * The client IP is the socket's, or X-Forwarded-For's when TRUST_PROXY is on: behind a proxy without it every
  * request comes from the proxy's address and shares one budget.
  */
@@ -39,7 +40,11 @@ export interface IpRateLimit {
 }
 
 export const DEFAULT_EXEMPT = ['/health', '/metrics'];
-export const SIGNED_WEBHOOK_PATHS = ['/api/whatsapp/webhook/', '/api/whatsapp/status/'];
+export const SIGNED_WEBHOOK_PATHS = [
+  '/api/whatsapp/webhook/',
+  '/api/whatsapp/status/',
+  '/api/whatsapp/meta/webhook/',
+];
 
 /** Remember whom we told about for this many IPs at most, so a flood from many addresses cannot grow memory. */
 const MAX_TRACKED = 10_000;
@@ -88,9 +93,9 @@ export function registerIpRateLimit(app: FastifyInstance, options: IpRateLimitOp
   app.addHook('onRequest', async (request, reply) => {
     const path = pathOf(request);
     if (exempt.some((prefix) => path === prefix || path.startsWith(`${prefix}/`))) return;
-    // The body, and with it the signature's proof, is not parsed yet: the route decides. Only a form can carry
-    // a valid signature, so anything else is counted here like any request.
-    if (request.method === 'POST' && signed.has(withoutTrailingSlash(path)) && isForm(request)) {
+    // The body, and with it the signature's proof, is not parsed yet: the route decides. Only a form (Twilio) or
+    // a request with Meta's signature header can carry a valid signature; anything else is counted here.
+    if (request.method === 'POST' && signed.has(withoutTrailingSlash(path)) && maySignature(request)) {
       deferred.add(request);
       return;
     }
@@ -118,9 +123,10 @@ function pathOf(request: FastifyRequest): string {
   return request.url.split('?')[0] ?? '';
 }
 
-function isForm(request: FastifyRequest): boolean {
+function maySignature(request: FastifyRequest): boolean {
   const type = request.headers['content-type'] ?? '';
-  return type.split(';')[0]?.trim().toLowerCase() === 'application/x-www-form-urlencoded';
+  if (type.split(';')[0]?.trim().toLowerCase() === 'application/x-www-form-urlencoded') return true;
+  return request.headers['x-hub-signature-256'] !== undefined;
 }
 
 /** The router ignores a trailing slash, so the guard must too. */

@@ -9,6 +9,7 @@ import { reporterFromConfig } from '../errors/from-config.js';
 import { createMemoryLocks } from '../infra/memory/locks.js';
 import { instrumentHttp, registerMetricsEndpoint, startMetricsServer } from '../http/metrics.js';
 import { instrumentJobHandler } from '../observability/instrument.js';
+import { registerMetaWebhook } from '../http/meta-webhook.js';
 import { registerTwilioWebhook } from '../http/twilio-webhook.js';
 import { registerSimulator } from '../http/simulator/routes.js';
 import { registerAdmin } from '../admin/routes.js';
@@ -92,6 +93,11 @@ export async function startRoles(roles: Role[], config: Config, log: Logger): Pr
         skipSignature: config.skipWebhookSignature,
         publicBaseUrl: config.http.publicBaseUrl,
         trustProxy: config.http.trustProxy,
+        ipRateLimit,
+      });
+      registerMetaWebhook(app, composed.deps, {
+        numbers: composed.numbers,
+        meta: config.meta,
         ipRateLimit,
       });
       if (composed.simulator) registerSimulator(app, composed.deps, composed.simulator);

@@ -154,6 +154,44 @@ describe('config', () => {
     ]);
   });
 
+  it('keeps media in MEDIA_DIR unless S3_BUCKET names a bucket; half an S3 setup is refused', () => {
+    const local = loadConfig({});
+    expect(local.media).toEqual({
+      maxBytes: 16 * 1024 * 1024,
+      store: { kind: 'local', dir: './data/media' },
+    });
+    const minio = loadConfig({
+      S3_BUCKET: 'chatbot-media',
+      S3_ENDPOINT: 'http://127.0.0.1:9000',
+      S3_ACCESS_KEY_ID: 'minio',
+      S3_SECRET_ACCESS_KEY: 'minio-secret',
+      MEDIA_MAX_BYTES: '5000000',
+    });
+    expect(minio.media).toEqual({
+      maxBytes: 5_000_000,
+      store: {
+        kind: 's3',
+        bucket: 'chatbot-media',
+        region: 'us-east-1',
+        endpoint: 'http://127.0.0.1:9000',
+        accessKeyId: 'minio',
+        secretAccessKey: 'minio-secret',
+        // An S3-compatible server: path style unless told otherwise.
+        forcePathStyle: true,
+        prefix: '',
+      },
+    });
+    expect(loadConfig({ S3_BUCKET: 'b' }).media.store).toMatchObject({ kind: 's3', forcePathStyle: false });
+    const half = validate({ S3_BUCKET: 'b', S3_ACCESS_KEY_ID: 'only-the-id' });
+    expect(!half.ok && half.problems).toEqual([
+      'S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY: set both, or neither (the SDK then finds its own)',
+    ]);
+    const noBucket = validate({ S3_ENDPOINT: 'http://127.0.0.1:9000' });
+    expect(!noBucket.ok && noBucket.problems).toEqual([
+      'S3_ENDPOINT: set S3_BUCKET too (the bucket media go to)',
+    ]);
+  });
+
   it('throws a ConfigError listing the problems from loadConfig', () => {
     expect(() => loadConfig({ PORT: '99999' })).toThrow(ConfigError);
   });

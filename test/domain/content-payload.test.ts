@@ -16,12 +16,21 @@ describe('storedContent', () => {
       { content: { type: 'media', items: [{ kind: 'hologram', contentType: 'x/y', reference: 'r' }] } },
     ],
     [
+      'an unsupported kind whose description is not text',
+      { content: { type: 'unsupported', providerType: 'order', description: { items: [] } } },
+    ],
+    [
       'a button reply of an unknown kind',
       { content: { type: 'interactive_reply', kind: 'carousel', id: 'a', title: 'b' } },
     ],
   ];
   it.each(fallbacks)('reads %s as the text of the content column', (_name, payload) => {
     expect(storedContent(payload, 'column text')).toEqual(TEXT);
+  });
+
+  it('reads an unsupported kind with its description', () => {
+    const content = { type: 'unsupported', providerType: 'order', description: 'an order of 1 product' };
+    expect(storedContent({ content }, 'x').content).toEqual(content);
   });
 
   it('reads a payload handed over as JSON text (PGlite)', () => {

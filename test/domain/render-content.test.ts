@@ -144,6 +144,18 @@ const cases: Array<[string, Content, MessageContext, { quotedText?: string }, st
     'Unsupported message (order)',
   ],
   [
+    'unsupported, with what the channel said about it',
+    {
+      type: 'unsupported',
+      providerType: 'system.user_changed_number',
+      description: 'WhatsApp notice: User A changed\nfrom 1 to 2',
+    },
+    {},
+    {},
+    '[A message of type "system.user_changed_number": WhatsApp notice: User A changed from 1 to 2]',
+    'system.user_changed_number: WhatsApp notice: User A changed from 1 to 2',
+  ],
+  [
     'quoted reply with the quoted text',
     { type: 'text', text: 'yes please' },
     { quote: { providerMessageId: 'SM1', sender: 'whatsapp:+14155238886' } },
@@ -253,7 +265,10 @@ const content: fc.Arbitrary<Content> = fc.oneof(
     templateId: text,
     variables: fc.dictionary(text, text, { maxKeys: 3 }),
   }),
-  fc.record({ type: fc.constant('unsupported' as const), providerType: text }),
+  fc.record(
+    { type: fc.constant('unsupported' as const), providerType: text, description: text },
+    { requiredKeys: ['type', 'providerType'] },
+  ),
 );
 const context: fc.Arbitrary<MessageContext> = fc.record(
   {

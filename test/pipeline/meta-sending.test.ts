@@ -22,6 +22,7 @@ import { createMemoryRateLimiter } from '../../src/infra/memory/rate-limiter.js'
 import { silentLogger } from '../../src/log.js';
 import type { PipelineSettings } from '../../src/pipeline/deps.js';
 import { processConversation } from '../../src/pipeline/process-conversation.js';
+import { recordStatus } from '../../src/pipeline/record-status.js';
 import { sendOutbound } from '../../src/pipeline/send-outbound.js';
 import { createUnqueuedRetry } from '../../src/pipeline/unqueued-retry.js';
 import type { ChatModel } from '../../src/ports.js';
@@ -264,15 +265,30 @@ describe('a crash between Meta’s answer and storing it', () => {
     const first = await processConversation(deps(), job, context);
     expect(first.kind).toBe('later');
     expect(fake.sent).toHaveLength(0);
-    // Meta's `sent` webhook carries biz_opaque_callback_data = the part id: the inbound side stores the wamid.
-    await db.execute(sql`update deliveries set provider_message_id = ${wamid} where id = ${partId}`);
+    // Meta's `sent` webhook carries biz_opaque_callback_data = the part id: the web's status path adopts the wamid.
+    expect(
+      await recordStatus(deps(), { providerMessageId: wamid, status: 'sent', errorCode: null, partId }),
+    ).toEqual({ known: true, adopted: true });
     const second = await processConversation(deps(), job, { ...context, attempt: 2 });
     expect(second).toEqual({ kind: 'done' });
     expect(fake.sent).toHaveLength(0);
     expect((await partsOf(message.conversationId))[0]).toMatchObject({
-      status: 'accepted',
+      status: 'sent',
       provider_message_id: wamid,
     });
+  });
+
+  it('a status adopted between the retry reading the part and asking the channel is found by part id', async () => {
+    const { message, partId, wamid } = await crashedAfterSend(5);
+    // As if the webhook's adoption landed after the sender read the part as 'sending': the id is there to find.
+    await db.execute(sql`update deliveries set provider_message_id = ${wamid} where id = ${partId}`);
+    expect(
+      await channel.findSent({ to: message.from, body: 'the answer', sentAfter: new Date(), partId }),
+    ).toEqual({
+      providerMessageId: wamid,
+      status: 'accepted',
+    });
+    expect(fake.requests).toHaveLength(0);
   });
 
   it('after the grace period with no status at all, the part is sent again (a lost reply is worse)', async () => {

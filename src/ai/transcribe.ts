@@ -1,0 +1,74 @@
+/**
+ * Voice notes to text through an OpenAI-compatible `POST /v1/audio/transcriptions` (multipart: `file`, `model`;
+ * answer `{"text": …}`): OpenAI's Whisper, Groq, a local faster-whisper or whisper.cpp server. The official
+ * SDK builds the multipart body; the platform's fetch sends it (a file upload, not the hot path the lean HTTP
+ * client is for). Failures become the same AppError kinds as chat calls (ai/errors.ts), so the queue retries
+ * what can be retried.
+ */
+import OpenAI, { toFile } from 'openai';
+import { toAiError } from './errors.js';
+
+export interface TranscriptionSettings {
+  /** Without a trailing slash, ending in /v1 like the chat providers' (https://api.openai.com/v1). */
+  baseUrl: string;
+  apiKey: string | undefined;
+  /** whisper-1 unless TRANSCRIPTION_MODEL says otherwise. */
+  model: string;
+  timeoutMs: number;
+}
+
+export interface Transcript {
+  text: string;
+}
+
+export interface Transcriber {
+  readonly model: string;
+  transcribe(audio: { bytes: Uint8Array; contentType: string }, signal?: AbortSignal): Promise<Transcript>;
+}
+
+/** The file name tells servers the format (some ignore the part's content type). */
+const EXTENSIONS: Record<string, string> = {
+  'audio/ogg': 'ogg',
+  'audio/opus': 'ogg',
+  'audio/mpeg': 'mp3',
+  'audio/mp4': 'm4a',
+  'audio/aac': 'aac',
+  'audio/amr': 'amr',
+  'audio/wav': 'wav',
+  'audio/webm': 'webm',
+};
+
+export function createTranscriber(settings: TranscriptionSettings): Transcriber {
+  const client = new OpenAI({
+    apiKey: settings.apiKey ?? 'not-needed',
+    baseURL: settings.baseUrl,
+    maxRetries: 0,
+    timeout: settings.timeoutMs,
+    // Explicit nulls so the SDK does not pick up OPENAI_* variables behind the config's back.
+    organization: null,
+    project: null,
+  });
+  const context = {
+    provider: `transcription (${new URL(settings.baseUrl).host})`,
+    timeoutMs: settings.timeoutMs,
+    secrets: settings.apiKey ? [settings.apiKey] : [],
+  };
+  return {
+    model: settings.model,
+    async transcribe(audio, signal) {
+      const extension = EXTENSIONS[audio.contentType] ?? 'ogg';
+      try {
+        const file = await toFile(Buffer.from(audio.bytes), `voice-note.${extension}`, {
+          type: audio.contentType,
+        });
+        const result = await client.audio.transcriptions.create(
+          { file, model: settings.model, response_format: 'json' },
+          { signal },
+        );
+        return { text: result.text.trim() };
+      } catch (error) {
+        throw toAiError(error, context);
+      }
+    },
+  };
+}
