@@ -130,6 +130,8 @@ export interface OutboundMessage {
    * which is how a send whose answer we lost in a crash is found again: Meta has no "find my message" query.
    */
   partId?: string;
+  /** The provider's id of a message this one quotes (a reply shown with the quoted message above it). */
+  quotedMessageId?: string;
 }
 
 export interface SendResult {
@@ -149,7 +151,10 @@ export interface Channel {
   /** Longest body one message may carry (Twilio WhatsApp: 1600). */
   readonly maxBodyLength: number;
   readonly capabilities: ChannelCapabilities;
-  /** Our addresses this channel sends from (Twilio: TWILIO_WHATSAPP_NUMBER); the first is its default. */
+  /**
+   * Our addresses this channel sends from (Twilio: TWILIO_WHATSAPP_NUMBER; Meta: the phone number ids of the number
+   * directory, as last read); the first is its default.
+   */
   readonly senders: readonly string[];
   /**
    * Throws AppError: channel_rejected (permanent, with the provider's code), channel_rate_limited, …, and
@@ -158,7 +163,8 @@ export interface Channel {
   send(message: OutboundMessage): Promise<SendResult>;
   /**
    * After a crash in the middle of a send we cannot know whether the provider took the message. This asks it:
-   * the message to `to` with exactly `body` created at or after `sentAfter`, or null.
+   * the message to `to` with exactly `body` created at or after `sentAfter`, or null. A channel that cannot tell
+   * yet throws a retryable AppError with code SEND_UNCONFIRMED (domain/errors.ts): the sender waits, never resends.
    */
   findSent(query: {
     to: string;
@@ -170,6 +176,11 @@ export interface Channel {
     /** The part's id, as given to send() (see OutboundMessage.partId). */
     partId?: string;
   }): Promise<SendResult | null>;
+  /**
+   * Best effort, when the bot is about to answer the user's message: mark it read (and earlier ones with it) and
+   * show "typing…" (Meta). Channels that have no such thing leave it out. Throws AppError; callers log and go on.
+   */
+  acknowledge?(message: { providerMessageId: string; from?: string }): Promise<void>;
 }
 
 // ── chat model ───────────────────────────────────────────────────────────────────────────────────────────

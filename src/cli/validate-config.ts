@@ -8,13 +8,16 @@ import { silentLogger } from '../log.js';
 import { fieldCipherFrom, requireFieldCipher } from '../security/field-encryption.js';
 import { line } from './context.js';
 import { EXIT } from './errors.js';
+import { metaNumberChecks, type NamedCheck } from './validate-meta.js';
 
 const CHECK_TIMEOUT_MS = 15_000;
 
 export function registerValidateConfig(program: Command): void {
   program
     .command('validate-config')
-    .description('check every setting, then really connect to PostgreSQL, Redis, Twilio and the AI provider')
+    .description(
+      'check every setting, then really connect to PostgreSQL, Redis, Twilio, Meta and the AI provider',
+    )
     .option('--skip-external', 'check the settings only; connect to nothing')
     .addHelpText(
       'after',
@@ -46,18 +49,28 @@ async function validateConfig(skipExternal: boolean): Promise<number> {
   }
   const checks = new Checks();
   const database = await checks.run('PostgreSQL', () => checkDatabase(config));
+  let meta: NamedCheck[] = [];
   if (database) {
     await checks.run('AI configurations', () => checkStoredKeys(config, database));
     await checks.run('AI provider', () => checkAi(config, database));
+    meta = await metaNumberChecks(config, database).catch((error: unknown) => {
+      checks.failed = true;
+      line.fail(`Meta numbers: ${error instanceof Error ? error.message : String(error)}`);
+      return [];
+    });
     await database.close();
   } else {
     await checks.run('AI provider', () => checkAi(config, null));
+    meta = await metaNumberChecks(config, null);
   }
   const redis = config.redis;
   if (redis.kind === 'redis') await checks.run('Redis', () => checkRedis(redis.url));
   else line.info('Redis: not configured (in-process queue and cache: one process only)');
   if (config.twilio) await checks.run('Twilio', () => checkTwilio(config));
   else line.info('Twilio: not configured (no WhatsApp; the simulator can stand in)');
+  for (const { name, check } of meta) await checks.run(name, check);
+  if (meta.length === 0)
+    line.info('Meta: no number configured (META_* or `chatbot number add --channel meta`)');
   return checks.failed ? EXIT.failure : EXIT.ok;
 }
 

@@ -1,5 +1,6 @@
 import type { ChannelName } from '../domain/types.js';
 import type { TemplateContent } from '../domain/window.js';
+import { windowTemplates } from './window-templates.js';
 import {
   metaSettings,
   twilioSettings,
@@ -270,25 +271,6 @@ function build(env: Env, problems: string[], warnings: string[]): Config {
     log: { level: env.LOG_LEVEL, dir: env.LOG_DIR, areaLevels: env.LOG_LEVELS },
     metrics: { enabled: env.METRICS_ENABLED, token: env.METRICS_TOKEN, port: env.METRICS_PORT },
     alerts: { email: emailAlertSettings(env, problems), webhookUrl: env.ALERT_WEBHOOK_URL },
-  };
-}
-
-/**
- * Twilio: WINDOW_TEMPLATE (+ WINDOW_TEMPLATE_VARIABLES). The Meta channel's template (a name and a language,
- * `{ type: 'template', templateId: name, language, variables }`) goes here as `meta` when that channel comes.
- */
-function windowTemplates(env: Env, problems: string[]): Config['window']['templates'] {
-  if (!env.WINDOW_TEMPLATE) {
-    if (env.WINDOW_TEMPLATE_VARIABLES)
-      problems.push('WINDOW_TEMPLATE_VARIABLES: set WINDOW_TEMPLATE too (the template they fill)');
-    return {};
-  }
-  return {
-    twilio: {
-      type: 'template',
-      templateId: env.WINDOW_TEMPLATE,
-      variables: env.WINDOW_TEMPLATE_VARIABLES ?? {},
-    },
   };
 }
 

@@ -95,6 +95,15 @@ function templateVariablesProblem(value: string): string | null {
   return null;
 }
 
+/** A template's variables: a JSON object of strings, checked as Twilio and Meta take them. */
+const templateVariables = optionalText.transform((value, ctx) => {
+  if (value === undefined) return undefined;
+  const problem = templateVariablesProblem(value);
+  if (problem === null) return JSON.parse(value) as Record<string, string>;
+  ctx.addIssue({ code: 'custom', message: problem });
+  return z.NEVER;
+});
+
 export const LOG_LEVEL_NAMES = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevelName = (typeof LOG_LEVEL_NAMES)[number];
 
@@ -271,13 +280,20 @@ export const envSchema = z.object({
     message: 'must be a Twilio Content SID: HX followed by 32 hex characters',
   }),
   /** The template's variables as a JSON object of strings, e.g. {"1":"there"}; sent as ContentVariables. */
-  WINDOW_TEMPLATE_VARIABLES: optionalText.transform((value, ctx) => {
-    if (value === undefined) return undefined;
-    const problem = templateVariablesProblem(value);
-    if (problem === null) return JSON.parse(value) as Record<string, string>;
-    ctx.addIssue({ code: 'custom', message: problem });
-    return z.NEVER;
+  WINDOW_TEMPLATE_VARIABLES: templateVariables,
+  /**
+   * Meta's window template: the name of an approved template of the WhatsApp Business Account, its language
+   * code, and its body parameters (numbered keys, in order, or named ones) as a JSON object of strings.
+   */
+  META_WINDOW_TEMPLATE: optionalText.refine((v) => v === undefined || /^[a-z0-9_]{1,512}$/.test(v), {
+    message: "must be a Meta template's name: lowercase letters, digits and underscores",
   }),
+  META_WINDOW_TEMPLATE_LANGUAGE: z
+    .string()
+    .trim()
+    .regex(/^[a-z]{2,3}(_[A-Za-z0-9]{2,4})?$/, 'must be a language code such as en_US or pt_BR')
+    .default('en_US'),
+  META_WINDOW_TEMPLATE_VARIABLES: templateVariables,
   /** Accepted for compatibility with the original system's .env; RATE_LIMIT_MAX_REQUESTS is the one used. */
   RATE_LIMIT_MESSAGES_PER_MINUTE: int(1).optional(),
 

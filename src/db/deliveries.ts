@@ -94,6 +94,27 @@ const CLAIM_SENDING = prepared<{ id: string }>(
    returning id`,
 );
 
+/**
+ * The provider id stored for a part and its status, or null while it has none: what the channel's findSent reads
+ * for a provider that cannot be asked (Meta: the wamid is stored by the send's answer or by a status webhook that
+ * names the part). A part still 'sending' with an id reads as 'accepted'.
+ */
+export async function sentPart(
+  db: Db,
+  id: string,
+): Promise<{ providerMessageId: string; status: DeliveryStatus } | null> {
+  const [row] = await db
+    .select({ providerMessageId: deliveries.providerMessageId, status: deliveries.status })
+    .from(deliveries)
+    .where(eq(deliveries.id, id));
+  if (!row?.providerMessageId) return null;
+  const status = asStatus(row.status);
+  return {
+    providerMessageId: row.providerMessageId,
+    status: deliveryRank(status) < deliveryRank('accepted') ? 'accepted' : status,
+  };
+}
+
 /** Where a part stands after recordSent: a callback that came first may have made it a failure, with its code. */
 export interface SentPart {
   status: DeliveryStatus;

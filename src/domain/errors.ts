@@ -90,6 +90,13 @@ export class AppError extends Error {
   }
 }
 
+/**
+ * AppError.code of a Channel.findSent that cannot tell yet whether the provider took a message (Meta: no status
+ * webhook has named the part so far). The sender waits `retryAfterSeconds` and asks again; it neither sends again
+ * nor counts an attempt meanwhile (pipeline/send-parts.ts).
+ */
+export const SEND_UNCONFIRMED = 'send_unconfirmed';
+
 export function isAppError(error: unknown): error is AppError {
   return error instanceof AppError;
 }

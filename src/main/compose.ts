@@ -31,6 +31,7 @@ import { createUnqueuedRetry } from '../pipeline/unqueued-retry.js';
 import { strandedMessagesReader } from '../observability/stranded-messages.js';
 import { webhookLogWriter } from '../db/webhook-log-writer.js';
 import { bootDatabase } from './database-boot.js';
+import { composeMetaChannel } from './meta-channel.js';
 import { fieldCipherFrom, requireFieldCipher } from '../security/field-encryption.js';
 import type { Channel, ContextCache, JobQueue, Locks, RateLimiter } from '../ports.js';
 
@@ -106,6 +107,13 @@ export async function compose(config: Config, log: Logger, options: ComposeOptio
       refreshMs: config.aiConfigRefreshMs,
       log: log.child({ area: 'numbers' }),
     });
+    const meta = await composeMetaChannel(
+      config,
+      numbers,
+      { db: database.db, ready: boot.ready() },
+      log.child({ area: 'whatsapp' }),
+    );
+    channels.set('meta', meta.channel);
 
     const appUrl = { ...(config.http.publicBaseUrl ? { appUrl: config.http.publicBaseUrl } : {}) };
     // The active AI configuration in the database overrides the environment's settings, without a restart.
@@ -187,6 +195,8 @@ export async function compose(config: Config, log: Logger, options: ComposeOptio
         return { driver: database.kind };
       },
       ...hot.healthChecks,
+      // Only where Meta is in use (a number at start), so a Twilio-only deployment's health stays as it was.
+      ...(meta.numbersAtStart.length > 0 ? { meta: meta.health } : {}),
       // Reported, never "down": messages waiting here mean no scheduler runs (or workers lag), not a dead process.
       stranded: async () => ({
         // Informational: a database that does not answer is reported by its own check, not twice (null here).
@@ -203,6 +213,7 @@ export async function compose(config: Config, log: Logger, options: ComposeOptio
       `channels: ${
         [
           config.twilio ? `Twilio (${config.twilio.whatsappNumber})` : '',
+          meta.numbersAtStart.length > 0 ? `Meta (${meta.numbersAtStart.join(', ')})` : '',
           simulator ? 'simulator (/simulator/)' : '',
         ]
           .filter(Boolean)

@@ -22,9 +22,8 @@ export async function imageForModel(bytes: Uint8Array, maxEdge = MODEL_IMAGE_EDG
   const image = sharp(bytes, { limitInputPixels: 50_000_000 }).rotate();
   const { hasAlpha } = await image.metadata();
   const resized = image.resize(maxEdge, maxEdge, { fit: 'inside', withoutEnlargement: true });
-  const { data, info } = await (hasAlpha
-    ? resized.png({ compressionLevel: 9 })
-    : resized.jpeg({ quality: 82, mozjpeg: true })
+  const { data, info } = await (
+    hasAlpha ? resized.png({ compressionLevel: 9 }) : resized.jpeg({ quality: 82, mozjpeg: true })
   ).toBuffer({ resolveWithObject: true });
   return {
     bytes: data,

@@ -84,7 +84,10 @@ export function instrumentChannel(channel: Channel, metrics: Metrics): Channel {
     name: channel.name,
     maxBodyLength: channel.maxBodyLength,
     capabilities: channel.capabilities,
-    senders: channel.senders,
+    // Read through: a channel's numbers may change while it runs (Meta's come from the number directory).
+    get senders() {
+      return channel.senders;
+    },
     async send(message) {
       const stop = metrics.sendDuration.startTimer(labels);
       try {
@@ -102,6 +105,8 @@ export function instrumentChannel(channel: Channel, metrics: Metrics): Channel {
       }
     },
     findSent: (query) => channel.findSent(query),
+    // A decorator that dropped it would silently take the read receipts and the typing indicator away.
+    ...(channel.acknowledge ? { acknowledge: channel.acknowledge.bind(channel) } : {}),
   };
 }
 

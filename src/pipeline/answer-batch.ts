@@ -24,6 +24,7 @@ import { FailedCalls, generateAnswer, type Answer } from './generate.js';
 import { recordPendingOptOut, settleConsents } from './consent.js';
 import { finishInterruptedHandoff, handOffByModel, handOffOnKeyword } from './hand-off.js';
 import { sendParts, sendUnsentParts } from './send-parts.js';
+import { acknowledgeBatch } from './acknowledge.js';
 
 /** Messages that keep arriving while we answer are folded in, but not forever. */
 export const MAX_FOLDS = 3;
@@ -87,6 +88,8 @@ export async function answerBatch(
   let gated = await runGate(step.policies, pending, conversation, new Date());
   if (await settleRefused(deps, step, gated)) return 'worked';
   let batch = gated.answer;
+  // The read receipt and "typing…" go out beside the model call; awaited before the answer is sent.
+  let acknowledged = acknowledgeBatch(channel, conversation.businessAddress, batch, log);
 
   const history = await loadContext(deps, conversation);
   const ask = async (messages: PendingInbound[]) =>
@@ -142,7 +145,13 @@ export async function answerBatch(
       if (used) used.outcome = 'used';
       continue;
     }
+    const newestBefore = batch.at(-1)?.id;
     batch = gated.answer;
+    if (batch.at(-1)?.id !== newestBefore) {
+      const earlier = acknowledged;
+      const newer = acknowledgeBatch(channel, conversation.businessAddress, batch, log);
+      acknowledged = Promise.all([earlier, newer]).then(() => undefined);
+    }
     try {
       answer = await ask(batch);
     } catch (error) {
@@ -152,6 +161,7 @@ export async function answerBatch(
     }
     calls.push(...answer.calls);
   }
+  await acknowledged;
   const turns: Turn[] = [
     ...batch.map((m) => ({ id: m.id, role: 'user' as const, content: m.content, at: m.createdAt.getTime() })),
     { id: saved.replyId, role: 'assistant', content: answer.text, at: Date.now() },

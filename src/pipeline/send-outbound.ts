@@ -120,7 +120,7 @@ async function refuseOutsideWindow(
       : `the user last wrote at ${conversation.lastInboundAt.toISOString()}`;
   throw new AppError(
     'conflict',
-    `Outside WhatsApp's 24-hour window (${since}): only an approved template may be sent, and no WINDOW_TEMPLATE is configured.`,
+    `Outside WhatsApp's 24-hour window (${since}): only an approved template may be sent, and no ${conversation.channel === 'meta' ? 'META_WINDOW_TEMPLATE' : 'WINDOW_TEMPLATE'} is configured.`,
     { code: 'outside_window' },
   );
 }

@@ -7,7 +7,7 @@ import {
 } from '../db/messages.js';
 import { recordOptOut } from '../db/opt-outs.js';
 import { isFailedStatus } from '../domain/delivery.js';
-import { AppError, isAppError } from '../domain/errors.js';
+import { AppError, isAppError, SEND_UNCONFIRMED } from '../domain/errors.js';
 import type { Channel } from '../ports.js';
 import { followWindowFailure, type WindowFallbackDeps } from './window-fallback.js';
 
@@ -96,6 +96,8 @@ export async function sendParts(
         to: part.to,
         ...(part.from ? { from: part.from } : {}),
         body: part.body,
+        // Meta echoes it in its status webhooks: how a send whose answer was lost is found (findSent).
+        partId: part.id,
         ...(part.content.type === 'text' ? {} : { content: part.content }),
         ...(deps.settings.statusCallbackUrl ? { statusCallbackUrl: deps.settings.statusCallbackUrl } : {}),
       });
@@ -157,13 +159,23 @@ async function alreadyDelivered(
   part: Delivery,
   log: Deps['log'],
 ): Promise<boolean> {
-  const found = await channel.findSent({
-    to: part.to,
-    ...(part.from ? { from: part.from } : {}),
-    body: part.body,
-    sentAfter: part.sendingStartedAt ?? new Date(0),
-    ...(part.content.type === 'template' ? { template: true } : {}),
-  });
+  let found;
+  try {
+    found = await channel.findSent({
+      to: part.to,
+      ...(part.from ? { from: part.from } : {}),
+      body: part.body,
+      sentAfter: part.sendingStartedAt ?? new Date(0),
+      partId: part.id,
+      ...(part.content.type === 'template' ? { template: true } : {}),
+    });
+  } catch (error) {
+    // The channel cannot tell yet (Meta: no status has named the part): wait and ask again, without sending and
+    // without spending one of the job's attempts, which would run out long before the channel's grace period.
+    if (isAppError(error) && error.code === SEND_UNCONFIRMED)
+      throw new PartInFlight((error.retryAfterSeconds ?? 5) * 1000);
+    throw error;
+  }
   if (!found) return false;
   const sent = await recordSent(deps.db, part.id, found.providerMessageId, found.status);
   if (isFailedStatus(sent.status))

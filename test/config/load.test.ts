@@ -300,4 +300,40 @@ describe('config', () => {
         'WINDOW_TEMPLATE_VARIABLES: set WINDOW_TEMPLATE too (the template they fill)',
       );
   });
+
+  it('reads META_WINDOW_TEMPLATE with its language (en_US by default) and body parameters as the Meta window template', () => {
+    expect(loadConfig({ META_WINDOW_TEMPLATE: 'follow_up' }).window.templates).toEqual({
+      meta: { type: 'template', templateId: 'follow_up', language: 'en_US', variables: {} },
+    });
+    const sid = `HX${'0123456789abcdef'.repeat(2)}`;
+    expect(
+      loadConfig({
+        WINDOW_TEMPLATE: sid,
+        META_WINDOW_TEMPLATE: 'follow_up',
+        META_WINDOW_TEMPLATE_LANGUAGE: 'pt_BR',
+        META_WINDOW_TEMPLATE_VARIABLES: '{"1":"there"}',
+      }).window.templates,
+    ).toEqual({
+      twilio: { type: 'template', templateId: sid, variables: {} },
+      meta: { type: 'template', templateId: 'follow_up', language: 'pt_BR', variables: { '1': 'there' } },
+    });
+    const bad = validate({
+      META_WINDOW_TEMPLATE: 'Follow Up',
+      META_WINDOW_TEMPLATE_LANGUAGE: 'english',
+      META_WINDOW_TEMPLATE_VARIABLES: '[1]',
+    });
+    expect(bad.ok).toBe(false);
+    if (!bad.ok) {
+      const problems = bad.problems.join('\n');
+      expect(problems).toMatch(/META_WINDOW_TEMPLATE: must be a Meta template's name/);
+      expect(problems).toMatch(/META_WINDOW_TEMPLATE_LANGUAGE: must be a language code/);
+      expect(problems).toMatch(/META_WINDOW_TEMPLATE_VARIABLES: must be a JSON object/);
+    }
+    const orphan = validate({ META_WINDOW_TEMPLATE_VARIABLES: '{"1":"x"}' });
+    expect(orphan.ok).toBe(false);
+    if (!orphan.ok)
+      expect(orphan.problems).toContain(
+        'META_WINDOW_TEMPLATE_VARIABLES: set META_WINDOW_TEMPLATE too (the template they fill)',
+      );
+  });
 });
