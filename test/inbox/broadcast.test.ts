@@ -18,8 +18,7 @@ import { createMemoryQueue } from '../../src/infra/memory/queue.js';
 import { silentLogger } from '../../src/log.js';
 import { createUnqueuedRetry } from '../../src/pipeline/unqueued-retry.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
-
-import { CONSENT_DEFAULTS } from '../../src/domain/opt-out.js';
+import { pipelineSettings } from '../helpers/pipeline-settings.js';
 
 const OUR_NUMBER = 'whatsapp:+14155238886';
 const TEMPLATE = 'HX' + '0123456789abcdef'.repeat(2);
@@ -43,24 +42,7 @@ beforeAll(async () => {
     unqueued: createUnqueuedRetry({ queue, log: silentLogger() }),
     log: silentLogger(),
     channelFor: (name) => (name === 'twilio' ? twilio : undefined),
-    settings: {
-      maxHistory: 10,
-      sessionTimeoutMs: 1_800_000,
-      burstWindowMs: 0,
-      burstMaxWaitMs: 0,
-      rateLimitMax: 100,
-      rateLimitWindowSeconds: 60,
-      maxMessageLength: 4096,
-      conversationLockTtlMs: 30_000,
-      strandedAfterMs: 60_000,
-      statusCallbackUrl: undefined,
-      alertsConfigured: false,
-      handoffKeywords: [],
-      handoffMessage: 'A person will answer.',
-      handoffIdleMs: 0,
-      windowTemplates: {},
-      consent: CONSENT_DEFAULTS,
-    },
+    settings: pipelineSettings(),
   };
 });
 afterAll(() => database.close());

@@ -22,12 +22,12 @@ import { createMemoryLocks } from '../../src/infra/memory/locks.js';
 import { createMemoryQueue } from '../../src/infra/memory/queue.js';
 import { createMemoryRateLimiter } from '../../src/infra/memory/rate-limiter.js';
 import { silentLogger } from '../../src/log.js';
-import type { PipelineSettings } from '../../src/pipeline/deps.js';
 import { processConversation } from '../../src/pipeline/process-conversation.js';
 import { createUnqueuedRetry } from '../../src/pipeline/unqueued-retry.js';
 import type { ChatModel, ChatRequest, JobContext } from '../../src/ports.js';
 import { inbound, plainReply } from '../db/fixtures.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { pipelineSettings } from '../helpers/pipeline-settings.js';
 
 let database: TestDatabase;
 let db: Db;
@@ -43,24 +43,7 @@ const consent = {
   optInMessage: 'Welcome back.',
   helpMessage: 'Ask anything; STOP to stop.',
 };
-const settings: PipelineSettings = {
-  maxHistory: 20,
-  sessionTimeoutMs: 1_800_000,
-  burstWindowMs: 0,
-  burstMaxWaitMs: 0,
-  rateLimitMax: 100,
-  rateLimitWindowSeconds: 60,
-  maxMessageLength: 4096,
-  conversationLockTtlMs: 30_000,
-  strandedAfterMs: 60_000,
-  alertsConfigured: false,
-  handoffKeywords: ['human'],
-  handoffMessage: 'A person will answer.',
-  handoffIdleMs: 0,
-  statusCallbackUrl: undefined,
-  windowTemplates: {},
-  consent,
-};
+const settings = pipelineSettings({ maxHistory: 20, handoffKeywords: ['human'], consent });
 
 function setup() {
   const requests: ChatRequest[] = [];

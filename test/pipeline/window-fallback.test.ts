@@ -7,11 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../src/db/connect.js';
 import { acceptInbound } from '../../src/db/messages.js';
 import { AppError } from '../../src/domain/errors.js';
-import { CONSENT_DEFAULTS } from '../../src/domain/opt-out.js';
 import type { TemplateContent } from '../../src/domain/window.js';
 import { createMemoryQueue } from '../../src/infra/memory/queue.js';
 import { silentLogger } from '../../src/log.js';
-import type { PipelineSettings } from '../../src/pipeline/deps.js';
 import { recordStatus } from '../../src/pipeline/record-status.js';
 import { sendOutbound } from '../../src/pipeline/send-outbound.js';
 import { sendUnsentParts } from '../../src/pipeline/send-parts.js';
@@ -19,6 +17,7 @@ import { createUnqueuedRetry } from '../../src/pipeline/unqueued-retry.js';
 import type { Channel, OutboundMessage, SendResult } from '../../src/ports.js';
 import { inbound, rows } from '../db/fixtures.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { pipelineSettings } from '../helpers/pipeline-settings.js';
 
 let database: TestDatabase;
 let db: Db;
@@ -34,24 +33,7 @@ const TEMPLATE: TemplateContent = {
   variables: { '1': 'there' },
 };
 
-const settings: PipelineSettings = {
-  maxHistory: 10,
-  sessionTimeoutMs: 1_800_000,
-  burstWindowMs: 0,
-  burstMaxWaitMs: 0,
-  rateLimitMax: 100,
-  rateLimitWindowSeconds: 60,
-  maxMessageLength: 4096,
-  conversationLockTtlMs: 30_000,
-  strandedAfterMs: 60_000,
-  alertsConfigured: false,
-  handoffKeywords: [],
-  handoffMessage: 'A person will answer.',
-  handoffIdleMs: 0,
-  statusCallbackUrl: undefined,
-  windowTemplates: { twilio: TEMPLATE },
-  consent: CONSENT_DEFAULTS,
-};
+const settings = pipelineSettings({ windowTemplates: { twilio: TEMPLATE } });
 
 /**
  * A Twilio-like channel at the wire's edge: `answer` decides what each send does (the provider's answer, or a
