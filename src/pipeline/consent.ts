@@ -3,8 +3,8 @@
  * confirmed once, an opt-in lifts it and is confirmed, a help request is answered. Each confirmation is a notice
  * stored in the one statement that closes the message it answers (keyed `reply:<message id>`, so a retried job
  * never sends it twice) and sent at once, in every mode: the user's say over their messages is not an operator's
- * to pause. Confirmations are the only messages sent to an opted-out user; they are stored after the opt-out, so
- * the delivery guard (send-parts.ts) lets them through.
+ * to pause. Confirmations are the only messages sent to an opted-out user: the delivery guard (db/deliveries.ts)
+ * lets nothing else through while the opt-out stands.
  */
 import { markInbound, saveReply, type PendingInbound } from '../db/messages.js';
 import { liftOptOut, recordOptOut } from '../db/opt-outs.js';

@@ -4,12 +4,13 @@
  * a reply stored before the STOP never delivered, a reset context keeping the opt-out, and a handoff that tells
  * an opted-out user nothing.
  */
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
+import { PgDialect } from 'drizzle-orm/pg-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSimulatorChannel } from '../../src/channels/simulator/channel.js';
 import type { Db } from '../../src/db/connect.js';
 import { acceptInbound, saveReply } from '../../src/db/messages.js';
-import { conversationOptOut } from '../../src/db/opt-outs.js';
+import { conversationOptOut, recordOptOut } from '../../src/db/opt-outs.js';
 import { rowsOf } from '../../src/db/rows.js';
 import { isAppError } from '../../src/domain/errors.js';
 import { CONSENT_DEFAULTS } from '../../src/domain/opt-out.js';
@@ -23,6 +24,7 @@ import { createMemoryQueue } from '../../src/infra/memory/queue.js';
 import { createMemoryRateLimiter } from '../../src/infra/memory/rate-limiter.js';
 import { silentLogger } from '../../src/log.js';
 import { processConversation } from '../../src/pipeline/process-conversation.js';
+import { sendOutbound } from '../../src/pipeline/send-outbound.js';
 import { createUnqueuedRetry } from '../../src/pipeline/unqueued-retry.js';
 import type { ChatModel, ChatRequest, JobContext } from '../../src/ports.js';
 import { inbound, plainReply } from '../db/fixtures.js';
@@ -284,6 +286,46 @@ describe('what was stored before the opt-out', () => {
     });
     await run(deps, ids);
     expect(sentBodies(from)).toEqual(['re: hi', consent.optOutMessage, consent.optInMessage, 'welcome']);
+  });
+
+  it("an opt-out recorded between sendOutbound's check and its store: the message is stored but never sent", async () => {
+    const { deps, sentBodies } = setup();
+    const from = inbound().from;
+    const ids = await say(deps, from, 'hi');
+    // The interleaving forced: right after sendOutbound has read "not opted out", the user's STOP is recorded (by
+    // another connection: the worker handling it), before the message is stored.
+    const dialect = new PgDialect();
+    let raced = false;
+    const racing = new Proxy(db, {
+      get(target, property, receiver) {
+        if (property !== 'execute') return Reflect.get(target, property, receiver) as unknown;
+        return async (query: SQL) => {
+          const result = await target.execute(query);
+          if (!raced && dialect.sqlToQuery(query).sql.includes('from opt_outs o')) {
+            raced = true;
+            await recordOptOut(db, ids.conversationId, { source: 'keyword', keyword: 'STOP' });
+          }
+          return result;
+        };
+      },
+    });
+    const sent = await sendOutbound(
+      { ...deps, db: racing },
+      {
+        conversationId: ids.conversationId,
+        key: 'race:promo',
+        author: 'operator:olga',
+        content: { type: 'text', text: 'a promo' },
+      },
+    );
+    expect(raced).toBe(true);
+    expect(sent.created).toBe(true);
+    expect(await run(deps, ids)).toEqual({ kind: 'done' });
+    expect(sentBodies(from)).toEqual(['re: hi']);
+    const [part] = rowsOf<{ status: string; error_code: string | null }>(
+      await db.execute(sql`select status, error_code from deliveries where message_id = ${sent.messageId}`),
+    );
+    expect(part).toEqual({ status: 'failed', error_code: 'opted_out' });
   });
 
   it('reset context keeps the opt-out', async () => {
