@@ -209,6 +209,70 @@ describe('opting out and back in', () => {
   });
 });
 
+describe('consent words in one batch, in message order', () => {
+  it('STOP twice in one batch: one confirmation, the second closed as opted_out', async () => {
+    const { deps, sentBodies } = setup();
+    const from = inbound().from;
+    const first = await acceptInbound(db, inbound({ from, body: 'STOP' }));
+    const second = await acceptInbound(db, inbound({ from, body: 'stop' }));
+    expect(await run(deps, second)).toEqual({ kind: 'done' });
+    expect(sentBodies(from)).toEqual([consent.optOutMessage]);
+    expect(await outcomes(first.conversationId)).toEqual([
+      ['STOP', 'notice', 'opt_out'],
+      ['stop', 'skipped', 'opted_out'],
+    ]);
+    // The job run again (a retry) confirms nothing more.
+    expect(await run(deps, first)).toEqual({ kind: 'done' });
+    expect(sentBodies(from)).toEqual([consent.optOutMessage]);
+  });
+
+  it('STOP then START in one batch: opted in, only the opt-in confirmed; what follows is answered', async () => {
+    const { deps, requests, sentBodies } = setup();
+    const from = inbound().from;
+    const stop = await acceptInbound(db, inbound({ from, body: 'STOP' }));
+    await acceptInbound(db, inbound({ from, body: 'START' }));
+    const last = await acceptInbound(db, inbound({ from, body: 'what time is it?' }));
+    expect(await run(deps, last)).toEqual({ kind: 'done' });
+    expect(await conversationOptOut(db, stop.conversationId)).toBeNull();
+    expect(sentBodies(from)).toEqual([consent.optInMessage, 're: what time is it?']);
+    expect(requests).toHaveLength(1);
+    expect(await outcomes(stop.conversationId)).toEqual([
+      ['STOP', 'skipped', 'consent_superseded'],
+      ['START', 'notice', 'opt_in'],
+      ['what time is it?', 'answered', null],
+    ]);
+  });
+
+  it('START then STOP in one batch of an opted-out user: opted out, only the opt-out confirmed', async () => {
+    const { deps, sentBodies } = setup();
+    const from = inbound().from;
+    const ids = await say(deps, from, 'STOP');
+    await acceptInbound(db, inbound({ from, body: 'START' }));
+    const last = await acceptInbound(db, inbound({ from, body: 'quit' }));
+    expect(await run(deps, last)).toEqual({ kind: 'done' });
+    expect(sentBodies(from)).toEqual([consent.optOutMessage, consent.optOutMessage]);
+    expect(await conversationOptOut(db, ids.conversationId)).toMatchObject({ keyword: 'QUIT' });
+    expect((await outcomes(ids.conversationId)).slice(1)).toEqual([
+      ['START', 'skipped', 'consent_superseded'],
+      ['quit', 'notice', 'opt_out'],
+    ]);
+  });
+
+  it('a STOP that arrived while the first one was handled, in the next batch: no second confirmation', async () => {
+    const { deps, sentBodies } = setup();
+    const from = inbound().from;
+    const first = await say(deps, from, 'STOP');
+    const second = await acceptInbound(db, inbound({ from, body: 'STOP' }));
+    // It came in after the first STOP's batch was read, before its opt-out was recorded and confirmed.
+    await db.execute(sql`update messages set created_at = (
+        select created_at + interval '1 millisecond' from messages where id = ${first.messageId})
+      where id = ${second.messageId}`);
+    expect(await run(deps, second)).toEqual({ kind: 'done' });
+    expect(sentBodies(from)).toEqual([consent.optOutMessage]);
+    expect((await outcomes(first.conversationId)).at(-1)).toEqual(['STOP', 'skipped', 'opted_out']);
+  });
+});
+
 describe('what was stored before the opt-out', () => {
   it('STOP written while the model is thinking: its answer is discarded, only the confirmation goes', async () => {
     const { deps, requests, sentBodies } = setup();
