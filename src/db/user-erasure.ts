@@ -10,6 +10,7 @@ import type { Db } from './connect.js';
 import { uuidArray } from './outbound.js';
 import { deleteInBatches } from './prune.js';
 import { rowsOf } from './rows.js';
+import { textArray } from './text-array.js';
 
 /** Rows per statement: small enough that each statement takes milliseconds. */
 export const ERASE_BATCH = 1000;
@@ -182,11 +183,6 @@ async function rewriteInBatches(
     await db.execute(rewrite(sql`${uuidArray(ids.slice(start, start + batchSize))}`));
   }
   return ids.length;
-}
-
-/** A text[] parameter as PostgreSQL's array literal (every element quoted), the same on both drivers. */
-function textArray(values: string[]): string {
-  return `{${values.map((value) => `"${value.replace(/["\\]/g, (c) => `\\${c}`)}"`).join(',')}}`;
 }
 
 /** The payloads of their media messages, for the media store to delete first (pipeline/media-erasure.ts). */
