@@ -150,4 +150,44 @@ describe('findOrCreateConversation', () => {
       mode: 'bot',
     });
   });
+
+  it('the audit log shows a broadcast that began and died midway; its re-run adds the final report', async () => {
+    const rows = people(4, '415900');
+    const request = {
+      actor: CLI_ACTOR,
+      campaignId: 'c-killed',
+      templateId: TEMPLATE,
+      rows,
+      ratePerSecond: 1000,
+    };
+    const audited = async () =>
+      rowsOf<{ action: string; details: Record<string, unknown> }>(
+        await db.execute(
+          sql`select action, details from audit_log where target_id = 'c-killed' order by created_at`,
+        ),
+      );
+    // The process dies after the second recipient: nothing after that line runs.
+    let seen = 0;
+    const killed = await broadcastTemplate(deps, {
+      ...request,
+      ...virtualClock(),
+      onRow: () => {
+        if (++seen === 2) throw new Error('killed');
+      },
+    }).then(
+      () => null,
+      (error: unknown) => error,
+    );
+    expect(killed).toMatchObject({ message: 'killed' });
+    expect(await audited()).toEqual([
+      { action: 'message.broadcast.started', details: { templateId: TEMPLATE, recipients: 4 } },
+    ]);
+    const report = await broadcastTemplate(deps, { ...request, ...virtualClock() });
+    expect(report).toMatchObject({ sent: 2, alreadySent: 2 });
+    expect((await audited()).map((row) => row.action)).toEqual([
+      'message.broadcast.started',
+      'message.broadcast.started',
+      'message.broadcast',
+    ]);
+  });
 });
