@@ -59,6 +59,8 @@ export interface StoredMessage {
   content: string;
   contentType: string;
   payload: Record<string, unknown> | null;
+  /** What the system noted on it (a window template's note with the operator's original text, …). */
+  metadata: Record<string, unknown>;
   processingStatus: string | null;
   outcomeReason: string | null;
   providerMessageId: string | null;
@@ -148,7 +150,8 @@ export async function subjectRecords(
   const [messages, deliveries, modelCalls, notes, audit] = await Promise.all([
     read<StoredMessage & Record<string, unknown>>(
       sql`select id, conversation_id as "conversationId", role, author, content, content_type as "contentType",
-        payload, processing_status as "processingStatus", outcome_reason as "outcomeReason",
+        payload, coalesce(metadata, '{}'::jsonb) as metadata, processing_status as "processingStatus",
+        outcome_reason as "outcomeReason",
         provider_message_id as "providerMessageId", reply_to_message_id as "replyToMessageId",
         created_at as "createdAt"
       from messages where conversation_id = any(${ids}) order by created_at, id`,

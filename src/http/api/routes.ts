@@ -46,7 +46,7 @@ export interface ApiOptions {
   dataRights?: Pick<DataRightsDeps, 'pseudonymize' | 'webhookLogRetentionDays'> | undefined;
 }
 
-export type ApiDeps = SwitchModeDeps & Pick<PipelineDeps, 'limiter'>;
+export type ApiDeps = SwitchModeDeps & Pick<PipelineDeps, 'limiter' | 'locks'>;
 
 export function registerApi(app: FastifyInstance, deps: ApiDeps, options: ApiOptions = {}): void {
   void app.register(
