@@ -27,6 +27,8 @@ import { requirePermission } from './permission.js';
 export interface DataRightsDeps extends Pick<PipelineDeps, 'db' | 'log' | 'context' | 'limiter' | 'locks'> {
   /** The person's stable pseudonym (security/pseudonym.ts): what the logs keep instead of their number. */
   pseudonymize: (address: string) => string;
+  /** Every pseudonym they may have been given (the current one and an earlier key's): what an export matches. */
+  knownPseudonyms?: ((address: string) => string[]) | undefined;
   /** WEBHOOK_LOG_RETENTION_DAYS: the export says when the raw webhook rows about them go. */
   webhookLogRetentionDays: number;
 }
@@ -35,6 +37,8 @@ interface Found {
   conversations: SubjectConversation[];
   addresses: string[];
   pseudonym: string;
+  /** The pseudonym and any earlier one of the same person (audit rows written under an earlier key). */
+  pseudonyms: string[];
 }
 
 async function findSubject(deps: DataRightsDeps, actor: Actor, address: string): Promise<Found> {
@@ -54,7 +58,9 @@ async function findSubject(deps: DataRightsDeps, actor: Actor, address: string):
     addresses.add(c.userAddress);
     if (c.replyAddress) addresses.add(c.replyAddress);
   }
-  return { conversations, addresses: [...addresses], pseudonym: deps.pseudonymize(subject) };
+  const pseudonym = deps.pseudonymize(subject);
+  const pseudonyms = [...new Set([pseudonym, ...(deps.knownPseudonyms?.(subject) ?? [])])];
+  return { conversations, addresses: [...addresses], pseudonym, pseudonyms };
 }
 
 /** Everything held about the person with this address (key or reply address, any channel). */
@@ -68,7 +74,7 @@ export async function exportUserData(
   if (found.conversations.length === 0 && optOuts.length === 0) throw notFound();
   const ids = found.conversations.map((c) => c.id);
   const [records, webhookLogIds] = await Promise.all([
-    subjectRecords(deps.db, ids, found.pseudonym),
+    subjectRecords(deps.db, ids, found.pseudonyms),
     subjectWebhookLogIds(deps.db, { conversationIds: ids, addresses: found.addresses }),
   ]);
   const document = buildExport({

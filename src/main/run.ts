@@ -17,7 +17,7 @@ import { adminOptionsFrom } from '../admin/settings.js';
 import { createLogger, type Logger } from '../log.js';
 import { processConversation } from '../pipeline/process-conversation.js';
 import { sweep } from '../pipeline/sweep.js';
-import { pseudonymizerFrom } from '../security/pseudonym.js';
+import { knownPseudonymsFrom, pseudonymizerFrom } from '../security/pseudonym.js';
 import { compose, type Composed } from './compose.js';
 import { loadDotEnv } from './env.js';
 
@@ -100,6 +100,7 @@ export async function startRoles(roles: Role[], config: Config, log: Logger): Pr
         onServerError,
         dataRights: {
           pseudonymize: pseudonymizerFrom(config),
+          knownPseudonyms: knownPseudonymsFrom(config),
           webhookLogRetentionDays: config.scheduler.webhookLogRetentionDays,
         },
       });

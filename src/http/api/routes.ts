@@ -43,7 +43,8 @@ export interface ApiOptions {
   /** 5xx errors go to the error reporter, as the rest of the server's do. */
   onServerError?: ((error: unknown, request: FastifyRequest) => void) | undefined;
   /** The data-rights endpoints' settings (the pseudonym key); without them, /users/… is not served. */
-  dataRights?: Pick<DataRightsDeps, 'pseudonymize' | 'webhookLogRetentionDays'> | undefined;
+  dataRights?:
+    Pick<DataRightsDeps, 'pseudonymize' | 'knownPseudonyms' | 'webhookLogRetentionDays'> | undefined;
 }
 
 export type ApiDeps = SwitchModeDeps & Pick<PipelineDeps, 'limiter' | 'locks'>;
