@@ -51,10 +51,16 @@ export async function startRoles(roles: Role[], config: Config, log: Logger): Pr
         handoffIdleMs: config.handoff.idleMs,
         retentionDays: config.scheduler.retentionDays,
       };
+      // The first round this process runs examines every inactive conversation for retention (one a crash left
+      // behind); later rounds only those they emptied.
+      let caughtUp = false;
       const round = () =>
-        sweep(composed.deps, settings, config.scheduler.sweepIntervalMs)
+        sweep(composed.deps, { ...settings, retentionCatchUp: !caughtUp }, config.scheduler.sweepIntervalMs)
           .then((result) => {
-            if (result) composed.metrics.recordRetention(result.retention);
+            if (result) {
+              caughtUp = true;
+              composed.metrics.recordRetention(result.retention);
+            }
           })
           .catch((error: unknown) => composed.errors.report(error, { context: { task: 'sweep' } }));
       const timer = setInterval(() => void round(), config.scheduler.sweepIntervalMs);

@@ -21,6 +21,8 @@ export interface SweepSettings {
   retentionDays: number;
   /** Rows per statement and statements per round of the retention deletes (tests use tiny ones). */
   retentionBatches?: PruneBatches;
+  /** Examine every inactive conversation for retention, not only those this round emptied (a first round). */
+  retentionCatchUp?: boolean;
 }
 
 export interface SweepResult {
@@ -89,7 +91,7 @@ export async function sweep(
   );
   const retention = await db(
     'apply the retention period',
-    applyRetention(deps.db, settings.retentionDays, settings.retentionBatches),
+    applyRetention(deps.db, settings.retentionDays, settings.retentionBatches, settings.retentionCatchUp),
   );
   const windowFallbacks = await db('follow window failures', followMissedWindowFailures(deps));
   const retained =
