@@ -93,6 +93,8 @@ export interface Locks {
   acquire(key: string, ttlMs: number): Promise<Lease | null>;
   /** True the first time `key` is claimed within ttlMs, false after (dedup, alert throttles, notices). */
   claimOnce(key: string, ttlMs: number): Promise<boolean>;
+  /** Forget a claimOnce key before its TTL (a person's data erased: their per-person claims go too). */
+  forgetClaim(key: string): Promise<void>;
 }
 
 export interface RateDecision {

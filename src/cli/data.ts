@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { CLI_ACTOR } from '../domain/roles.js';
 import { eraseUserData, exportUserData, type DataRightsDeps } from '../inbox/data-rights.js';
 import type { Composed } from '../main/compose.js';
-import { pseudonymizerFrom } from '../security/pseudonym.js';
+import { knownPseudonymsFrom, pseudonymizerFrom } from '../security/pseudonym.js';
 import { line, printJson } from './context.js';
 import { CliError, EXIT } from './errors.js';
 import { nonEmpty } from './parse.js';
@@ -76,6 +76,7 @@ function rightsDeps(app: Composed): DataRightsDeps {
   return {
     ...app.deps,
     pseudonymize: pseudonymizerFrom(app.config),
+    knownPseudonyms: knownPseudonymsFrom(app.config),
     webhookLogRetentionDays: app.config.scheduler.webhookLogRetentionDays,
   };
 }

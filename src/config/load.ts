@@ -67,6 +67,8 @@ export interface Config {
   ai: AiSettings;
   /** Keys for secrets stored in the database (AI configuration API keys); each absent when not set. */
   fieldEncryption: { key: string | undefined; previousKey: string | undefined };
+  /** PSEUDONYM_KEY: the data-rights pseudonyms' own key (security/pseudonym.ts); undefined when not set. */
+  pseudonymKey: string | undefined;
   /** How often running workers re-read the active AI configuration. */
   aiConfigRefreshMs: number;
   /** The admin web UI; sessionSecret undefined means derive one from the other secrets (admin/settings.ts). */
@@ -180,6 +182,8 @@ function build(env: Env, problems: string[], warnings: string[]): Config {
       'SKIP_WEBHOOK_SIGNATURE_VERIFICATION=true: webhook signatures are NOT checked. Never do this in production.',
     );
   }
+  if (!env.PSEUDONYM_KEY && !env.FIELD_ENCRYPTION_KEY && env.NODE_ENV === 'production')
+    warnings.push('PSEUDONYM_KEY and FIELD_ENCRYPTION_KEY unset: pseudonyms follow secrets that rotate.');
   if (env.ADMIN_ENABLED && !env.ADMIN_SESSION_SECRET && env.NODE_ENV === 'production') {
     warnings.push(
       'ADMIN_SESSION_SECRET is not set: the admin cookie is signed with a key derived from other secrets.',
@@ -211,6 +215,7 @@ function build(env: Env, problems: string[], warnings: string[]): Config {
     simulator: { enabled: simulatorEnabled(env, warnings) },
     ai,
     fieldEncryption: { key: env.FIELD_ENCRYPTION_KEY, previousKey: env.FIELD_ENCRYPTION_KEY_PREVIOUS },
+    pseudonymKey: env.PSEUDONYM_KEY,
     aiConfigRefreshMs: Math.round(env.AI_CONFIG_REFRESH_SECONDS * 1000),
     admin: {
       enabled: env.ADMIN_ENABLED,

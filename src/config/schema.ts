@@ -218,6 +218,13 @@ export const envSchema = z.object({
   FIELD_ENCRYPTION_KEY_PREVIOUS: optionalText.refine((v) => v === undefined || fieldKeyProblem(v) === null, {
     message: `must be 32 bytes as base64 (44 characters) or 64 hex characters; ${KEY_HELP}`,
   }),
+  /**
+   * The key of the pseudonyms that stand for erased people in the logs (security/pseudonym.ts). Never rotated: a new
+   * key gives everyone a new pseudonym. Unset: derived from FIELD_ENCRYPTION_KEY, else from the older secrets.
+   */
+  PSEUDONYM_KEY: optionalText.refine((v) => v === undefined || fieldKeyProblem(v) === null, {
+    message: `must be 32 bytes as base64 (44 characters) or 64 hex characters; ${KEY_HELP}`,
+  }),
   /** How often running workers look for a changed active AI configuration. */
   AI_CONFIG_REFRESH_SECONDS: num(0.1, 3600).default(5),
 

@@ -36,7 +36,7 @@ export interface Delivery {
   attemptEnded?: boolean;
   /** This process stored it already claimed ('sending') a moment ago, to send now: no claim, no check first. */
   claimed?: boolean;
-  /** The user opted out after this part's message was stored (db/opt-outs.ts): it must not be sent. */
+  /** The user is opted out (db/opt-outs.ts) and this is not the answer to a consent word: it must not be sent. */
   optedOutSince?: boolean;
 }
 
@@ -59,10 +59,16 @@ export async function unsentDeliveries(db: Db, conversationId: string): Promise<
       attempts: deliveries.attempts,
       sendingStartedAt: deliveries.sendingStartedAt,
       errorMessage: deliveries.errorMessage,
-      // An opt-out dated after the message: whatever was stored before the user's STOP stays unsent.
+      // While the person is opted out nothing goes but the answers to their consent words (the STOP's own
+      // confirmation, HELP), and not even those when stored before the opt-out. Checked here, at the last moment
+      // under the conversation's lock, not only when a message is stored: an opt-out recorded between
+      // sendOutbound's check and its insert would otherwise let that message through.
       optedOutSince: sql<boolean>`exists (select 1 from opt_outs o join conversations c on c.id = ${deliveries.conversationId}
-        where o.channel = c.channel and o.opted_out_at > ${messages.createdAt}
-          and o.address in (c.user_address, coalesce(c.reply_address, c.user_address), ${deliveries.toAddress}))`,
+        where o.channel = c.channel
+          and o.address in (c.user_address, coalesce(c.reply_address, c.user_address), ${deliveries.toAddress})
+          and (o.opted_out_at > ${messages.createdAt} or not exists (select 1 from messages q
+            where q.id = ${messages.replyToMessageId} and ${messages.author} = 'system'
+              and q.outcome_reason in ('opt_out', 'opt_in', 'help'))))`,
     })
     .from(deliveries)
     .innerJoin(messages, eq(messages.id, deliveries.messageId))

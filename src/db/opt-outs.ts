@@ -21,17 +21,19 @@ const CONVERSATION_ADDRESSES = (conversationId: string) => sql`
   where c.id = ${conversationId}`;
 
 /**
- * Record that the conversation's person asked for nothing more. An address already on the list keeps its first
- * date and source. Returns the state now in force (the earliest row), null when there is no such conversation.
+ * Record that the conversation's person asked for nothing more, `at` when they did (a STOP: its arrival; default
+ * now). An address already on the list keeps its first date and source. Returns the state now in force (the
+ * earliest row), null when there is no such conversation.
  */
 export async function recordOptOut(
   db: Db,
   conversationId: string,
-  how: { source: OptOutSource; keyword?: string | null },
+  how: { source: OptOutSource; keyword?: string | null; at?: Date },
 ): Promise<OptOutState | null> {
   await db.execute(sql`
-    insert into opt_outs (channel, address, source, keyword)
-    select distinct channel, address, ${how.source}, ${how.keyword ?? null}::text
+    insert into opt_outs (channel, address, source, keyword, opted_out_at)
+    select distinct channel, address, ${how.source}, ${how.keyword ?? null}::text,
+      coalesce(${how.at?.toISOString() ?? null}::timestamptz, clock_timestamp())
     from (${CONVERSATION_ADDRESSES(conversationId)}) as addresses
     on conflict (channel, address) do nothing`);
   return conversationOptOut(db, conversationId);

@@ -20,13 +20,15 @@ const ROLES = ['user', 'assistant', 'system'] as const;
 
 /**
  * Messages created more than `days` days ago, oldest first; `beforeDelete` sees each batch first (their media are
- * deleted before the rows that reference them). Their deliveries cascade. Returns how many went.
+ * deleted before the rows that reference them). Their deliveries cascade. Returns how many went; the conversations
+ * they belonged to are added to `touched` (the candidates of deleteAgedConversations).
  */
 export async function deleteAgedMessages(
   db: Db,
   days: number,
   batches: PruneBatches,
   beforeDelete: (batch: AgedMessage[]) => Promise<unknown>,
+  touched: Set<string> = new Set(),
 ): Promise<number> {
   let deleted = 0;
   let statements = 0;
@@ -40,10 +42,12 @@ export async function deleteAgedMessages(
       if (batch.length === 0) break;
       await beforeDelete(batch);
       statements++;
-      const gone = await db.execute(sql`with gone as (
-          delete from messages where id = any(${uuidArray(batch.map((m) => m.id))}::uuid[]) returning 1
-        ) select count(*)::int as count from gone`);
-      deleted += rowsOf<{ count: number }>(gone)[0]?.count ?? 0;
+      const gone = rowsOf<{ conversation_id: string }>(
+        await db.execute(sql`delete from messages where id = any(${uuidArray(batch.map((m) => m.id))}::uuid[])
+          returning conversation_id`),
+      );
+      deleted += gone.length;
+      for (const row of gone) touched.add(row.conversation_id);
       if (batch.length < batches.batchSize) break;
     }
   }
@@ -61,27 +65,50 @@ export function deleteAgedModelCalls(db: Db, days: number, batches: PruneBatches
   );
 }
 
-/** Operators' notes written more than `days` days ago. */
-export function deleteAgedNotes(db: Db, days: number, batches: PruneBatches): Promise<number> {
-  return deleteInBatches(
-    db,
-    (limit) => sql`delete from conversation_notes where id in (
-      select id from conversation_notes where created_at < ${daysAgo(days)} order by created_at limit ${limit}
-    ) returning 1`,
-    batches,
-  );
+/** Operators' notes written more than `days` days ago; their conversations are added to `touched`. */
+export async function deleteAgedNotes(
+  db: Db,
+  days: number,
+  batches: PruneBatches,
+  touched: Set<string> = new Set(),
+): Promise<number> {
+  let deleted = 0;
+  for (let statement = 0; statement < batches.maxBatches; statement++) {
+    const gone = rowsOf<{ conversation_id: string }>(
+      await db.execute(sql`delete from conversation_notes where id in (
+        select id from conversation_notes where created_at < ${daysAgo(days)} order by created_at
+        limit ${batches.batchSize}
+      ) returning conversation_id`),
+    );
+    deleted += gone.length;
+    for (const row of gone) touched.add(row.conversation_id);
+    if (gone.length < batches.batchSize) break;
+  }
+  return deleted;
 }
 
 /**
  * Conversations inactive for more than `days` days with no message left (run after deleteAgedMessages, so
  * a conversation whose old messages are not all gone yet waits for a later round rather than cascading them).
+ * With `candidates` (the conversations whose messages or notes this round deleted), only those are examined: the
+ * cost follows what is deleted, and a conversation the business keeps writing to (a broadcast every week to someone
+ * who never answers: its last_activity_at is old, its messages are not) is not examined again every round. Without
+ * them, every inactive conversation is (the scheduler's first round: a conversation emptied by a round that died
+ * before this step, or one that never had a message).
  */
-export function deleteAgedConversations(db: Db, days: number, batches: PruneBatches): Promise<number> {
+export function deleteAgedConversations(
+  db: Db,
+  days: number,
+  batches: PruneBatches,
+  candidates?: ReadonlySet<string>,
+): Promise<number> {
+  if (candidates?.size === 0) return Promise.resolve(0);
+  const among = candidates ? sql`and c.id = any(${uuidArray([...candidates])}::uuid[])` : sql``;
   return deleteInBatches(
     db,
     (limit) => sql`delete from conversations where id in (
       select c.id from conversations c
-      where c.last_activity_at < ${daysAgo(days)}
+      where c.last_activity_at < ${daysAgo(days)} ${among}
         and not exists (select 1 from messages m where m.conversation_id = c.id)
         and not exists (select 1 from conversation_notes n
           where n.conversation_id = c.id and n.created_at >= ${daysAgo(days)})

@@ -7,6 +7,7 @@ import { addressIs } from './conversations.js';
 import type { Db } from './connect.js';
 import { uuidArray } from './outbound.js';
 import { rowsOf } from './rows.js';
+import { textArray } from './text-array.js';
 import { adminUsers, conversations } from './schema.js';
 
 export interface SubjectConversation {
@@ -59,6 +60,8 @@ export interface StoredMessage {
   content: string;
   contentType: string;
   payload: Record<string, unknown> | null;
+  /** What the system noted on it (a window template's note with the operator's original text, …). */
+  metadata: Record<string, unknown>;
   processingStatus: string | null;
   outcomeReason: string | null;
   providerMessageId: string | null;
@@ -135,12 +138,12 @@ const dates = <T extends Record<string, unknown>>(row: T, ...keys: Array<keyof T
 
 /**
  * The rows of these conversations, each table in creation order, and the audit entries about them (their
- * conversations as the target, or the person's pseudonym for earlier exports and erasures).
+ * conversations as the target, or one of the person's pseudonyms for earlier exports and erasures).
  */
 export async function subjectRecords(
   db: Db,
   conversationIds: string[],
-  pseudonym: string,
+  pseudonyms: string[],
 ): Promise<SubjectRecords> {
   const ids = sql`${uuidArray(conversationIds)}::uuid[]`;
   const read = async <T extends Record<string, unknown>>(query: SQL, ...dateKeys: Array<keyof T>) =>
@@ -148,7 +151,8 @@ export async function subjectRecords(
   const [messages, deliveries, modelCalls, notes, audit] = await Promise.all([
     read<StoredMessage & Record<string, unknown>>(
       sql`select id, conversation_id as "conversationId", role, author, content, content_type as "contentType",
-        payload, processing_status as "processingStatus", outcome_reason as "outcomeReason",
+        payload, coalesce(metadata, '{}'::jsonb) as metadata, processing_status as "processingStatus",
+        outcome_reason as "outcomeReason",
         provider_message_id as "providerMessageId", reply_to_message_id as "replyToMessageId",
         created_at as "createdAt"
       from messages where conversation_id = any(${ids}) order by created_at, id`,
@@ -186,7 +190,7 @@ export async function subjectRecords(
         target_type as "targetType", target_id as "targetId", ip, details
       from audit_log
       where (target_type = 'conversation' and target_id = any(${uuidArray(conversationIds)}::text[]))
-        or (target_type = 'user' and target_id = ${pseudonym})
+        or (target_type = 'user' and target_id = any(${textArray(pseudonyms)}::text[]))
       order by created_at, id`,
       'createdAt',
     ),

@@ -10,6 +10,7 @@ import type { Db } from './connect.js';
 import { uuidArray } from './outbound.js';
 import { deleteInBatches } from './prune.js';
 import { rowsOf } from './rows.js';
+import { textArray } from './text-array.js';
 
 /** Rows per statement: small enough that each statement takes milliseconds. */
 export const ERASE_BATCH = 1000;
@@ -32,24 +33,48 @@ export interface Subject {
   addresses: string[];
 }
 
-/** How many rows of each kind an erasure touches (the preview without --yes, the export's log count). */
-export async function countSubject(db: Db, subject: Subject): Promise<SubjectCounts> {
+/**
+ * The rows of the two logs that mention them, found once (each log is scanned once: their text is searched for
+ * the person's addresses) and then counted, previewed and rewritten from these ids.
+ */
+export interface SubjectLogs {
+  webhookLogIds: string[];
+  auditIds: string[];
+}
+
+export async function findSubjectLogs(db: Db, subject: Subject): Promise<SubjectLogs> {
+  const providerIds = await providerIdsOf(db, subject.conversationIds);
+  const [webhookLogIds, auditIds] = await Promise.all([
+    subjectWebhookLogIds(db, subject, providerIds),
+    idsOf(db, sql`select id from audit_log where ${auditRowsOf(subject)}`),
+  ]);
+  return { webhookLogIds, auditIds };
+}
+
+/** The webhook rows about them (an export counts them); one scan of the table, see webhookLogsOf. */
+export async function subjectWebhookLogIds(
+  db: Db,
+  subject: Subject,
+  providerIds?: string[],
+): Promise<string[]> {
+  return idsOf(db, webhookLogsOf(subject, providerIds ?? (await providerIdsOf(db, subject.conversationIds))));
+}
+
+/** How many rows of each kind an erasure touches (the preview without --yes), the logs' rows as found. */
+export async function countSubject(db: Db, subject: Subject, logs: SubjectLogs): Promise<SubjectCounts> {
   const ids = sql`${uuidArray(subject.conversationIds)}::uuid[]`;
   const count = async (query: SQL) => rowsOf<{ n: number }>(await db.execute(query))[0]?.n ?? 0;
   const providerIds = await providerIdsOf(db, subject.conversationIds);
-  const [messages, deliveries, deliveryEvents, modelCalls, notes, webhookLogs, auditEntries] =
-    await Promise.all([
-      count(sql`select count(*)::int as n from messages where conversation_id = any(${ids})`),
-      count(sql`select count(*)::int as n from deliveries where conversation_id = any(${ids})`),
-      count(
-        sql`select count(*)::int as n from delivery_events
-            where provider_message_id = any(${textArray(providerIds)}::text[])`,
-      ),
-      count(sql`select count(*)::int as n from model_calls where conversation_id = any(${ids})`),
-      count(sql`select count(*)::int as n from conversation_notes where conversation_id = any(${ids})`),
-      count(sql`select count(*)::int as n from webhook_logs where ${webhookLogsOf(subject, providerIds)}`),
-      count(sql`select count(*)::int as n from audit_log where ${auditRowsOf(subject)}`),
-    ]);
+  const [messages, deliveries, deliveryEvents, modelCalls, notes] = await Promise.all([
+    count(sql`select count(*)::int as n from messages where conversation_id = any(${ids})`),
+    count(sql`select count(*)::int as n from deliveries where conversation_id = any(${ids})`),
+    count(
+      sql`select count(*)::int as n from delivery_events
+          where provider_message_id = any(${textArray(providerIds)}::text[])`,
+    ),
+    count(sql`select count(*)::int as n from model_calls where conversation_id = any(${ids})`),
+    count(sql`select count(*)::int as n from conversation_notes where conversation_id = any(${ids})`),
+  ]);
   return {
     conversations: subject.conversationIds.length,
     messages,
@@ -57,29 +82,31 @@ export async function countSubject(db: Db, subject: Subject): Promise<SubjectCou
     deliveryEvents,
     modelCalls,
     notes,
-    webhookLogs,
-    auditEntries,
+    webhookLogs: logs.webhookLogIds.length,
+    auditEntries: logs.auditIds.length,
   };
 }
 
 /**
  * Deletes the conversations (messages first, in batches; deliveries, model calls and notes cascade), the status
- * callbacks of their messages, and rewrites the log rows that mention them. Returns what it deleted and rewrote.
+ * callbacks of their messages, and rewrites the log rows found by findSubjectLogs. Returns what it deleted and
+ * rewrote. A log row written after those were found (a late status callback) is left to a second run.
  */
 export async function eraseSubject(
   db: Db,
   subject: Subject,
   pseudonym: string,
+  logs: SubjectLogs,
   batchSize: number = ERASE_BATCH,
 ): Promise<SubjectCounts> {
-  const before = await countSubject(db, subject);
+  const before = await countSubject(db, subject, logs);
   const providerIds = await providerIdsOf(db, subject.conversationIds);
   const ids = sql`${uuidArray(subject.conversationIds)}::uuid[]`;
   const all = { batchSize, maxBatches: Number.MAX_SAFE_INTEGER };
 
   const webhookLogs = await rewriteInBatches(
     db,
-    sql`select id from webhook_logs where ${webhookLogsOf(subject, providerIds)}`,
+    logs.webhookLogIds,
     (batch) => sql`update webhook_logs set body = ${JSON.stringify({ erased: pseudonym })}::jsonb,
         provider_message_id = null, error = ${scrubbed(sql`error`, subject.addresses, pseudonym)}
       where id = any(${batch}::uuid[])`,
@@ -88,7 +115,7 @@ export async function eraseSubject(
   // The action, its actor and time stay (the trail of who handled this person); what they did it to does not.
   const auditEntries = await rewriteInBatches(
     db,
-    sql`select id from audit_log where ${auditRowsOf(subject)}`,
+    logs.auditIds,
     (batch) => sql`update audit_log set target_type = 'user', target_id = ${pseudonym},
         details = ${JSON.stringify({ erased: true })}::jsonb
       where id = any(${batch}::uuid[])`,
@@ -129,14 +156,17 @@ async function providerIdsOf(db: Db, conversationIds: string[]): Promise<string[
 }
 
 /**
- * Webhook rows about them: by message id (status callbacks, inbound posts), or holding one of their addresses as a
- * JSON string value (From, To, the WaId digits of a Twilio post). A whole-value match, so another number that
- * merely contains theirs is not taken for it.
+ * Webhook rows about them: by message id (status callbacks, inbound posts), found through the partial index
+ * webhook_logs_provider_message_idx; or holding one of their addresses as a JSON string value (From, To, the WaId
+ * digits of a Twilio post), which takes one scan of the table's text (a row whose message is gone, a refused post).
+ * A whole-value match, so another number that merely contains theirs is not taken for it.
  */
 function webhookLogsOf(subject: Subject, providerIds: string[]): SQL {
   const mentions = needlesOf(subject.addresses).map((needle) => sql`position(${needle} in body::text) > 0`);
-  return sql`(provider_message_id = any(${textArray(providerIds)}::text[])
-    ${mentions.length > 0 ? sql`or ${sql.join(mentions, sql` or `)}` : sql``})`;
+  const byId = sql`select id from webhook_logs where provider_message_id = any(${textArray(providerIds)}::text[])`;
+  return mentions.length === 0
+    ? byId
+    : sql`${byId} union select id from webhook_logs where ${sql.join(mentions, sql` or `)}`;
 }
 
 /** Audit rows about their conversations, or whose details name one of their addresses. */
@@ -167,26 +197,24 @@ function scrubbed(column: SQL, addresses: string[], pseudonym: string): SQL {
   return addresses.reduce((text, address) => sql`replace(${text}, ${address}, ${pseudonym})`, column);
 }
 
+async function idsOf(db: Db, select: SQL): Promise<string[]> {
+  return rowsOf<{ id: string }>(await db.execute(select)).map((row) => row.id);
+}
+
 /**
- * Selects the ids once (one scan), then rewrites them `batchSize` at a time, each batch its own short statement.
- * The rewrite must make a row stop matching, so running the erasure again finds nothing left.
+ * Rewrites the rows `batchSize` at a time, each batch its own short statement. The rewrite must make a row stop
+ * matching, so running the erasure again finds nothing left.
  */
 async function rewriteInBatches(
   db: Db,
-  select: SQL,
+  ids: string[],
   rewrite: (batch: SQL) => SQL,
   batchSize: number,
 ): Promise<number> {
-  const ids = rowsOf<{ id: string }>(await db.execute(select)).map((row) => row.id);
   for (let start = 0; start < ids.length; start += batchSize) {
     await db.execute(rewrite(sql`${uuidArray(ids.slice(start, start + batchSize))}`));
   }
   return ids.length;
-}
-
-/** A text[] parameter as PostgreSQL's array literal (every element quoted), the same on both drivers. */
-function textArray(values: string[]): string {
-  return `{${values.map((value) => `"${value.replace(/["\\]/g, (c) => `\\${c}`)}"`).join(',')}}`;
 }
 
 /** The payloads of their media messages, for the media store to delete first (pipeline/media-erasure.ts). */

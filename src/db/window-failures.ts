@@ -5,6 +5,7 @@
 import { sql } from 'drizzle-orm';
 import type { Db } from './connect.js';
 import { rowsOf } from './rows.js';
+import { textArray } from './text-array.js';
 
 export interface FailedOutbound {
   messageId: string;
@@ -28,4 +29,50 @@ export async function failedOutbound(
   return row
     ? { messageId: row.id, conversationId: row.conversation_id, contentType: row.content_type }
     : null;
+}
+
+/** The fallback was not sent, for an expected reason (the user opted out): kept on the failed message, not retried. */
+export type FallbackSkip = 'opted_out' | 'outside_window';
+
+/** Note on the failed message why its window template was not sent: the sweep does not try it again. */
+export async function recordFallbackSkipped(db: Db, messageId: string, reason: FallbackSkip): Promise<void> {
+  await db.execute(sql`update messages
+    set metadata = coalesce(metadata, '{}'::jsonb) || jsonb_build_object('windowFallback', ${reason}::text)
+    where id = ${messageId}::uuid`);
+}
+
+export interface UnfollowedFailure {
+  messageId: string;
+  errorCode: string;
+}
+
+/**
+ * Outbound messages that failed with one of `codes` since `since` on one of `channels` (those with a window
+ * template), not templates themselves, with no `window-fallback:<id>` message and no recorded skip: the fallbacks a
+ * transient failure lost. Oldest first, at most `limit`; found through deliveries_failed_idx (by updated_at) and
+ * the outbound key's unique index.
+ */
+export async function unfollowedWindowFailures(
+  db: Db,
+  query: { codes: readonly string[]; channels: readonly string[]; since: Date; limit: number },
+): Promise<UnfollowedFailure[]> {
+  if (query.channels.length === 0 || query.codes.length === 0) return [];
+  const result = await db.execute(sql`
+    select m.id as message_id, min(d.error_code) as error_code, min(d.updated_at) as failed_at
+    from deliveries d
+    join messages m on m.id = d.message_id
+    join conversations c on c.id = m.conversation_id
+    where d.status in ('failed', 'undelivered') and d.updated_at >= ${query.since.toISOString()}::timestamptz
+      and d.error_code = any(${textArray(query.codes)}::text[])
+      and c.channel = any(${textArray(query.channels)}::text[])
+      and m.role <> 'user' and m.content_type <> 'template'
+      and not (coalesce(m.metadata, '{}'::jsonb) ? 'windowFallback')
+      and not exists (select 1 from messages f where f.outbound_key = 'window-fallback:' || m.id::text)
+    group by m.id
+    order by failed_at
+    limit ${query.limit}`);
+  return rowsOf<{ message_id: string; error_code: string }>(result).map((row) => ({
+    messageId: row.message_id,
+    errorCode: row.error_code,
+  }));
 }

@@ -29,6 +29,8 @@ export const SKIP_REASONS = {
   mode_paused: 'the conversation is paused',
   reaction: 'a reaction: stored and shown, not answered',
   opted_out: 'the user opted out: their messages are stored, not answered, until they opt back in',
+  consent_superseded:
+    'a consent word undone by a later one in the same batch (STOP then START): only the state in force was confirmed',
 } as const;
 
 /** Why a message failed for good. An AppError kind (ai_auth, channel_rejected, …) may stand here too. */

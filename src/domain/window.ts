@@ -39,13 +39,19 @@ export function isFreeForm(content: OutboundContent): content is FreeFormContent
 
 /**
  * The providers' codes for "outside the window", reported when the send is refused or, later, in a status
- * callback: Twilio's 63016; Meta's 131047 (for the Meta channel).
+ * callback: Twilio's 63016; Meta's 131047 (for the Meta channel). The one list: the sender, the status callbacks,
+ * the sweep's query (db/window-failures.ts) and the admin all read it.
  */
-const WINDOW_FAILURE_CODES: ReadonlySet<string> = new Set(['63016', '131047']);
+export const WINDOW_FAILURE_CODES: readonly string[] = ['63016', '131047'];
+
+const WINDOW_FAILURE_SET: ReadonlySet<string> = new Set(WINDOW_FAILURE_CODES);
 
 export function isWindowFailure(errorCode: string | null | undefined): boolean {
-  return errorCode !== null && errorCode !== undefined && WINDOW_FAILURE_CODES.has(errorCode);
+  return errorCode !== null && errorCode !== undefined && WINDOW_FAILURE_SET.has(errorCode);
 }
+
+/** A failure older than this is not followed by the sweep any more: a day-old template would come out of nowhere. */
+export const WINDOW_FALLBACK_HORIZON_MS = SERVICE_WINDOW_MS;
 
 export type TemplateContent = Extract<OutboundContent, { type: 'template' }>;
 

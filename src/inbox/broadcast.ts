@@ -4,12 +4,14 @@
  * so sends) nobody twice: the recipients already stored come back `created: false` and cost no pacing. New
  * messages are paced at `ratePerSecond` per sending number, so the worker sends them at the number's pace rather
  * than a burst WhatsApp would throttle. Refusals (opted out, outside the window, a bad row) are skipped with
- * their reason; one audit row per run, with the report.
+ * their reason. Each run is audited twice: `message.broadcast.started` before the first recipient (with how many),
+ * and `message.broadcast` with the report at the end, so a run killed midway still shows in the audit log.
  */
 import type { BroadcastRow } from '../domain/broadcast-list.js';
 import { AppError, isAppError } from '../domain/errors.js';
 import type { Actor } from '../domain/roles.js';
 import { isContentSid } from '../domain/template.js';
+import { insertAudit } from '../db/audit-log.js';
 import { audit } from './audit.js';
 import { requirePermission } from './permission.js';
 import { deliverProactive, senderFor, type ProactiveDeps } from './send-proactive.js';
@@ -81,6 +83,13 @@ export async function broadcastTemplate(
     failed: 0,
     problems: [],
   };
+  // Before anything is sent, and refused if it cannot be written: a broadcast leaves a trace even if it dies.
+  await insertAudit(deps.db, {
+    actor: request.actor,
+    action: 'message.broadcast.started',
+    target: { type: 'campaign', id: request.campaignId },
+    details: { templateId: request.templateId, recipients: request.rows.length },
+  });
   let nextAt = 0;
   for (const row of request.rows) {
     let result: RowResult;

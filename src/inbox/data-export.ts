@@ -67,6 +67,11 @@ export interface ExportedMessage {
   outcomeReason: string | null;
   /** The typed content (media references, location, template, …) and its context (a quoted message, an ad). */
   payload: Record<string, unknown> | null;
+  /**
+   * What the system noted on the message: an outbound window template's note (`window`: the operator's original
+   * text it replaced, or the failure it followed), an inbound message's original length, … Held about them too.
+   */
+  metadata: Record<string, unknown>;
   providerMessageId: string | null;
   replyToMessageId: string | null;
   createdAt: Date;
@@ -105,8 +110,7 @@ export function buildExport(input: {
           ...m,
           partStatuses: parts.map((p) => p.status),
           errorCode: parts.find((p) => p.errorCode !== null)?.errorCode ?? null,
-          // The window's note lives in the message's metadata, not exported: the parts say what was sent.
-          windowNote: null,
+          windowNote: m.metadata['window'] ?? null,
           key: { at: '', id: m.id },
         });
         return {
@@ -119,6 +123,7 @@ export function buildExport(input: {
           outcome: view.outcome,
           outcomeReason: view.outcomeReason,
           payload: m.payload,
+          metadata: m.metadata,
           providerMessageId: m.providerMessageId,
           replyToMessageId: m.replyToMessageId,
           createdAt: m.createdAt,

@@ -5,21 +5,30 @@
  */
 import { insertAudit } from '../db/audit-log.js';
 import { subjectConversations, subjectRecords, type SubjectConversation } from '../db/user-data.js';
-import { countSubject, eraseSubject, mediaMessagesOf, type SubjectCounts } from '../db/user-erasure.js';
+import {
+  countSubject,
+  eraseSubject,
+  findSubjectLogs,
+  mediaMessagesOf,
+  subjectWebhookLogIds,
+  type SubjectCounts,
+} from '../db/user-erasure.js';
 import { AppError } from '../domain/errors.js';
 import { recipientAddress } from '../domain/sanitize.js';
 import type { Actor } from '../domain/roles.js';
 import { optOutsOfAddresses } from '../db/opt-outs.js';
 import { eraseMediaOf, mediaReferencesOf } from '../pipeline/media-erasure.js';
 import type { PipelineDeps } from '../pipeline/deps.js';
-import { userRateKey } from '../pipeline/policies/rate-limit.js';
+import { rateNoticeKey, userRateKey } from '../pipeline/policies/rate-limit.js';
 import { buildExport, type UserDataExport } from './data-export.js';
 import { audit } from './audit.js';
 import { requirePermission } from './permission.js';
 
-export interface DataRightsDeps extends Pick<PipelineDeps, 'db' | 'log' | 'context' | 'limiter'> {
+export interface DataRightsDeps extends Pick<PipelineDeps, 'db' | 'log' | 'context' | 'limiter' | 'locks'> {
   /** The person's stable pseudonym (security/pseudonym.ts): what the logs keep instead of their number. */
   pseudonymize: (address: string) => string;
+  /** Every pseudonym they may have been given (the current one and an earlier key's): what an export matches. */
+  knownPseudonyms?: ((address: string) => string[]) | undefined;
   /** WEBHOOK_LOG_RETENTION_DAYS: the export says when the raw webhook rows about them go. */
   webhookLogRetentionDays: number;
 }
@@ -28,6 +37,8 @@ interface Found {
   conversations: SubjectConversation[];
   addresses: string[];
   pseudonym: string;
+  /** The pseudonym and any earlier one of the same person (audit rows written under an earlier key). */
+  pseudonyms: string[];
 }
 
 async function findSubject(deps: DataRightsDeps, actor: Actor, address: string): Promise<Found> {
@@ -47,7 +58,9 @@ async function findSubject(deps: DataRightsDeps, actor: Actor, address: string):
     addresses.add(c.userAddress);
     if (c.replyAddress) addresses.add(c.replyAddress);
   }
-  return { conversations, addresses: [...addresses], pseudonym: deps.pseudonymize(subject) };
+  const pseudonym = deps.pseudonymize(subject);
+  const pseudonyms = [...new Set([pseudonym, ...(deps.knownPseudonyms?.(subject) ?? [])])];
+  return { conversations, addresses: [...addresses], pseudonym, pseudonyms };
 }
 
 /** Everything held about the person with this address (key or reply address, any channel). */
@@ -60,16 +73,16 @@ export async function exportUserData(
   const optOuts = await optOutsOfAddresses(deps.db, [...new Set([request.address, ...found.addresses])]);
   if (found.conversations.length === 0 && optOuts.length === 0) throw notFound();
   const ids = found.conversations.map((c) => c.id);
-  const [records, counts] = await Promise.all([
-    subjectRecords(deps.db, ids, found.pseudonym),
-    countSubject(deps.db, { conversationIds: ids, addresses: found.addresses }),
+  const [records, webhookLogIds] = await Promise.all([
+    subjectRecords(deps.db, ids, found.pseudonyms),
+    subjectWebhookLogIds(deps.db, { conversationIds: ids, addresses: found.addresses }),
   ]);
   const document = buildExport({
     address: request.address,
     pseudonym: found.pseudonym,
     conversations: found.conversations,
     records,
-    webhookLogs: { count: counts.webhookLogs, retentionDays: deps.webhookLogRetentionDays },
+    webhookLogs: { count: webhookLogIds.length, retentionDays: deps.webhookLogRetentionDays },
     optOuts,
   });
   await insertAudit(deps.db, {
@@ -89,16 +102,16 @@ export interface ErasureReport {
   /** Media files deleted from our store (none until a media store exists: pipeline/media-erasure.ts). */
   mediaFiles: number;
   /**
-   * The cached context and the rate-limit counter were forgotten. False when Redis did not answer: they expire by
-   * themselves (SESSION_TIMEOUT_MINUTES, RATE_LIMIT_WINDOW_SECONDS) and are keyed by conversation ids and
-   * addresses nothing refers to any more.
+   * The cached context, the rate-limit counter and its notice's claim (`once:rate-notice:<channel>:<address>`) were
+   * forgotten. False when Redis did not answer: they expire by themselves (SESSION_TIMEOUT_MINUTES,
+   * RATE_LIMIT_WINDOW_SECONDS) and are keyed by conversation ids and addresses nothing refers to any more.
    */
   hotStateCleared: boolean;
 }
 
 /**
  * Deletes their conversations (and with them messages, deliveries, model calls, notes), the status callbacks of
- * their messages, their media, cached context and rate-limit counter; rewrites webhook and audit rows that
+ * their messages, their media, cached context, rate-limit counter and notice claim; rewrites webhook and audit rows that
  * mention them with the pseudonym. With `confirm` false, only counts. Their next message starts afresh.
  */
 export async function eraseUserData(
@@ -107,20 +120,20 @@ export async function eraseUserData(
 ): Promise<ErasureReport> {
   const found = await findSubject(deps, request.actor, request.address);
   const subject = { conversationIds: found.conversations.map((c) => c.id), addresses: found.addresses };
+  // The logs are searched once (their text is scanned) and the rows found are counted and rewritten.
+  const logs = await findSubjectLogs(deps.db, subject);
   // Without conversations, log rows may still name them (a late status callback after an earlier erasure).
-  if (found.conversations.length === 0) {
-    const { webhookLogs, auditEntries } = await countSubject(deps.db, subject);
-    if (webhookLogs + auditEntries === 0) throw notFound();
-  }
+  if (found.conversations.length === 0 && logs.webhookLogIds.length + logs.auditIds.length === 0)
+    throw notFound();
   if (!request.confirm) {
-    const counts = await countSubject(deps.db, subject);
+    const counts = await countSubject(deps.db, subject, logs);
     return { erased: false, pseudonym: found.pseudonym, counts, mediaFiles: 0, hotStateCleared: false };
   }
   // Media first: a failure here leaves the rows that reference them, and the erasure can simply be run again.
   const mediaFiles = await eraseMediaOf(
     mediaReferencesOf(await mediaMessagesOf(deps.db, subject.conversationIds)),
   );
-  const counts = await eraseSubject(deps.db, subject, found.pseudonym);
+  const counts = await eraseSubject(deps.db, subject, found.pseudonym, logs);
   // Their opt_outs rows are kept on purpose (see README, Data rights): erasing a STOP would let proactive
   // messages reach someone who refused them.
   // After the rows: a context cached by a message that arrived during the erasure is forgotten too.
@@ -128,6 +141,7 @@ export async function eraseUserData(
     found.conversations.flatMap((c) => [
       deps.context.clear(c.id),
       deps.limiter.reset(userRateKey(c.channel, c.userAddress)),
+      deps.locks.forgetClaim(rateNoticeKey(c.channel, c.userAddress)),
     ]),
   ).then(
     () => true,

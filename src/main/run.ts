@@ -18,7 +18,7 @@ import { adminOptionsFrom } from '../admin/settings.js';
 import { createLogger, type Logger } from '../log.js';
 import { processConversation } from '../pipeline/process-conversation.js';
 import { sweep } from '../pipeline/sweep.js';
-import { pseudonymizerFrom } from '../security/pseudonym.js';
+import { knownPseudonymsFrom, pseudonymizerFrom } from '../security/pseudonym.js';
 import { compose, type Composed } from './compose.js';
 import { loadDotEnv } from './env.js';
 
@@ -52,10 +52,16 @@ export async function startRoles(roles: Role[], config: Config, log: Logger): Pr
         handoffIdleMs: config.handoff.idleMs,
         retentionDays: config.scheduler.retentionDays,
       };
+      // The first round this process runs examines every inactive conversation for retention (one a crash left
+      // behind); later rounds only those they emptied.
+      let caughtUp = false;
       const round = () =>
-        sweep(composed.deps, settings, config.scheduler.sweepIntervalMs)
+        sweep(composed.deps, { ...settings, retentionCatchUp: !caughtUp }, config.scheduler.sweepIntervalMs)
           .then((result) => {
-            if (result) composed.metrics.recordRetention(result.retention);
+            if (result) {
+              caughtUp = true;
+              composed.metrics.recordRetention(result.retention);
+            }
           })
           .catch((error: unknown) => composed.errors.report(error, { context: { task: 'sweep' } }));
       const timer = setInterval(() => void round(), config.scheduler.sweepIntervalMs);
@@ -106,6 +112,7 @@ export async function startRoles(roles: Role[], config: Config, log: Logger): Pr
         onServerError,
         dataRights: {
           pseudonymize: pseudonymizerFrom(config),
+          knownPseudonyms: knownPseudonymsFrom(config),
           webhookLogRetentionDays: config.scheduler.webhookLogRetentionDays,
         },
       });

@@ -3,8 +3,8 @@
  * confirmed once, an opt-in lifts it and is confirmed, a help request is answered. Each confirmation is a notice
  * stored in the one statement that closes the message it answers (keyed `reply:<message id>`, so a retried job
  * never sends it twice) and sent at once, in every mode: the user's say over their messages is not an operator's
- * to pause. Confirmations are the only messages sent to an opted-out user; they are stored after the opt-out, so
- * the delivery guard (send-parts.ts) lets them through.
+ * to pause. Confirmations are the only messages sent to an opted-out user: the delivery guard (db/deliveries.ts)
+ * lets nothing else through while the opt-out stands.
  */
 import { markInbound, saveReply, type PendingInbound } from '../db/messages.js';
 import { liftOptOut, recordOptOut } from '../db/opt-outs.js';
@@ -22,32 +22,67 @@ export async function settleConsents(
   consents: Array<{ message: PendingInbound; action: ConsentAction; keyword: string }>,
 ): Promise<void> {
   const { conversation } = step;
+  // The state before this batch's words: an opt-out dated before the first of them was an earlier STOP's (one of
+  // this batch's own STOPs is dated at its arrival, by recordPendingOptOut or by a run of this job that died).
+  const first = consents[0]?.message.createdAt.getTime() ?? 0;
+  let optedOut = conversation.optedOutAt !== null && conversation.optedOutAt.getTime() < first;
+  // The words that changed the state, applied in message order: only the last one is confirmed (see confirmChange).
+  const changes: Array<{ message: PendingInbound; action: 'opt_out' | 'opt_in'; keyword: string }> = [];
   for (const { message, action, keyword } of consents) {
     step.signal.throwIfAborted();
     switch (action) {
       case 'opt_out': {
-        const state = await recordOptOut(deps.db, conversation.id, { source: 'keyword', keyword });
-        conversation.optedOutAt = state?.optedOutAt ?? new Date();
-        // Opted out before this message arrived: a second STOP gets nothing, not a second confirmation.
-        if (state && state.optedOutAt.getTime() < message.createdAt.getTime()) {
+        // Opted out already (an earlier STOP, in this batch or before): nothing changes, nothing is confirmed.
+        if (optedOut) {
           await markInbound(deps.db, [message.id], 'skipped', 'opted_out');
           continue;
         }
-        step.log.info({ messageId: message.id, keyword }, 'the user opted out: nothing more is sent to them');
-        await confirm(deps, step, message, 'opt_out', deps.settings.consent.optOutMessage);
+        const state = await recordOptOut(deps.db, conversation.id, {
+          source: 'keyword',
+          keyword,
+          at: message.createdAt,
+        });
+        conversation.optedOutAt = state?.optedOutAt ?? message.createdAt;
+        optedOut = true;
+        changes.push({ message, action, keyword });
         break;
       }
       case 'opt_in':
         await liftOptOut(deps.db, conversation.id);
         conversation.optedOutAt = null;
-        step.log.info({ messageId: message.id, keyword }, 'the user opted back in');
-        await confirm(deps, step, message, 'opt_in', deps.settings.consent.optInMessage);
+        optedOut = false;
+        changes.push({ message, action, keyword });
         break;
       case 'help':
         await confirm(deps, step, message, 'help', deps.settings.consent.helpMessage);
         break;
     }
   }
+  await confirmChange(deps, step, changes);
+}
+
+/**
+ * One confirmation per batch, of the state now in force, answering the word that made it. STOP then START in one
+ * batch gets the opt-in's confirmation only: a "you won't receive any more messages" followed at once by "you're
+ * subscribed again" tells the user nothing the second does not, and both cost a business-initiated message. The
+ * words undone by a later one are closed as `consent_superseded`, so the record still shows each of them.
+ */
+async function confirmChange(
+  deps: Deps,
+  step: Step,
+  changes: Array<{ message: PendingInbound; action: 'opt_out' | 'opt_in'; keyword: string }>,
+): Promise<void> {
+  const last = changes.at(-1);
+  if (!last) return;
+  const superseded = changes.slice(0, -1).map((c) => c.message.id);
+  if (superseded.length > 0) await markInbound(deps.db, superseded, 'skipped', 'consent_superseded');
+  const { consent } = deps.settings;
+  step.log.info(
+    { messageId: last.message.id, keyword: last.keyword, superseded: superseded.length },
+    last.action === 'opt_out' ? 'the user opted out: nothing more is sent to them' : 'the user opted back in',
+  );
+  if (last.action === 'opt_out') await confirm(deps, step, last.message, 'opt_out', consent.optOutMessage);
+  else await confirm(deps, step, last.message, 'opt_in', consent.optInMessage);
 }
 
 /**
@@ -62,12 +97,17 @@ export async function recordPendingOptOut(
 ): Promise<void> {
   if (conversation.optedOutAt !== null || pending.length === 0) return;
   const match = consentMatcher(deps.settings.consent);
-  const stop = pending
+  const words = pending
     .filter((m) => m.contentType !== 'reaction')
-    .map((m) => match(userText(storedContent(m.payload, m.content).content)))
-    .find((found) => found?.action === 'opt_out');
-  if (!stop) return;
-  const state = await recordOptOut(deps.db, conversation.id, { source: 'keyword', keyword: stop.keyword });
+    .map((m) => ({ message: m, found: match(userText(storedContent(m.payload, m.content).content)) }));
+  const stop = words.find((w) => w.found?.action === 'opt_out');
+  if (!stop?.found) return;
+  // Dated at the STOP's arrival, as settleConsents dates it: the opt-out is this message's own, not an earlier one.
+  const state = await recordOptOut(deps.db, conversation.id, {
+    source: 'keyword',
+    keyword: stop.found.keyword,
+    at: stop.message.createdAt,
+  });
   conversation.optedOutAt = state?.optedOutAt ?? null;
 }
 

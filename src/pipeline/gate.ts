@@ -50,8 +50,8 @@ export interface GateResult {
 /**
  * Decide every message of the batch, in arrival order (a rate limit counts them in the order they came). A batch
  * in which the user asks for a person is not answered by the model at all, before or after that message: the
- * messages it would have answered are skipped as `mode_human`, since a person answers them now. A batch in which
- * the user opts out gets nothing but the opt-out's confirmation: the rest is skipped as `opted_out`.
+ * messages it would have answered are skipped as `mode_human`, since a person answers them now. Consent words
+ * apply in order: what comes before the last STOP, and after it unless a START follows, is skipped as `opted_out`.
  */
 export async function runGate(
   policies: readonly Policy[],
@@ -60,8 +60,18 @@ export async function runGate(
   now: Date,
 ): Promise<GateResult> {
   const result: GateResult = { answer: [], notices: [], skips: [], handoffs: [], consents: [] };
-  for (const message of batch) {
-    const decision = await decide(policies, message, conversation, now);
+  // The consent words take effect in message order: a message after STOP meets an opted-out user, and START
+  // after it is the opt-in it would be in a later batch, not an ordinary "start" (pipeline/consent.ts agrees).
+  let view: GateConversation = conversation;
+  let lastStop = -1;
+  for (const [index, message] of batch.entries()) {
+    const decision = await decide(policies, message, view, now);
+    if (decision.kind === 'consent' && decision.action === 'opt_out') {
+      view = { ...view, optedOutAt: view.optedOutAt ?? message.createdAt };
+      lastStop = index;
+    } else if (decision.kind === 'consent' && decision.action === 'opt_in') {
+      view = { ...view, optedOutAt: null };
+    }
     switch (decision.kind) {
       case 'answer':
         result.answer.push(message);
@@ -80,17 +90,19 @@ export async function runGate(
         break;
     }
   }
-  // A user who says STOP gets nothing else from this batch: not an answer, a notice or a handoff.
-  if (result.consents.some((c) => c.action === 'opt_out')) {
+  // What the user wrote before their (last) STOP gets nothing: not an answer, a notice or a handoff. What came
+  // after a later START is answered as usual.
+  if (lastStop >= 0) {
+    const before = new Set(batch.slice(0, lastStop).map((m) => m.id));
     const silenced = [
       ...result.answer,
       ...result.notices.map((n) => n.message),
       ...result.handoffs.map((h) => h.message),
-    ];
+    ].filter((m) => before.has(m.id));
     result.skips.push(...silenced.map((message) => ({ message, reason: 'opted_out' as const })));
-    result.answer = [];
-    result.notices = [];
-    result.handoffs = [];
+    result.answer = result.answer.filter((m) => !before.has(m.id));
+    result.notices = result.notices.filter((n) => !before.has(n.message.id));
+    result.handoffs = result.handoffs.filter((h) => !before.has(h.message.id));
   }
   if (result.handoffs.length > 0) {
     result.skips.push(...result.answer.map((message) => ({ message, reason: 'mode_human' as const })));

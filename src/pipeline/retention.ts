@@ -31,19 +31,30 @@ export const NOTHING_RETAINED: RetentionResult = {
   mediaFiles: 0,
 };
 
-/** One bounded round of retention; `days` 0 keeps everything. */
+/**
+ * One bounded round of retention; `days` 0 keeps everything. Conversations are examined only where this round
+ * deleted messages or notes, unless `catchUp` (the scheduler's first round) asks for every inactive one.
+ */
 export async function applyRetention(
   db: Db,
   days: number,
   batches: PruneBatches = PRUNE_BATCHES,
+  catchUp = false,
 ): Promise<RetentionResult> {
   if (days <= 0) return NOTHING_RETAINED;
   let mediaFiles = 0;
-  const messages = await deleteAgedMessages(db, days, batches, async (batch) => {
-    mediaFiles += await eraseMediaOf(mediaReferencesOf(batch));
-  });
+  const touched = new Set<string>();
+  const messages = await deleteAgedMessages(
+    db,
+    days,
+    batches,
+    async (batch) => {
+      mediaFiles += await eraseMediaOf(mediaReferencesOf(batch));
+    },
+    touched,
+  );
   const modelCalls = await deleteAgedModelCalls(db, days, batches);
-  const notes = await deleteAgedNotes(db, days, batches);
-  const conversations = await deleteAgedConversations(db, days, batches);
+  const notes = await deleteAgedNotes(db, days, batches, touched);
+  const conversations = await deleteAgedConversations(db, days, batches, catchUp ? undefined : touched);
   return { messages, modelCalls, notes, conversations, mediaFiles };
 }

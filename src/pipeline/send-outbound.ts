@@ -125,7 +125,10 @@ async function refuseOutsideWindow(
   );
 }
 
-/** Nothing is sent to a user who opted out (a message stored before it is held back by send-parts.ts). */
+/**
+ * Nothing is sent to a user who opted out: refused here with 409. An opt-out recorded after this check (even before
+ * the insert) is caught by the delivery guard (db/deliveries.ts), which withholds every part while they are opted out.
+ */
 async function refuseOptedOut(deps: Pick<Deps, 'db'>, conversationId: string): Promise<void> {
   const optOut = await conversationOptOut(deps.db, conversationId);
   if (optOut)

@@ -52,8 +52,9 @@ const UNSUBSCRIBED = '21610';
 
 /**
  * Send the given unsent parts in order (the same rules as sendUnsentParts, without asking the database). A part
- * the user opted out of after it was stored (a reply stored just before their STOP was handled, a broadcast queued
- * earlier) is never sent: it is marked failed with code `opted_out`. So are the parts after a provider's 21610.
+ * of a user who is opted out (a reply stored just before their STOP was handled, a broadcast queued earlier, an
+ * operator's message stored as the opt-out was recorded) is never sent unless it answers their consent word: it
+ * is marked failed with code `opted_out`. So are the parts after a provider's 21610.
  */
 export async function sendParts(
   deps: Deps,
@@ -75,7 +76,7 @@ export async function sendParts(
     if (part.optedOutSince === true || unsubscribed) {
       await recordSendFailure(deps.db, part.id, {
         code: 'opted_out',
-        message: 'not sent: the user opted out after it was stored',
+        message: 'not sent: the user opted out',
         permanent: true,
       });
       log.info({ deliveryId: part.id }, 'outbound part withheld: the user opted out');

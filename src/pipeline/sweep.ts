@@ -7,6 +7,7 @@ import { AppError, isAppError } from '../domain/errors.js';
 import type { PipelineDeps } from './deps.js';
 import { applyRetention, type RetentionResult } from './retention.js';
 import { returnIdleHandoffs } from './return-idle-handoffs.js';
+import { followMissedWindowFailures, type WindowFallbackDeps } from './window-fallback.js';
 import type { PruneBatches } from '../db/prune.js';
 
 export interface SweepSettings {
@@ -20,6 +21,8 @@ export interface SweepSettings {
   retentionDays: number;
   /** Rows per statement and statements per round of the retention deletes (tests use tiny ones). */
   retentionBatches?: PruneBatches;
+  /** Examine every inactive conversation for retention, not only those this round emptied (a first round). */
+  retentionCatchUp?: boolean;
 }
 
 export interface SweepResult {
@@ -33,6 +36,8 @@ export interface SweepResult {
   returnedToBot: number;
   /** What RETENTION_DAYS deleted this round, per table. */
   retention: RetentionResult;
+  /** Window failures (63016, 131047) whose template a transient failure had lost, followed now. */
+  windowFallbacks: number;
 }
 
 /**
@@ -40,11 +45,11 @@ export interface SweepResult {
  * finished (the queue was down when they arrived, or a job failed for good), mark idle conversations inactive,
  * give handed-off conversations nobody answers back to the bot (HANDOFF_IDLE_MINUTES),
  * prune old webhook logs and delivery events, delete conversations and messages past RETENTION_DAYS (in bounded batches: a backlog is worked off over several rounds,
- * never in one long delete). Safe to run from several schedulers: the lock makes one of them do it per round, and
+ * never in one long delete), follow window failures whose template was lost (a bounded number per round). Safe to run from several schedulers: the lock makes one of them do it per round, and
  * every step is idempotent anyway.
  */
 export async function sweep(
-  deps: Pick<PipelineDeps, 'db' | 'queue' | 'locks' | 'log' | 'context'>,
+  deps: WindowFallbackDeps & Pick<PipelineDeps, 'locks' | 'context'>,
   settings: SweepSettings,
   roundMs: number,
 ): Promise<SweepResult | null> {
@@ -86,17 +91,21 @@ export async function sweep(
   );
   const retention = await db(
     'apply the retention period',
-    applyRetention(deps.db, settings.retentionDays, settings.retentionBatches),
+    applyRetention(deps.db, settings.retentionDays, settings.retentionBatches, settings.retentionCatchUp),
   );
+  const windowFallbacks = await db('follow window failures', followMissedWindowFailures(deps));
   const retained =
     retention.messages +
     retention.modelCalls +
     retention.notes +
     retention.conversations +
     retention.mediaFiles;
-  if (reenqueued + expired + returnedToBot + pruned + prunedDeliveryEvents + retained > 0) {
-    deps.log.info({ reenqueued, expired, returnedToBot, pruned, prunedDeliveryEvents, retention }, 'sweep');
+  if (reenqueued + expired + returnedToBot + pruned + prunedDeliveryEvents + retained + windowFallbacks > 0) {
+    deps.log.info(
+      { reenqueued, expired, returnedToBot, pruned, prunedDeliveryEvents, retention, windowFallbacks },
+      'sweep',
+    );
   }
   // The lease is left to expire so that other schedulers skip this round.
-  return { reenqueued, expired, pruned, prunedDeliveryEvents, returnedToBot, retention };
+  return { reenqueued, expired, pruned, prunedDeliveryEvents, returnedToBot, retention, windowFallbacks };
 }

@@ -19,9 +19,33 @@ export function pseudonymizer(secret: string): Pseudonymize {
 }
 
 /**
- * Keyed by the server secret the admin cookie uses (ADMIN_SESSION_SECRET, else derived from FIELD_ENCRYPTION_KEY,
- * TWILIO_AUTH_TOKEN or the database URL): every deployment has one, and no new variable is needed.
+ * The key's base, stable across the rotations of other secrets: PSEUDONYM_KEY, else FIELD_ENCRYPTION_KEY. Both go
+ * through the same step the first release applied to FIELD_ENCRYPTION_KEY (then reached through the admin cookie's
+ * secret), so a deployment that had it and no ADMIN_SESSION_SECRET keeps every pseudonym; and an operator about to
+ * rotate FIELD_ENCRYPTION_KEY sets PSEUDONYM_KEY to its current value first, keeping them too. Neither set (the
+ * zero-setup start, a server that never stores a secret): the first release's derivation (ADMIN_SESSION_SECRET,
+ * TWILIO_AUTH_TOKEN, the database's URL or PGlite directory), with a warning at boot in production.
  */
+function pseudonymBase(config: Config): string {
+  const key = config.pseudonymKey ?? config.fieldEncryption.key;
+  if (key === undefined) return sessionSecretFrom(config);
+  return createHmac('sha256', key).update('whatsapp-ai-chatbot admin session cookie v1').digest('base64url');
+}
+
+/** The pseudonyms written from now on. */
 export function pseudonymizerFrom(config: Config): Pseudonymize {
-  return pseudonymizer(sessionSecretFrom(config));
+  return pseudonymizer(pseudonymBase(config));
+}
+
+/**
+ * Every pseudonym a person may have been given: the current one first, then the first release's (keyed by the admin
+ * cookie's secret) when it differs, so audit rows written before PSEUDONYM_KEY was set are still found by an export.
+ */
+export function knownPseudonymsFrom(config: Config): (address: string) => string[] {
+  const current = pseudonymizerFrom(config);
+  const base = pseudonymBase(config);
+  const legacyBase = sessionSecretFrom(config);
+  if (legacyBase === base) return (address) => [current(address)];
+  const legacy = pseudonymizer(legacyBase);
+  return (address) => [current(address), legacy(address)];
 }

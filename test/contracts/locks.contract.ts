@@ -66,5 +66,15 @@ export function locksContract(name: string, makeLocks: () => Promise<LocksUnderT
       await elapse(300);
       expect(await locks.claimOnce('notice:1', 200)).toBe(true);
     });
+
+    it('forgetClaim makes a key claimable again at once, and leaves the others', async () => {
+      const { locks } = await make();
+      expect(await locks.claimOnce('notice:a', 60_000)).toBe(true);
+      expect(await locks.claimOnce('notice:b', 60_000)).toBe(true);
+      await locks.forgetClaim('notice:a');
+      await locks.forgetClaim('notice:never-claimed');
+      expect(await locks.claimOnce('notice:a', 60_000)).toBe(true);
+      expect(await locks.claimOnce('notice:b', 60_000)).toBe(false);
+    });
   });
 }

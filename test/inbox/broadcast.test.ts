@@ -18,8 +18,7 @@ import { createMemoryQueue } from '../../src/infra/memory/queue.js';
 import { silentLogger } from '../../src/log.js';
 import { createUnqueuedRetry } from '../../src/pipeline/unqueued-retry.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
-
-import { CONSENT_DEFAULTS } from '../../src/domain/opt-out.js';
+import { pipelineSettings } from '../helpers/pipeline-settings.js';
 
 const OUR_NUMBER = 'whatsapp:+14155238886';
 const TEMPLATE = 'HX' + '0123456789abcdef'.repeat(2);
@@ -43,24 +42,7 @@ beforeAll(async () => {
     unqueued: createUnqueuedRetry({ queue, log: silentLogger() }),
     log: silentLogger(),
     channelFor: (name) => (name === 'twilio' ? twilio : undefined),
-    settings: {
-      maxHistory: 10,
-      sessionTimeoutMs: 1_800_000,
-      burstWindowMs: 0,
-      burstMaxWaitMs: 0,
-      rateLimitMax: 100,
-      rateLimitWindowSeconds: 60,
-      maxMessageLength: 4096,
-      conversationLockTtlMs: 30_000,
-      strandedAfterMs: 60_000,
-      statusCallbackUrl: undefined,
-      alertsConfigured: false,
-      handoffKeywords: [],
-      handoffMessage: 'A person will answer.',
-      handoffIdleMs: 0,
-      windowTemplates: {},
-      consent: CONSENT_DEFAULTS,
-    },
+    settings: pipelineSettings(),
   };
 });
 afterAll(() => database.close());
@@ -167,5 +149,45 @@ describe('findOrCreateConversation', () => {
       businessAddress: OUR_NUMBER,
       mode: 'bot',
     });
+  });
+
+  it('the audit log shows a broadcast that began and died midway; its re-run adds the final report', async () => {
+    const rows = people(4, '415900');
+    const request = {
+      actor: CLI_ACTOR,
+      campaignId: 'c-killed',
+      templateId: TEMPLATE,
+      rows,
+      ratePerSecond: 1000,
+    };
+    const audited = async () =>
+      rowsOf<{ action: string; details: Record<string, unknown> }>(
+        await db.execute(
+          sql`select action, details from audit_log where target_id = 'c-killed' order by created_at`,
+        ),
+      );
+    // The process dies after the second recipient: nothing after that line runs.
+    let seen = 0;
+    const killed = await broadcastTemplate(deps, {
+      ...request,
+      ...virtualClock(),
+      onRow: () => {
+        if (++seen === 2) throw new Error('killed');
+      },
+    }).then(
+      () => null,
+      (error: unknown) => error,
+    );
+    expect(killed).toMatchObject({ message: 'killed' });
+    expect(await audited()).toEqual([
+      { action: 'message.broadcast.started', details: { templateId: TEMPLATE, recipients: 4 } },
+    ]);
+    const report = await broadcastTemplate(deps, { ...request, ...virtualClock() });
+    expect(report).toMatchObject({ sent: 2, alreadySent: 2 });
+    expect((await audited()).map((row) => row.action)).toEqual([
+      'message.broadcast.started',
+      'message.broadcast.started',
+      'message.broadcast',
+    ]);
   });
 });

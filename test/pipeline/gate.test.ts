@@ -254,6 +254,26 @@ describe('consent policy (first in the gate)', () => {
     expect(result.consents).toEqual([{ message: start, action: 'opt_in', keyword: 'START' }]);
   });
 
+  it('consent words apply in order: START after STOP is an opt-in, and what follows it is answered', async () => {
+    const hi = message({ content: 'hi' });
+    const stop = message({ content: 'STOP' });
+    const between = message({ content: 'anyone?' });
+    const start = message({ content: 'start' });
+    const after = message({ content: 'what time is it?' });
+    const result = await runGate(policies, [hi, stop, between, start, after], conversation(), now);
+    expect(result.consents).toEqual([
+      { message: stop, action: 'opt_out', keyword: 'STOP' },
+      { message: start, action: 'opt_in', keyword: 'START' },
+    ]);
+    expect(result.answer).toEqual([after]);
+    expect(result.skips.map((s) => [s.message.id, s.reason]).sort()).toEqual(
+      [
+        [hi.id, 'opted_out'],
+        [between.id, 'opted_out'],
+      ].sort(),
+    );
+  });
+
   it('"yes" from a user who never opted out is an ordinary message for the model', async () => {
     const yes = message({ content: 'Yes' });
     const result = await runGate(policies, [yes], conversation(), now);

@@ -19,13 +19,12 @@ import { createMemoryLocks } from '../../src/infra/memory/locks.js';
 import { createMemoryQueue } from '../../src/infra/memory/queue.js';
 import { createMemoryRateLimiter } from '../../src/infra/memory/rate-limiter.js';
 import { silentLogger } from '../../src/log.js';
-import { CONSENT_DEFAULTS } from '../../src/domain/opt-out.js';
-import type { PipelineSettings } from '../../src/pipeline/deps.js';
 import { processConversation } from '../../src/pipeline/process-conversation.js';
 import { createUnqueuedRetry } from '../../src/pipeline/unqueued-retry.js';
 import type { ChatModel, ChatRequest, ChatResult, JobContext } from '../../src/ports.js';
 import { inbound } from '../db/fixtures.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { pipelineSettings } from '../helpers/pipeline-settings.js';
 
 let database: TestDatabase;
 let db: Db;
@@ -36,24 +35,11 @@ beforeAll(async () => {
 afterAll(() => database.close());
 
 const HANDOFF_MESSAGE = 'A person from our team will answer you here.';
-const settings: PipelineSettings = {
+const settings = pipelineSettings({
   maxHistory: 20,
-  sessionTimeoutMs: 1_800_000,
-  burstWindowMs: 0,
-  burstMaxWaitMs: 0,
-  rateLimitMax: 100,
-  rateLimitWindowSeconds: 60,
-  maxMessageLength: 4096,
-  conversationLockTtlMs: 30_000,
-  strandedAfterMs: 60_000,
-  alertsConfigured: false,
   handoffKeywords: ['human', 'agent', 'real person'],
   handoffMessage: HANDOFF_MESSAGE,
-  handoffIdleMs: 0,
-  consent: CONSENT_DEFAULTS,
-  statusCallbackUrl: undefined,
-  windowTemplates: {},
-};
+});
 
 /** A tool-capable model whose answer each test scripts; it records what it was asked. */
 function scriptedModel(answer: (request: ChatRequest) => Partial<ChatResult> = () => ({})) {

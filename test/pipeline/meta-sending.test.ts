@@ -14,7 +14,6 @@ import { sentPart } from '../../src/db/deliveries.js';
 import { acceptInbound, claimDeliverySending, saveReply } from '../../src/db/messages.js';
 import { rowsOf } from '../../src/db/rows.js';
 import { AppError } from '../../src/domain/errors.js';
-import { CONSENT_DEFAULTS } from '../../src/domain/opt-out.js';
 import { createMemoryContextCache } from '../../src/infra/memory/context-cache.js';
 import { createMemoryLocks } from '../../src/infra/memory/locks.js';
 import { createMemoryQueue } from '../../src/infra/memory/queue.js';
@@ -30,6 +29,7 @@ import { createFieldCipher } from '../../src/security/field-encryption.js';
 import { inbound } from '../db/fixtures.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { startFakeGraphApi, type FakeGraphApi } from '../helpers/fake-graph-api.js';
+import { pipelineSettings } from '../helpers/pipeline-settings.js';
 
 const MAIN = { phoneNumberId: '106540352242922', token: 'EAAG-main-token' };
 const SECOND = { phoneNumberId: '207650463353033', token: 'EAAG-second-token' };
@@ -70,26 +70,13 @@ afterAll(async () => {
 });
 beforeEach(() => fake.reset());
 
-const settings: PipelineSettings = {
-  maxHistory: 10,
-  sessionTimeoutMs: 1_800_000,
-  burstWindowMs: 0,
-  burstMaxWaitMs: 0,
-  rateLimitMax: 100,
-  rateLimitWindowSeconds: 60,
-  maxMessageLength: 4096,
+const settings: PipelineSettings = pipelineSettings({
   conversationLockTtlMs: 1000,
-  strandedAfterMs: 60_000,
-  alertsConfigured: false,
   handoffKeywords: ['human'],
-  handoffMessage: 'A person will answer.',
-  handoffIdleMs: 0,
-  consent: CONSENT_DEFAULTS,
-  statusCallbackUrl: undefined,
   windowTemplates: {
     meta: { type: 'template', templateId: 'follow_up', language: 'en_US', variables: { '1': 'there' } },
   },
-};
+});
 
 const model: ChatModel = {
   provider: 'scripted',

@@ -4,12 +4,13 @@
  * a reply stored before the STOP never delivered, a reset context keeping the opt-out, and a handoff that tells
  * an opted-out user nothing.
  */
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
+import { PgDialect } from 'drizzle-orm/pg-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSimulatorChannel } from '../../src/channels/simulator/channel.js';
 import type { Db } from '../../src/db/connect.js';
 import { acceptInbound, saveReply } from '../../src/db/messages.js';
-import { conversationOptOut } from '../../src/db/opt-outs.js';
+import { conversationOptOut, recordOptOut } from '../../src/db/opt-outs.js';
 import { rowsOf } from '../../src/db/rows.js';
 import { isAppError } from '../../src/domain/errors.js';
 import { CONSENT_DEFAULTS } from '../../src/domain/opt-out.js';
@@ -22,12 +23,13 @@ import { createMemoryLocks } from '../../src/infra/memory/locks.js';
 import { createMemoryQueue } from '../../src/infra/memory/queue.js';
 import { createMemoryRateLimiter } from '../../src/infra/memory/rate-limiter.js';
 import { silentLogger } from '../../src/log.js';
-import type { PipelineSettings } from '../../src/pipeline/deps.js';
 import { processConversation } from '../../src/pipeline/process-conversation.js';
+import { sendOutbound } from '../../src/pipeline/send-outbound.js';
 import { createUnqueuedRetry } from '../../src/pipeline/unqueued-retry.js';
 import type { ChatModel, ChatRequest, JobContext } from '../../src/ports.js';
 import { inbound, plainReply } from '../db/fixtures.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { pipelineSettings } from '../helpers/pipeline-settings.js';
 
 let database: TestDatabase;
 let db: Db;
@@ -43,24 +45,7 @@ const consent = {
   optInMessage: 'Welcome back.',
   helpMessage: 'Ask anything; STOP to stop.',
 };
-const settings: PipelineSettings = {
-  maxHistory: 20,
-  sessionTimeoutMs: 1_800_000,
-  burstWindowMs: 0,
-  burstMaxWaitMs: 0,
-  rateLimitMax: 100,
-  rateLimitWindowSeconds: 60,
-  maxMessageLength: 4096,
-  conversationLockTtlMs: 30_000,
-  strandedAfterMs: 60_000,
-  alertsConfigured: false,
-  handoffKeywords: ['human'],
-  handoffMessage: 'A person will answer.',
-  handoffIdleMs: 0,
-  statusCallbackUrl: undefined,
-  windowTemplates: {},
-  consent,
-};
+const settings = pipelineSettings({ maxHistory: 20, handoffKeywords: ['human'], consent });
 
 function setup() {
   const requests: ChatRequest[] = [];
@@ -224,6 +209,70 @@ describe('opting out and back in', () => {
   });
 });
 
+describe('consent words in one batch, in message order', () => {
+  it('STOP twice in one batch: one confirmation, the second closed as opted_out', async () => {
+    const { deps, sentBodies } = setup();
+    const from = inbound().from;
+    const first = await acceptInbound(db, inbound({ from, body: 'STOP' }));
+    const second = await acceptInbound(db, inbound({ from, body: 'stop' }));
+    expect(await run(deps, second)).toEqual({ kind: 'done' });
+    expect(sentBodies(from)).toEqual([consent.optOutMessage]);
+    expect(await outcomes(first.conversationId)).toEqual([
+      ['STOP', 'notice', 'opt_out'],
+      ['stop', 'skipped', 'opted_out'],
+    ]);
+    // The job run again (a retry) confirms nothing more.
+    expect(await run(deps, first)).toEqual({ kind: 'done' });
+    expect(sentBodies(from)).toEqual([consent.optOutMessage]);
+  });
+
+  it('STOP then START in one batch: opted in, only the opt-in confirmed; what follows is answered', async () => {
+    const { deps, requests, sentBodies } = setup();
+    const from = inbound().from;
+    const stop = await acceptInbound(db, inbound({ from, body: 'STOP' }));
+    await acceptInbound(db, inbound({ from, body: 'START' }));
+    const last = await acceptInbound(db, inbound({ from, body: 'what time is it?' }));
+    expect(await run(deps, last)).toEqual({ kind: 'done' });
+    expect(await conversationOptOut(db, stop.conversationId)).toBeNull();
+    expect(sentBodies(from)).toEqual([consent.optInMessage, 're: what time is it?']);
+    expect(requests).toHaveLength(1);
+    expect(await outcomes(stop.conversationId)).toEqual([
+      ['STOP', 'skipped', 'consent_superseded'],
+      ['START', 'notice', 'opt_in'],
+      ['what time is it?', 'answered', null],
+    ]);
+  });
+
+  it('START then STOP in one batch of an opted-out user: opted out, only the opt-out confirmed', async () => {
+    const { deps, sentBodies } = setup();
+    const from = inbound().from;
+    const ids = await say(deps, from, 'STOP');
+    await acceptInbound(db, inbound({ from, body: 'START' }));
+    const last = await acceptInbound(db, inbound({ from, body: 'quit' }));
+    expect(await run(deps, last)).toEqual({ kind: 'done' });
+    expect(sentBodies(from)).toEqual([consent.optOutMessage, consent.optOutMessage]);
+    expect(await conversationOptOut(db, ids.conversationId)).toMatchObject({ keyword: 'QUIT' });
+    expect((await outcomes(ids.conversationId)).slice(1)).toEqual([
+      ['START', 'skipped', 'consent_superseded'],
+      ['quit', 'notice', 'opt_out'],
+    ]);
+  });
+
+  it('a STOP that arrived while the first one was handled, in the next batch: no second confirmation', async () => {
+    const { deps, sentBodies } = setup();
+    const from = inbound().from;
+    const first = await say(deps, from, 'STOP');
+    const second = await acceptInbound(db, inbound({ from, body: 'STOP' }));
+    // It came in after the first STOP's batch was read, before its opt-out was recorded and confirmed.
+    await db.execute(sql`update messages set created_at = (
+        select created_at + interval '1 millisecond' from messages where id = ${first.messageId})
+      where id = ${second.messageId}`);
+    expect(await run(deps, second)).toEqual({ kind: 'done' });
+    expect(sentBodies(from)).toEqual([consent.optOutMessage]);
+    expect((await outcomes(first.conversationId)).at(-1)).toEqual(['STOP', 'skipped', 'opted_out']);
+  });
+});
+
 describe('what was stored before the opt-out', () => {
   it('STOP written while the model is thinking: its answer is discarded, only the confirmation goes', async () => {
     const { deps, requests, sentBodies } = setup();
@@ -301,6 +350,46 @@ describe('what was stored before the opt-out', () => {
     });
     await run(deps, ids);
     expect(sentBodies(from)).toEqual(['re: hi', consent.optOutMessage, consent.optInMessage, 'welcome']);
+  });
+
+  it("an opt-out recorded between sendOutbound's check and its store: the message is stored but never sent", async () => {
+    const { deps, sentBodies } = setup();
+    const from = inbound().from;
+    const ids = await say(deps, from, 'hi');
+    // The interleaving forced: right after sendOutbound has read "not opted out", the user's STOP is recorded (by
+    // another connection: the worker handling it), before the message is stored.
+    const dialect = new PgDialect();
+    let raced = false;
+    const racing = new Proxy(db, {
+      get(target, property, receiver) {
+        if (property !== 'execute') return Reflect.get(target, property, receiver) as unknown;
+        return async (query: SQL) => {
+          const result = await target.execute(query);
+          if (!raced && dialect.sqlToQuery(query).sql.includes('from opt_outs o')) {
+            raced = true;
+            await recordOptOut(db, ids.conversationId, { source: 'keyword', keyword: 'STOP' });
+          }
+          return result;
+        };
+      },
+    });
+    const sent = await sendOutbound(
+      { ...deps, db: racing },
+      {
+        conversationId: ids.conversationId,
+        key: 'race:promo',
+        author: 'operator:olga',
+        content: { type: 'text', text: 'a promo' },
+      },
+    );
+    expect(raced).toBe(true);
+    expect(sent.created).toBe(true);
+    expect(await run(deps, ids)).toEqual({ kind: 'done' });
+    expect(sentBodies(from)).toEqual(['re: hi']);
+    const [part] = rowsOf<{ status: string; error_code: string | null }>(
+      await db.execute(sql`select status, error_code from deliveries where message_id = ${sent.messageId}`),
+    );
+    expect(part).toEqual({ status: 'failed', error_code: 'opted_out' });
   });
 
   it('reset context keeps the opt-out', async () => {

@@ -16,12 +16,12 @@ import { createUnqueuedRetry } from '../../src/pipeline/unqueued-retry.js';
 import { createMemoryRateLimiter } from '../../src/infra/memory/rate-limiter.js';
 import { silentLogger } from '../../src/log.js';
 import { MAX_FOLDS } from '../../src/pipeline/answer-batch.js';
-import { CONSENT_DEFAULTS } from '../../src/domain/opt-out.js';
-import type { PipelineSettings } from '../../src/pipeline/deps.js';
 import { MAX_RECOVERY_RUNS, processConversation } from '../../src/pipeline/process-conversation.js';
+import type { PipelineSettings } from '../../src/pipeline/deps.js';
 import type { ChatModel, ChatRequest, JobContext, Locks } from '../../src/ports.js';
 import { inbound, plainReply } from '../db/fixtures.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { pipelineSettings } from '../helpers/pipeline-settings.js';
 
 let database: TestDatabase;
 let db: Db;
@@ -31,24 +31,10 @@ beforeAll(async () => {
 });
 afterAll(() => database.close());
 
-const settings: PipelineSettings = {
-  maxHistory: 10,
-  sessionTimeoutMs: 1_800_000,
-  burstWindowMs: 0,
-  burstMaxWaitMs: 0,
-  rateLimitMax: 100,
-  rateLimitWindowSeconds: 60,
-  maxMessageLength: 4096,
-  conversationLockTtlMs: 30_000,
-  strandedAfterMs: 60_000,
-  alertsConfigured: false,
+const settings = pipelineSettings({
   handoffKeywords: ['human', 'agent'],
   handoffMessage: 'A person will answer you here.',
-  handoffIdleMs: 0,
-  consent: CONSENT_DEFAULTS,
-  statusCallbackUrl: undefined,
-  windowTemplates: {},
-};
+});
 
 /** A model whose every call runs `during` first (to make things happen while it "thinks"). */
 function scriptedModel(during: (call: number, request: ChatRequest, signal?: AbortSignal) => Promise<void>) {

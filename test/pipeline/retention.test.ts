@@ -7,11 +7,13 @@ import { expect, it } from 'vitest';
 import { createMemoryContextCache } from '../../src/infra/memory/context-cache.js';
 import { createMemoryLocks } from '../../src/infra/memory/locks.js';
 import { createMemoryQueue } from '../../src/infra/memory/queue.js';
-import { createLogger } from '../../src/log.js';
+import { createLogger, silentLogger } from '../../src/log.js';
 import { createMetrics } from '../../src/observability/metrics.js';
 import { sweep, type SweepSettings } from '../../src/pipeline/sweep.js';
 import { databaseForFile } from '../helpers/database-for-file.js';
 import { captureLines } from '../log/capture.js';
+import { createUnqueuedRetry } from '../../src/pipeline/unqueued-retry.js';
+import { pipelineSettings } from '../helpers/pipeline-settings.js';
 
 const file = databaseForFile();
 
@@ -93,6 +95,9 @@ it('deletes exactly the rows older than RETENTION_DAYS, a few per statement, and
     locks: createMemoryLocks(),
     log: createLogger({ level: 'info', destination: logs.stream }),
     context: createMemoryContextCache({ maxTurns: 10, ttlSeconds: 60 }),
+    unqueued: createUnqueuedRetry({ queue, log: silentLogger() }),
+    channelFor: () => undefined,
+    settings: pipelineSettings(),
   };
   const settings: SweepSettings = {
     strandedAfterMs: 60 * 86_400_000,

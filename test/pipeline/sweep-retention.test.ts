@@ -8,6 +8,8 @@ import { createMemoryQueue } from '../../src/infra/memory/queue.js';
 import { silentLogger } from '../../src/log.js';
 import { sweep } from '../../src/pipeline/sweep.js';
 import { databaseForFile } from '../helpers/database-for-file.js';
+import { createUnqueuedRetry } from '../../src/pipeline/unqueued-retry.js';
+import { pipelineSettings } from '../helpers/pipeline-settings.js';
 
 const file = databaseForFile();
 
@@ -29,6 +31,9 @@ it('prunes old delivery events and webhook logs with WEBHOOK_LOG_RETENTION_DAYS 
     locks: createMemoryLocks(),
     log: silentLogger(),
     context: createMemoryContextCache({ maxTurns: 10, ttlSeconds: 60 }),
+    unqueued: createUnqueuedRetry({ queue, log: silentLogger() }),
+    channelFor: () => undefined,
+    settings: pipelineSettings(),
   };
   const settings = {
     strandedAfterMs: 60_000,

@@ -17,6 +17,8 @@ import { createRedisLocks } from '../../src/infra/redis/locks.js';
 import { silentLogger } from '../../src/log.js';
 import { sweep } from '../../src/pipeline/sweep.js';
 import { freePort } from '../helpers/tcp-proxy.js';
+import { createUnqueuedRetry } from '../../src/pipeline/unqueued-retry.js';
+import { pipelineSettings } from '../helpers/pipeline-settings.js';
 
 const settings = {
   strandedAfterMs: 60_000,
@@ -49,6 +51,9 @@ describe('sweep during an outage', () => {
       locks: createMemoryLocks(),
       log: silentLogger(),
       context,
+      unqueued: createUnqueuedRetry({ queue, log: silentLogger() }),
+      channelFor: () => undefined,
+      settings: pipelineSettings(),
     };
     const failure = await sweep(deps, settings, 1000).then(
       () => undefined,
@@ -70,6 +75,9 @@ describe('sweep during an outage', () => {
       locks: createRedisLocks(redis, { prefix: 'sweep-test' }),
       log: silentLogger(),
       context,
+      unqueued: createUnqueuedRetry({ queue, log: silentLogger() }),
+      channelFor: () => undefined,
+      settings: pipelineSettings(),
     };
     await expect(sweep(deps, settings, 1000)).rejects.toMatchObject({ kind: 'queue_unavailable' });
     redis.disconnect();

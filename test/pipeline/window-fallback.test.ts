@@ -1,24 +1,28 @@
 /**
  * The window template after a provider's "outside the window" failure, on a real PostgreSQL, in the orders the
  * web and the worker can meet it: a 63016 callback that arrives before the send's answer (so before the part has
- * its provider id), a send refused at once with 63016, and a template's own 63016 (never followed).
+ * its provider id), a send refused at once with 63016, and a template's own 63016 (never followed); a user who
+ * opted out meanwhile (noted, not reported), and a fallback lost to a database blip (followed by the sweep, once).
  */
+import { type SQL } from 'drizzle-orm';
+import { PgDialect } from 'drizzle-orm/pg-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../src/db/connect.js';
 import { acceptInbound } from '../../src/db/messages.js';
+import { recordOptOut } from '../../src/db/opt-outs.js';
 import { AppError } from '../../src/domain/errors.js';
-import { CONSENT_DEFAULTS } from '../../src/domain/opt-out.js';
 import type { TemplateContent } from '../../src/domain/window.js';
 import { createMemoryQueue } from '../../src/infra/memory/queue.js';
 import { silentLogger } from '../../src/log.js';
-import type { PipelineSettings } from '../../src/pipeline/deps.js';
 import { recordStatus } from '../../src/pipeline/record-status.js';
 import { sendOutbound } from '../../src/pipeline/send-outbound.js';
 import { sendUnsentParts } from '../../src/pipeline/send-parts.js';
+import { followMissedWindowFailures } from '../../src/pipeline/window-fallback.js';
 import { createUnqueuedRetry } from '../../src/pipeline/unqueued-retry.js';
 import type { Channel, OutboundMessage, SendResult } from '../../src/ports.js';
 import { inbound, rows } from '../db/fixtures.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { pipelineSettings } from '../helpers/pipeline-settings.js';
 
 let database: TestDatabase;
 let db: Db;
@@ -34,24 +38,7 @@ const TEMPLATE: TemplateContent = {
   variables: { '1': 'there' },
 };
 
-const settings: PipelineSettings = {
-  maxHistory: 10,
-  sessionTimeoutMs: 1_800_000,
-  burstWindowMs: 0,
-  burstMaxWaitMs: 0,
-  rateLimitMax: 100,
-  rateLimitWindowSeconds: 60,
-  maxMessageLength: 4096,
-  conversationLockTtlMs: 30_000,
-  strandedAfterMs: 60_000,
-  alertsConfigured: false,
-  handoffKeywords: [],
-  handoffMessage: 'A person will answer.',
-  handoffIdleMs: 0,
-  statusCallbackUrl: undefined,
-  windowTemplates: { twilio: TEMPLATE },
-  consent: CONSENT_DEFAULTS,
-};
+const settings = pipelineSettings({ windowTemplates: { twilio: TEMPLATE } });
 
 /**
  * A Twilio-like channel at the wire's edge: `answer` decides what each send does (the provider's answer, or a
@@ -77,6 +64,7 @@ function wireChannel(answer: (message: OutboundMessage, sid: string) => Promise<
 
 function depsWith(channel: Channel) {
   const queue = createMemoryQueue({ attempts: 1, backoffMs: 10 });
+  const reported: unknown[] = [];
   return {
     db,
     queue,
@@ -84,7 +72,19 @@ function depsWith(channel: Channel) {
     channelFor: () => channel,
     log: silentLogger(),
     settings,
+    reported,
+    report: (error: unknown) => void reported.push(error),
   };
+}
+
+/** The message's outbound part accepted by the provider, then failed by a 63016 status callback. */
+async function failedByCallback(deps: ReturnType<typeof depsWith>, text: string) {
+  const sent = await operatorText(deps, text);
+  await sendUnsentParts(deps, sent.conversationId, deps.channelFor(), deps.log);
+  const [part] = rows<{ provider_message_id: string }>(
+    await db.execute(`select provider_message_id from deliveries where message_id = '${sent.messageId}'`),
+  );
+  return { ...sent, providerMessageId: part?.provider_message_id ?? '' };
 }
 
 async function operatorText(deps: ReturnType<typeof depsWith>, text: string) {
@@ -194,5 +194,84 @@ describe('the window template after a 63016', () => {
       ),
     );
     expect(optOuts).toEqual([{ source: 'provider:21610' }]);
+  });
+
+  it('a user who opted out meanwhile gets no template: noted on the message, logged, not reported', async () => {
+    const { channel, sent } = wireChannel((_message, sid) =>
+      Promise.resolve({ providerMessageId: sid, status: 'queued' }),
+    );
+    const deps = depsWith(channel);
+    const failed = await failedByCallback(deps, 'Your parcel is here.');
+    await recordOptOut(db, failed.conversationId, { source: 'keyword', keyword: 'STOP' });
+    await recordStatus(deps, {
+      providerMessageId: failed.providerMessageId,
+      status: 'undelivered',
+      errorCode: '63016',
+    });
+    expect(deps.reported).toEqual([]);
+    expect(await fallbacksOf(failed.conversationId)).toEqual([]);
+    const [note] = rows<{ metadata: Record<string, unknown> }>(
+      await db.execute(`select metadata from messages where id = '${failed.messageId}'`),
+    );
+    expect(note?.metadata).toMatchObject({ windowFallback: 'opted_out' });
+    // Noted: the sweep does not try it again.
+    expect(await followMissedWindowFailures(deps)).toBe(0);
+    expect(sent).toHaveLength(1);
+  });
+
+  it('a fallback lost to a database blip is followed by the sweep, once', async () => {
+    const { channel } = wireChannel((_message, sid) =>
+      Promise.resolve({ providerMessageId: sid, status: 'queued' }),
+    );
+    const deps = depsWith(channel);
+    const failed = await failedByCallback(deps, 'Your table is booked.');
+    // The database fails the fallback's lookup (a failover, a dropped connection), after the status was stored.
+    const dialect = new PgDialect();
+    const blip = new Proxy(db, {
+      get(target, property, receiver) {
+        if (property !== 'execute') return Reflect.get(target, property, receiver) as unknown;
+        return (query: SQL) =>
+          dialect.sqlToQuery(query).sql.includes("m.role <> 'user'")
+            ? Promise.reject(new Error('Connection terminated unexpectedly'))
+            : target.execute(query);
+      },
+    });
+    await recordStatus(
+      { ...deps, db: blip },
+      { providerMessageId: failed.providerMessageId, status: 'undelivered', errorCode: '63016' },
+    );
+    expect(deps.reported).toHaveLength(1);
+    expect(await fallbacksOf(failed.conversationId)).toEqual([]);
+
+    expect(await followMissedWindowFailures(deps)).toBeGreaterThanOrEqual(1);
+    expect(await fallbacksOf(failed.conversationId)).toEqual([
+      {
+        outbound_key: `window-fallback:${failed.messageId}`,
+        content_type: 'template',
+        metadata: {
+          window: { reason: 'window_failure', failedMessageId: failed.messageId, errorCode: '63016' },
+        },
+      },
+    ]);
+    // Idempotent: the next sweep finds nothing left to follow for it.
+    await followMissedWindowFailures(deps);
+    expect(await fallbacksOf(failed.conversationId)).toHaveLength(1);
+  });
+
+  it('the sweep ignores failures older than a day', async () => {
+    const { channel } = wireChannel((_message, sid) =>
+      Promise.resolve({ providerMessageId: sid, status: 'queued' }),
+    );
+    const deps = depsWith(channel);
+    const failed = await failedByCallback(deps, 'Old news.');
+    await recordStatus(
+      { ...deps, settings: pipelineSettings() },
+      { providerMessageId: failed.providerMessageId, status: 'undelivered', errorCode: '63016' },
+    );
+    await db.execute(
+      `update deliveries set updated_at = now() - interval '25 hours' where message_id = '${failed.messageId}'`,
+    );
+    await followMissedWindowFailures(deps);
+    expect(await fallbacksOf(failed.conversationId)).toEqual([]);
   });
 });

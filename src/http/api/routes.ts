@@ -43,10 +43,11 @@ export interface ApiOptions {
   /** 5xx errors go to the error reporter, as the rest of the server's do. */
   onServerError?: ((error: unknown, request: FastifyRequest) => void) | undefined;
   /** The data-rights endpoints' settings (the pseudonym key); without them, /users/… is not served. */
-  dataRights?: Pick<DataRightsDeps, 'pseudonymize' | 'webhookLogRetentionDays'> | undefined;
+  dataRights?:
+    Pick<DataRightsDeps, 'pseudonymize' | 'knownPseudonyms' | 'webhookLogRetentionDays'> | undefined;
 }
 
-export type ApiDeps = SwitchModeDeps & Pick<PipelineDeps, 'limiter'>;
+export type ApiDeps = SwitchModeDeps & Pick<PipelineDeps, 'limiter' | 'locks'>;
 
 export function registerApi(app: FastifyInstance, deps: ApiDeps, options: ApiOptions = {}): void {
   void app.register(

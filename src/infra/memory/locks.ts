@@ -60,5 +60,9 @@ export function createMemoryLocks(options: { clock?: Clock } = {}): Locks {
       claims.set(key, clock.now() + ttlMs);
       return Promise.resolve(true);
     },
+    forgetClaim(key) {
+      claims.delete(key);
+      return Promise.resolve();
+    },
   };
 }

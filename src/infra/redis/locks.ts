@@ -33,6 +33,9 @@ export function createRedisLocks(redis: Redis, options: { prefix: string }): Loc
       const claimed = await redis.set(redisKey(options.prefix, 'once', key), '1', 'PX', ttlMs, 'NX');
       return claimed === 'OK';
     },
+    async forgetClaim(key) {
+      await redis.del(redisKey(options.prefix, 'once', key));
+    },
   };
 }
 

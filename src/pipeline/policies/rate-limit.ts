@@ -8,6 +8,11 @@ export function userRateKey(channel: string, userAddress: string): string {
   return `user:${channel}:${userAddress}`;
 }
 
+/** The claimOnce key of a user's over-the-limit notice (one per window): an erasure forgets it too. */
+export function rateNoticeKey(channel: string, userAddress: string): string {
+  return `rate-notice:${channel}:${userAddress}`;
+}
+
 /**
  * RATE_LIMIT_MAX_REQUESTS per user per window, counted across workers. Each message is counted under its own id,
  * so a retried job or a folded batch asking again for the same message is not counted twice. Over the limit the
@@ -18,7 +23,6 @@ export function rateLimitPolicy(
   settings: { rateLimitMax: number; rateLimitWindowSeconds: number },
 ): Policy {
   return async (message, conversation) => {
-    const user = `${conversation.channel}:${conversation.userAddress}`;
     let allowed: boolean;
     try {
       const decision = await deps.limiter.hit(
@@ -34,7 +38,9 @@ export function rateLimitPolicy(
     }
     if (allowed) return ANSWER;
     const windowMs = settings.rateLimitWindowSeconds * 1000;
-    const firstInWindow = await deps.locks.claimOnce(`rate-notice:${user}`, windowMs).catch(() => true);
+    const firstInWindow = await deps.locks
+      .claimOnce(rateNoticeKey(conversation.channel, conversation.userAddress), windowMs)
+      .catch(() => true);
     return firstInWindow
       ? { kind: 'notice', reason: 'rate_limited', text: rateLimitedNotice() }
       : { kind: 'skip', reason: 'rate_limited' };

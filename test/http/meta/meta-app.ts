@@ -9,7 +9,6 @@ import { createNumberDirectory } from '../../../src/channels/number-directory.js
 import type { MetaSettings } from '../../../src/config/channels.js';
 import type { Db } from '../../../src/db/connect.js';
 import { webhookLogWriter } from '../../../src/db/webhook-log-writer.js';
-import { CONSENT_DEFAULTS } from '../../../src/domain/opt-out.js';
 import { registerIpRateLimit } from '../../../src/http/ip-rate-limit.js';
 import { createServer } from '../../../src/http/server.js';
 import { registerMetaWebhook } from '../../../src/http/meta-webhook.js';
@@ -31,6 +30,7 @@ import {
   TEST_PHONE_NUMBER_ID,
   TEST_VERIFY_TOKEN,
 } from '../../helpers/meta.js';
+import { pipelineSettings } from '../../helpers/pipeline-settings.js';
 
 export const META_PATH = '/api/whatsapp/meta/webhook/';
 export const DEFAULT_META: MetaSettings = {
@@ -46,24 +46,9 @@ export const WINDOW_TEMPLATE = {
   variables: {},
 } as const;
 
-export const SETTINGS: PipelineSettings = {
-  maxHistory: 10,
-  sessionTimeoutMs: 1_800_000,
-  burstWindowMs: 0,
-  burstMaxWaitMs: 0,
-  rateLimitMax: 100,
-  rateLimitWindowSeconds: 60,
-  maxMessageLength: 4096,
-  conversationLockTtlMs: 30_000,
-  strandedAfterMs: 60_000,
-  alertsConfigured: false,
-  handoffKeywords: [],
-  handoffMessage: 'A person will answer.',
-  handoffIdleMs: 0,
-  statusCallbackUrl: undefined,
+export const SETTINGS: PipelineSettings = pipelineSettings({
   windowTemplates: { meta: { ...WINDOW_TEMPLATE, variables: {} } },
-  consent: CONSENT_DEFAULTS,
-};
+});
 
 export interface MetaApp {
   app: FastifyInstance;
