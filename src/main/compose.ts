@@ -149,6 +149,7 @@ export async function compose(config: Config, log: Logger, options: ComposeOptio
       context: hot.context,
       limiter: hot.limiter,
       ai,
+      numbers,
       channelFor: (name) => channels.get(name),
       log: log.child({ area: 'pipeline' }),
       settings: {

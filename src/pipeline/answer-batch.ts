@@ -34,6 +34,7 @@ export type Deps = Pick<
   | 'locks'
   | 'context'
   | 'ai'
+  | 'numbers'
   | 'limiter'
   | 'log'
   | 'settings'
@@ -92,6 +93,7 @@ export async function answerBatch(
   const ask = async (messages: PendingInbound[]) =>
     generateAnswer(
       deps,
+      conversation,
       history,
       await withQuotedText(deps, conversation.id, messages),
       step.jobContext,

@@ -26,6 +26,7 @@ import { createUnqueuedRetry } from '../../src/pipeline/unqueued-retry.js';
 import type { ChatModel, ChatRequest, ChatResult, JobContext } from '../../src/ports.js';
 import { inbound } from '../db/fixtures.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { fixedAi, numbersOf } from '../helpers/pipeline-deps.js';
 
 let database: TestDatabase;
 let db: Db;
@@ -88,9 +89,8 @@ function setup(model: ChatModel) {
     locks: createMemoryLocks(),
     context,
     limiter: createMemoryRateLimiter(),
-    ai: {
-      current: () => Promise.resolve({ model, systemPrompt: 'be brief', temperature: 0.2, maxTokens: 100 }),
-    },
+    ai: fixedAi(() => Promise.resolve({ model, systemPrompt: 'be brief', temperature: 0.2, maxTokens: 100 })),
+    numbers: numbersOf(db),
     channelFor: () => channel,
     log: silentLogger(),
     settings,

@@ -28,6 +28,7 @@ import { createUnqueuedRetry } from '../../src/pipeline/unqueued-retry.js';
 import type { ChatModel, ChatRequest, JobContext } from '../../src/ports.js';
 import { inbound, plainReply } from '../db/fixtures.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { fixedAi, numbersOf } from '../helpers/pipeline-deps.js';
 
 let database: TestDatabase;
 let db: Db;
@@ -86,9 +87,8 @@ function setup() {
     locks: createMemoryLocks(),
     context: createMemoryContextCache({ maxTurns: 20, ttlSeconds: 600 }),
     limiter: createMemoryRateLimiter(),
-    ai: {
-      current: () => Promise.resolve({ model, systemPrompt: 'be brief', temperature: 0.2, maxTokens: 100 }),
-    },
+    ai: fixedAi(() => Promise.resolve({ model, systemPrompt: 'be brief', temperature: 0.2, maxTokens: 100 })),
+    numbers: numbersOf(db),
     channelFor: () => channel,
     log: silentLogger(),
     settings,

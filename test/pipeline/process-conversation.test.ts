@@ -22,6 +22,7 @@ import { MAX_RECOVERY_RUNS, processConversation } from '../../src/pipeline/proce
 import type { ChatModel, ChatRequest, JobContext, Locks } from '../../src/ports.js';
 import { inbound, plainReply } from '../db/fixtures.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { fixedAi, numbersOf } from '../helpers/pipeline-deps.js';
 
 let database: TestDatabase;
 let db: Db;
@@ -83,9 +84,10 @@ function deps(model: ChatModel, overrides: { locks?: Locks; settings?: Partial<P
       locks: overrides.locks ?? createMemoryLocks(),
       context: createMemoryContextCache({ maxTurns: 10, ttlSeconds: 60 }),
       limiter: createMemoryRateLimiter(),
-      ai: {
-        current: () => Promise.resolve({ model, systemPrompt: 'be brief', temperature: 0.2, maxTokens: 100 }),
-      },
+      ai: fixedAi(() =>
+        Promise.resolve({ model, systemPrompt: 'be brief', temperature: 0.2, maxTokens: 100 }),
+      ),
+      numbers: numbersOf(db),
       channelFor: () => channel,
       log: silentLogger(),
       settings: { ...settings, ...overrides.settings },
@@ -274,7 +276,7 @@ describe('outcomes with reasons', () => {
     const { deps: d } = deps({ ...model });
     const failing = {
       ...d,
-      ai: { current: () => Promise.reject(new Error('configuration store unreadable')) },
+      ai: fixedAi(() => Promise.reject(new Error('configuration store unreadable'))),
     };
     const message = inbound({ body: 'hi' });
     const a = await acceptInbound(db, message);
@@ -415,13 +417,11 @@ describe('review findings', () => {
     const { deps: d } = deps(scriptedModel(() => Promise.resolve()).model);
     const failing = {
       ...d,
-      ai: {
-        current: async () => {
-          // A message that arrives during this job has a job of its own.
-          later = (await acceptInbound(db, inbound({ from: first.from, body: 'two' }))).messageId;
-          throw new Error('configuration store unreadable');
-        },
-      },
+      ai: fixedAi(async () => {
+        // A message that arrives during this job has a job of its own.
+        later = (await acceptInbound(db, inbound({ from: first.from, body: 'two' }))).messageId;
+        throw new Error('configuration store unreadable');
+      }),
     };
     const a = await acceptInbound(db, first);
     await expect(
