@@ -228,7 +228,7 @@ describe('what was stored before the opt-out', () => {
   it('STOP written while the model is thinking: its answer is discarded, only the confirmation goes', async () => {
     const { deps, requests, sentBodies } = setup();
     const from = inbound().from;
-    const base = deps.ai.current;
+    const base = deps.ai.current.bind(deps.ai);
     let stopped = false;
     deps.ai.current = async () => {
       const choice = await base();
