@@ -156,7 +156,8 @@ export function createAiRuntime(options: AiRuntimeOptions): ConfiguredAiRuntime 
       persona = cachedRow({
         read: () => getAiConfig(db, { id: aiConfigId }),
         build: (row) => build(row, `a business number (${row.name})`),
-        onMissing: () => log.warn({ aiConfigId }, "a business number's AI configuration is gone; using the active one"),
+        onMissing: () =>
+          log.warn({ aiConfigId }, "a business number's AI configuration is gone; using the active one"),
         refreshMs,
         log,
       });

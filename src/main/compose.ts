@@ -88,12 +88,6 @@ export async function compose(config: Config, log: Logger, options: ComposeOptio
     });
     closers.push(() => Promise.resolve(boot.stop()));
 
-    const channels = new Map<ChannelName, Channel>();
-    if (config.twilio)
-      channels.set('twilio', createTwilioChannel(config.twilio, log.child({ area: 'whatsapp' })));
-    const simulator = config.simulator.enabled ? createSimulatorChannel() : undefined;
-    if (simulator) channels.set('simulator', simulator);
-
     const cipher = fieldCipherFrom(config.fieldEncryption);
     const numbers = createNumberDirectory({
       db: database.db,
@@ -106,6 +100,12 @@ export async function compose(config: Config, log: Logger, options: ComposeOptio
       refreshMs: config.aiConfigRefreshMs,
       log: log.child({ area: 'numbers' }),
     });
+
+    const channels = new Map<ChannelName, Channel>();
+    if (config.twilio)
+      channels.set('twilio', createTwilioChannel(config.twilio, log.child({ area: 'whatsapp' }), numbers));
+    const simulator = config.simulator.enabled ? createSimulatorChannel() : undefined;
+    if (simulator) channels.set('simulator', simulator);
 
     const appUrl = { ...(config.http.publicBaseUrl ? { appUrl: config.http.publicBaseUrl } : {}) };
     // The active AI configuration in the database overrides the environment's settings, without a restart.

@@ -46,7 +46,7 @@ export interface ApiOptions {
   dataRights?: Pick<DataRightsDeps, 'pseudonymize' | 'webhookLogRetentionDays'> | undefined;
 }
 
-export type ApiDeps = SwitchModeDeps & Pick<PipelineDeps, 'limiter'>;
+export type ApiDeps = SwitchModeDeps & Pick<PipelineDeps, 'limiter' | 'numbers'>;
 
 export function registerApi(app: FastifyInstance, deps: ApiDeps, options: ApiOptions = {}): void {
   void app.register(
@@ -63,7 +63,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps, options: ApiOpt
   );
 }
 
-function routes(scope: FastifyInstance, deps: SwitchModeDeps): void {
+function routes(scope: FastifyInstance, deps: ApiDeps): void {
   scope.get('/openapi.json', { config: { public: true } }, (_request, reply) => reply.send(OPENAPI));
 
   scope.get('/conversations', async (request) => {
