@@ -65,6 +65,8 @@ export function registerTwilioWebhook(app: FastifyInstance, deps: Deps, options:
       const checked = await checkedParams(request, reply, options, deps, 'inbound');
       if (!checked) return reply;
       const { params } = checked;
+      // The length cap is the pipeline's (it answers with a notice); the body limit bounds the size here.
+      const message = parseTwilioInbound(params, { maxBodyLength: Number.MAX_SAFE_INTEGER });
       if (!checked.number) {
         // Not one of our numbers (a number removed or deactivated, a console pointing here by mistake): never
         // stored, never answered from another number's persona. Acknowledged, so Twilio does not retry it.
@@ -78,8 +80,6 @@ export function registerTwilioWebhook(app: FastifyInstance, deps: Deps, options:
         });
         return twiml(reply);
       }
-      // The length cap is the pipeline's (it answers with a notice); the body limit bounds the size here.
-      const message = parseTwilioInbound(params, { maxBodyLength: Number.MAX_SAFE_INTEGER });
       const accepted = await acceptInbound(deps, message, request.id);
       deps.auditLog.write({
         ...logEntry(request, params, 'inbound', 200, started),
