@@ -7,6 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createInboundBatcher } from '../../src/db/accept-inbound.js';
+import { listConversations } from '../../src/db/admin-queries.js';
 import { findConversationsByAddress, findOrCreateConversation } from '../../src/db/conversations.js';
 import { acceptInbound } from '../../src/db/messages.js';
 import { createEmptyTestDatabase, createTestDatabase, type TestDatabase } from '../helpers/database.js';
@@ -89,6 +90,16 @@ describe('conversations per business number', () => {
       businessAddress: SALES,
     });
     expect(fromSales).toMatchObject({ created: false, conversation: { id: existing.conversationId } });
+  });
+});
+
+describe('the admin conversation list', () => {
+  it('shows which of our numbers each conversation is with', async () => {
+    const db = testDb.database.db;
+    const person = sender();
+    await acceptInbound(db, inbound({ from: person, to: SUPPORT }));
+    const listed = await listConversations(db, { search: person, page: 1, pageSize: 10 });
+    expect(listed.items.map((c) => [c.userAddress, c.businessAddress])).toEqual([[person, SUPPORT]]);
   });
 });
 
