@@ -230,7 +230,10 @@ export interface AiChoice {
 
 /** Which model answers now; asked once per piece of work, so an AI configuration change applies without a restart. */
 export interface AiRuntime {
+  /** The active AI configuration's choice, else the environment's. */
   current(): Promise<AiChoice>;
+  /** The choice of one AI configuration (a business number's persona); the current one when it is gone or broken. */
+  forConfig(aiConfigId: string): Promise<AiChoice>;
 }
 
 // ── business numbers ─────────────────────────────────────────────────────────────────────────────────────

@@ -5,10 +5,12 @@
  * when the row changed (another id or updated_at). A row that cannot be used (its key does not decrypt, its
  * provider is unknown) is logged once and the environment's settings answer instead: a bad edit in the admin
  * must not stop the bot.
+ * A business number may name its own configuration (its persona): `forConfig(id)` reads that row the same way
+ * (cached, refreshed, rebuilt on change); when it is gone or cannot be used, the active choice answers.
  */
 import type { AiSettings } from '../config/load.js';
 import type { Db } from '../db/connect.js';
-import { getActiveAiConfig, isAiConfigProvider, type AiConfigRow } from '../db/ai-configs.js';
+import { getActiveAiConfig, getAiConfig, isAiConfigProvider, type AiConfigRow } from '../db/ai-configs.js';
 import { AppError } from '../domain/errors.js';
 import type { Logger } from '../log.js';
 import type { AiChoice, AiRuntime, ChatModel } from '../ports.js';
@@ -29,14 +31,15 @@ export interface AiRuntimeOptions {
 
 export interface RuntimeChoice extends AiChoice {
   source: 'database' | 'environment';
-  /** The active configuration's name, when one is in use. */
+  /** The configuration's name, when one is in use. */
   configName: string | null;
-  /** Why the active configuration could not be used, when the environment answers in its place. */
+  /** Why the configuration could not be used, when another choice answers in its place. */
   problem: string | null;
 }
 
 export interface ConfiguredAiRuntime extends AiRuntime {
   current(): Promise<RuntimeChoice>;
+  forConfig(aiConfigId: string): Promise<RuntimeChoice>;
   /** Re-read the active configuration now, ignoring the cache. */
   refresh(): Promise<RuntimeChoice>;
   /** The environment's choice, built at start. */
@@ -100,14 +103,15 @@ export function createAiRuntime(options: AiRuntimeOptions): ConfiguredAiRuntime 
     problem: null,
   };
 
-  let cached: { signature: string; choice: RuntimeChoice } | null = null;
-  let checkedAt = Number.NEGATIVE_INFINITY;
-  let inflight: Promise<RuntimeChoice> | null = null;
-
-  function build(row: AiConfigRow): RuntimeChoice {
+  /** The choice a row stands for, or its problem (logged once per version of the row: build runs once per version). */
+  function build(row: AiConfigRow, what: string): RuntimeChoice | { problem: string } {
     try {
       const settings = settingsFromAiConfig(row, envSettings, decrypt);
-      const choice: RuntimeChoice = {
+      log.info(
+        { config: row.name, provider: settings.provider, model: settings.model },
+        `using AI configuration (${what})`,
+      );
+      return {
         model: createChatModel(settings, modelOptions),
         fallback,
         systemPrompt: settings.systemPrompt,
@@ -117,50 +121,120 @@ export function createAiRuntime(options: AiRuntimeOptions): ConfiguredAiRuntime 
         configName: row.name,
         problem: null,
       };
-      log.info(
-        { config: row.name, provider: settings.provider, model: settings.model },
-        'using AI configuration',
-      );
-      return choice;
     } catch (error) {
       const problem = error instanceof Error ? error.message : String(error);
       log.error(
         { err: error, config: row.name },
-        'the active AI configuration cannot be used; answering with the environment settings',
+        what === 'active'
+          ? 'the active AI configuration cannot be used; answering with the environment settings'
+          : `the AI configuration of ${what} cannot be used; answering with the active choice`,
       );
-      return { ...environment, problem };
+      return { problem };
     }
   }
 
-  async function refresh(): Promise<RuntimeChoice> {
-    let row: AiConfigRow | null;
-    try {
-      row = await getActiveAiConfig(db);
-    } catch (error) {
-      // The database is briefly away: keep what we had; the pipeline has its own handling of that outage.
-      log.warn({ err: error }, 'could not read the active AI configuration; keeping the current one');
-      checkedAt = Date.now();
-      return cached?.choice ?? environment;
+  const active = cachedRow({
+    read: () => getActiveAiConfig(db),
+    build: (row) => build(row, 'active'),
+    onMissing: (hadRow) => {
+      if (hadRow) log.info('no active AI configuration; using the environment settings');
+    },
+    refreshMs,
+    log,
+  });
+
+  async function current(): Promise<RuntimeChoice> {
+    const built = await active.get();
+    if (built === null) return environment;
+    return 'model' in built ? built : { ...environment, problem: built.problem };
+  }
+
+  const personas = new Map<string, CachedRow>();
+  async function forConfig(aiConfigId: string): Promise<RuntimeChoice> {
+    let persona = personas.get(aiConfigId);
+    if (!persona) {
+      persona = cachedRow({
+        read: () => getAiConfig(db, { id: aiConfigId }),
+        build: (row) => build(row, `a business number (${row.name})`),
+        onMissing: () =>
+          log.warn({ aiConfigId }, "a business number's AI configuration is gone; using the active one"),
+        refreshMs,
+        log,
+      });
+      personas.set(aiConfigId, persona);
     }
-    const signature = row ? `${row.id}@${row.updatedAt.toISOString()}` : 'environment';
-    if (cached?.signature !== signature) {
-      if (!row && cached) log.info('no active AI configuration; using the environment settings');
-      cached = { signature, choice: row ? build(row) : environment };
-    }
-    checkedAt = Date.now();
-    return cached.choice;
+    const built = await persona.get();
+    if (built !== null && 'model' in built) return built;
+    const instead = await current();
+    return built === null ? instead : { ...instead, problem: built.problem };
   }
 
   return {
     environment,
-    refresh,
-    current() {
-      if (cached && Date.now() - checkedAt < refreshMs) return Promise.resolve(cached.choice);
+    current,
+    forConfig,
+    async refresh() {
+      active.expire();
+      for (const persona of personas.values()) persona.expire();
+      return current();
+    },
+  };
+}
+
+type Built = RuntimeChoice | { problem: string };
+
+interface CachedRow {
+  /** The choice of the row as last read (re-read when older than refreshMs), null when there is no row. */
+  get(): Promise<Built | null>;
+  /** The next get() reads the row again. */
+  expire(): void;
+}
+
+/**
+ * One row read at most once per refreshMs, shared by concurrent callers, and built again only when it changed
+ * (another id or updated_at). A read that fails keeps what was known: the database is briefly away, and the
+ * pipeline has its own handling of that outage.
+ */
+function cachedRow(options: {
+  read: () => Promise<AiConfigRow | null>;
+  build: (row: AiConfigRow) => Built;
+  onMissing: (hadRow: boolean) => void;
+  refreshMs: number;
+  log: Logger;
+}): CachedRow {
+  let cached: { signature: string; built: Built | null } | null = null;
+  let checkedAt = Number.NEGATIVE_INFINITY;
+  let inflight: Promise<Built | null> | null = null;
+
+  async function reread(): Promise<Built | null> {
+    let row: AiConfigRow | null;
+    try {
+      row = await options.read();
+    } catch (error) {
+      options.log.warn({ err: error }, 'could not read the AI configuration; keeping the current one');
+      checkedAt = Date.now();
+      return cached?.built ?? null;
+    }
+    const signature = row ? `${row.id}@${row.updatedAt.toISOString()}` : 'none';
+    if (cached?.signature !== signature) {
+      if (!row) options.onMissing(cached !== null);
+      cached = { signature, built: row ? options.build(row) : null };
+    }
+    checkedAt = Date.now();
+    return cached.built;
+  }
+
+  return {
+    get() {
+      if (cached && Date.now() - checkedAt < options.refreshMs) return Promise.resolve(cached.built);
       // Concurrent jobs share one query instead of each asking the database.
-      inflight ??= refresh().finally(() => {
+      inflight ??= reread().finally(() => {
         inflight = null;
       });
       return inflight;
+    },
+    expire() {
+      checkedAt = Number.NEGATIVE_INFINITY;
     },
   };
 }

@@ -1,7 +1,7 @@
 /**
  * Storing inbound messages: the conversation upsert and the message insert as data-modifying CTEs of one prepared
- * statement. Concurrent first messages from a new sender meet at the (channel, user_address) unique key, so there
- * is always exactly one conversation. The webhook's audit row is written apart, in batches
+ * statement. Concurrent first messages from a new sender meet at the (channel, user_address, business_address)
+ * unique key, so there is always exactly one conversation per person and business number. The webhook's audit row is written apart, in batches
  * (webhook-log-writer.ts): it is not part of the truth.
  *
  * Natural batching: one accept statement runs at a time per database handle; messages that arrive meanwhile wait
@@ -71,7 +71,7 @@ export async function acceptInbound(
   status: InboundStatus = 'pending',
 ): Promise<AcceptedInbound> {
   if (message.userId !== undefined && message.userId !== message.from)
-    await adoptScopedIdentity(db, message.channel, message.from, message.userId);
+    await adoptScopedIdentity(db, message.channel, message.from, message.userId, message.to);
   let batcher = batchers.get(db);
   if (!batcher) {
     batcher = createInboundBatcher(db);
@@ -132,7 +132,8 @@ interface AcceptRow {
   /** The conversation key: the stable user id when the channel gives one, else the sender address. */
   userAddress: string;
   replyAddress: string;
-  businessAddress: string | null;
+  /** Our number it was sent to; '' (the channel's default) when the channel gave none. Part of the key. */
+  businessAddress: string;
   profileName: string | null;
   content: string;
   contentType: string;
@@ -147,7 +148,7 @@ function acceptRow(message: InboundMessage, status: InboundStatus): AcceptRow {
     channel: message.channel,
     userAddress: message.userId ?? message.from,
     replyAddress: message.from,
-    businessAddress: message.to || null,
+    businessAddress: message.to,
     profileName: message.profileName === null ? null : storableText(message.profileName),
     content: storableText(message.body),
     contentType: message.content.type,
@@ -233,14 +234,13 @@ async function firstCopy(db: Db, providerMessageId: string): Promise<AcceptedInb
   return { conversationId: existing.conversationId, messageId: existing.id, duplicate: true };
 }
 
-/** A new message revives its conversation and opens its 24-hour window (last_inbound_at); a missing business address or profile name keeps the stored one. */
-const TOUCH_CONVERSATION = `on conflict (channel, user_address) do update set
+/** A new message revives its conversation and opens its 24-hour window (last_inbound_at); a missing profile name keeps the stored one. */
+const TOUCH_CONVERSATION = `on conflict (channel, user_address, business_address) do update set
       last_activity_at = now(),
       last_inbound_at = now(),
       updated_at = now(),
       is_active = true,
       reply_address = excluded.reply_address,
-      business_address = coalesce(excluded.business_address, conversations.business_address),
       profile_name = coalesce(excluded.profile_name, conversations.profile_name)`;
 
 const ACCEPT_INBOUND = prepared<{ conversation_id: string; message_id: string | null }>(
@@ -280,9 +280,9 @@ function batchRecord(row: AcceptRow): Record<string, unknown> {
 }
 
 /**
- * The same as ACCEPT_INBOUND for many messages, given as one JSON array. A sender with several messages in the
- * batch gets one conversation upsert (ON CONFLICT DO UPDATE may touch a row once per statement), with the latest
- * non-null business address and profile name. Conversations are upserted in key order, so two batches lock
+ * The same as ACCEPT_INBOUND for many messages, given as one JSON array. A sender with several messages to one
+ * business number in the batch gets one conversation upsert (ON CONFLICT DO UPDATE may touch a row once per
+ * statement), with the latest non-null profile name. Conversations are upserted in key order, so two batches lock
  * shared senders in the same order and cannot deadlock each other; messages are inserted in arrival order, and
  * created_at (clock_timestamp()) keeps that order within a sender's burst.
  */
@@ -300,20 +300,18 @@ const ACCEPT_INBOUND_BATCH = prepared<{
     with ordinality as t(channel, user_address, reply_address, business_address, profile_name,
       content, content_type, payload, metadata, provider_message_id, processing_status, ord)
   ), sender as (
-    select channel, user_address,
+    select channel, user_address, business_address,
       (array_agg(reply_address order by ord desc))[1] as reply_address,
-      (array_agg(business_address order by ord desc) filter (where business_address is not null))[1]
-        as business_address,
       (array_agg(profile_name order by ord desc) filter (where profile_name is not null))[1] as profile_name
     from input
-    group by channel, user_address
+    group by channel, user_address, business_address
   ), conversation as (
     insert into conversations (channel, user_address, business_address, profile_name, reply_address,
       last_inbound_at)
     select channel, user_address, business_address, profile_name, reply_address, now() from sender
-    order by channel, user_address
+    order by channel, user_address, business_address
     ${TOUCH_CONVERSATION}
-    returning id, channel, user_address
+    returning id, channel, user_address, business_address
   ), inserted as (
     insert into messages (conversation_id, role, content, metadata, provider_message_id, processing_status,
       content_type, payload)
@@ -321,6 +319,7 @@ const ACCEPT_INBOUND_BATCH = prepared<{
       input.processing_status, input.content_type, input.payload
     from input
     join conversation on conversation.channel = input.channel and conversation.user_address = input.user_address
+      and conversation.business_address = input.business_address
     order by input.ord
     on conflict (provider_message_id) do nothing
     returning id, provider_message_id
@@ -328,5 +327,6 @@ const ACCEPT_INBOUND_BATCH = prepared<{
   select input.ord, conversation.id as conversation_id, inserted.id as message_id
   from input
   join conversation on conversation.channel = input.channel and conversation.user_address = input.user_address
+    and conversation.business_address = input.business_address
   left join inserted on inserted.provider_message_id = input.provider_message_id`,
 );

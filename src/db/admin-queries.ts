@@ -146,6 +146,8 @@ export interface ConversationSummary {
   id: string;
   channel: string;
   userAddress: string;
+  /** Our number the conversation is with; null: the channel's default. */
+  businessAddress: string | null;
   profileName: string | null;
   isActive: boolean;
   mode: ConversationMode;
@@ -189,7 +191,8 @@ export async function listConversations(
     // The page of conversations is chosen first; the message count and last message are then computed for its
     // rows only (computed in the outer select, they would run for every row skipped by the offset too).
     db.execute(sql`
-      select c.id, c.channel, c.user_address, c.profile_name, c.is_active, c.mode, c.last_activity_at,
+      select c.id, c.channel, c.user_address, nullif(c.business_address, '') as business_address, c.profile_name,
+        c.is_active, c.mode, c.last_activity_at,
         (select count(*)::int from messages m where m.conversation_id = c.id) as message_count,
         last.content as last_message, last.role as last_role, last.payload as last_payload,
         ${text ? text.snippet : sql`null`} as snippet
@@ -208,6 +211,7 @@ export async function listConversations(
     id: string;
     channel: string;
     user_address: string;
+    business_address: string | null;
     profile_name: string | null;
     is_active: boolean;
     mode: string;
@@ -221,6 +225,7 @@ export async function listConversations(
     id: r.id,
     channel: r.channel,
     userAddress: r.user_address,
+    businessAddress: r.business_address,
     profileName: r.profile_name,
     isActive: r.is_active,
     mode: r.mode as ConversationMode,

@@ -31,7 +31,7 @@ const CONVERSATION_COLUMNS = {
   channel: conversations.channel,
   userAddress: conversations.userAddress,
   replyAddress: sql<string>`coalesce(${conversations.replyAddress}, ${conversations.userAddress})`,
-  businessAddress: conversations.businessAddress,
+  businessAddress: sql<string | null>`nullif(${conversations.businessAddress}, '')`,
   profileName: conversations.profileName,
   isActive: conversations.isActive,
   mode: conversations.mode,
@@ -48,29 +48,51 @@ export async function getConversation(db: Db, id: string): Promise<Conversation 
 }
 
 /**
- * The conversation of a user address exactly as a channel gives it (`whatsapp:+14155550100`, a scoped id), on any
- * channel: matched against the key and the reply address. The most recently active one when several match.
+ * The conversations of a user address exactly as a channel gives it (`whatsapp:+14155550100`, a scoped id), on
+ * any channel and with any of our numbers: matched against the key and the reply address, most recently active
+ * first. With `businessAddress`, only the one with that number of ours.
  */
-export async function findConversationByAddress(db: Db, address: string): Promise<Conversation | null> {
+export async function findConversationsByAddress(
+  db: Db,
+  address: string,
+  options: { businessAddress?: string } = {},
+): Promise<Conversation[]> {
   const rows = await db
     .select({ id: conversations.id })
     .from(conversations)
-    .where(addressIs(address))
+    .where(
+      and(
+        addressIs(address),
+        options.businessAddress === undefined
+          ? undefined
+          : eq(conversations.businessAddress, options.businessAddress),
+      ),
+    )
     .orderBy(desc(conversations.lastActivityAt))
-    .limit(1);
-  return rows[0] ? getConversation(db, rows[0].id) : null;
+    .limit(MAX_MATCHES);
+  const found = await Promise.all(rows.map((row) => getConversation(db, row.id)));
+  return found.filter((c) => c !== null);
 }
 
+/** A person writes to a few of our numbers, not hundreds: enough to list them in a refusal. */
+const MAX_MATCHES = 20;
+
 /**
- * The conversation of `address` on one channel, created when the person never wrote (a proactive message's:
- * mode `bot`, no messages, keyed on the address). Two concurrent calls for one new address get the same row:
- * the insert yields to the unique (channel, user_address) key and the loser reads the winner's row.
+ * The conversation of `address` with our number `businessAddress` on one channel, created when the person never
+ * wrote to it (a proactive message's: mode `bot`, no messages, keyed on the address). Two concurrent calls for one
+ * new address get the same row: the insert yields to the unique (channel, user_address, business_address) key and
+ * the loser reads the winner's row. A null business address is the channel's default ('' in the key).
  */
 export async function findOrCreateConversation(
   db: Db,
   input: { channel: ChannelName; address: string; businessAddress: string | null },
 ): Promise<{ conversation: Conversation; created: boolean }> {
-  const onChannel = and(eq(conversations.channel, input.channel), addressIs(input.address));
+  const businessAddress = input.businessAddress ?? '';
+  const onChannel = and(
+    eq(conversations.channel, input.channel),
+    eq(conversations.businessAddress, businessAddress),
+    addressIs(input.address),
+  );
   const find = async () => {
     const rows = await db
       .select({ id: conversations.id })
@@ -84,8 +106,10 @@ export async function findOrCreateConversation(
   if (existing) return { conversation: existing, created: false };
   const inserted = await db
     .insert(conversations)
-    .values({ channel: input.channel, userAddress: input.address, businessAddress: input.businessAddress })
-    .onConflictDoNothing({ target: [conversations.channel, conversations.userAddress] })
+    .values({ channel: input.channel, userAddress: input.address, businessAddress })
+    .onConflictDoNothing({
+      target: [conversations.channel, conversations.userAddress, conversations.businessAddress],
+    })
     .returning({ id: conversations.id });
   const conversation = inserted[0] ? await getConversation(db, inserted[0].id) : await find();
   if (!conversation) throw new Error(`conversation for ${input.address} neither inserted nor found`);
@@ -198,7 +222,8 @@ const CONVERSATION_FOR_WORK = prepared<WorkRow>(
      from conversations c where c.id = $1
    )
    select c.id, c.channel, c.user_address as "userAddress",
-     coalesce(c.reply_address, c.user_address) as "replyAddress", c.business_address as "businessAddress",
+     coalesce(c.reply_address, c.user_address) as "replyAddress",
+     nullif(c.business_address, '') as "businessAddress",
      c.profile_name as "profileName", c.is_active as "isActive", c.mode,
      c.context_reset_at as "contextResetAt", c.last_activity_at as "lastActivityAt",
      c.last_inbound_at as "lastInboundAt", c.has_unsent_parts as "hasUnsentParts", c.has_replies as "hasReplies",

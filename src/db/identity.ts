@@ -2,7 +2,8 @@
  * One person, one conversation, across address changes. A conversation is keyed on the person's stable scoped id
  * when the channel gives one (Twilio's ExternalUserId), else on the sender address. A conversation that began
  * before the channel sent the scoped id is keyed on the phone address: the first message that carries both moves
- * it to the scoped id, so the user keeps their history when they later write from the scoped id alone.
+ * it to the scoped id, so the user keeps their history when they later write from the scoped id alone. Each
+ * business number has its own conversation with the person, so the move is made per business number.
  */
 import { and, eq, notExists, sql } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
@@ -15,18 +16,20 @@ const settled = new WeakMap<Db, Set<string>>();
 const MAX_SETTLED = 50_000;
 
 /**
- * Re-key the conversation of `address` to `userId` on `channel`, unless a conversation with that key exists
- * already (it wins: it is where the scoped id's messages went). Idempotent; concurrent callers are safe.
+ * Re-key the conversation of `address` with our number `businessAddress` to `userId` on `channel`, unless a
+ * conversation with that key exists already (it wins: it is where the scoped id's messages went). Idempotent;
+ * concurrent callers are safe.
  */
 export async function adoptScopedIdentity(
   db: Db,
   channel: string,
   address: string,
   userId: string,
+  businessAddress: string,
 ): Promise<void> {
   let known = settled.get(db);
   if (!known) settled.set(db, (known = new Set()));
-  const key = `${channel}\u0000${address}\u0000${userId}`;
+  const key = `${channel}\u0000${address}\u0000${userId}\u0000${businessAddress}`;
   if (known.has(key)) return;
   const existing = alias(conversations, 'existing');
   try {
@@ -37,11 +40,18 @@ export async function adoptScopedIdentity(
         and(
           eq(conversations.channel, channel),
           eq(conversations.userAddress, address),
+          eq(conversations.businessAddress, businessAddress),
           notExists(
             db
               .select({ one: sql`1` })
               .from(existing)
-              .where(and(eq(existing.channel, channel), eq(existing.userAddress, userId))),
+              .where(
+                and(
+                  eq(existing.channel, channel),
+                  eq(existing.userAddress, userId),
+                  eq(existing.businessAddress, businessAddress),
+                ),
+              ),
           ),
         ),
       );

@@ -52,8 +52,12 @@ export const conversations = pgTable(
     userAddress: text('user_address').notNull(),
     /** Where replies go: the sender of the latest inbound message, exactly as given (null: user_address). */
     replyAddress: text('reply_address'),
-    /** Our number the user wrote to; replies go out from it. */
-    businessAddress: text('business_address'),
+    /**
+     * Our number the user wrote to (Twilio `whatsapp:+E164`, a Meta phone number id); replies go out from it. Part
+     * of the key: one person writing to two of our numbers has two conversations, each with its number's persona.
+     * '' stands for the channel's default number (rows from before 0012 that had none).
+     */
+    businessAddress: text('business_address').notNull().default(''),
     profileName: text('profile_name'),
     isActive: boolean('is_active').notNull().default(true),
     /** bot: the bot answers; human: an operator does, the bot is silent; paused: nobody is notified. */
@@ -78,8 +82,8 @@ export const conversations = pgTable(
     lastInboundAt: stamp('last_inbound_at'),
   },
   (t) => [
-    // One conversation per sender even when its first messages arrive concurrently.
-    unique('conversations_channel_user_address_key').on(t.channel, t.userAddress),
+    // One conversation per sender and business number even when its first messages arrive concurrently.
+    unique('conversations_channel_user_business_key').on(t.channel, t.userAddress, t.businessAddress),
     check('conversations_channel_check', isOneOf('channel', ['twilio', 'meta', 'simulator'])),
     check('conversations_mode_check', isOneOf('mode', CONVERSATION_MODES)),
     index('conversations_idle_idx').on(t.lastActivityAt).where(sql.raw('"is_active"')),

@@ -9,6 +9,7 @@ import type { PipelineDeps } from '../pipeline/deps.js';
 import { recordStatus } from '../pipeline/record-status.js';
 import { headersForLog, registerFormParser, type FormParams } from './form.js';
 import type { IpRateLimit } from './ip-rate-limit.js';
+import type { BusinessNumber } from '../ports.js';
 
 /** Empty TwiML: Twilio shows a text/plain body to the user, so the ack must be XML with nothing to say. */
 export const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>';
@@ -37,6 +38,7 @@ type Deps = Pick<
   | 'unqueued'
   | 'channelFor'
   | 'report'
+  | 'numbers'
 >;
 
 /** POST /api/whatsapp/webhook/ (inbound messages), POST /api/whatsapp/status/ (delivery callbacks), GET probe. */
@@ -60,10 +62,24 @@ export function registerTwilioWebhook(app: FastifyInstance, deps: Deps, options:
 
     scope.post('/api/whatsapp/webhook/', async (request, reply) => {
       const started = performance.now();
-      const params = checkedParams(request, reply, options, deps, 'inbound');
-      if (!params) return reply;
+      const checked = await checkedParams(request, reply, options, deps, 'inbound');
+      if (!checked) return reply;
+      const { params } = checked;
       // The length cap is the pipeline's (it answers with a notice); the body limit bounds the size here.
       const message = parseTwilioInbound(params, { maxBodyLength: Number.MAX_SAFE_INTEGER });
+      if (!checked.number) {
+        // Not one of our numbers (a number removed or deactivated, a console pointing here by mistake): never
+        // stored, never answered from another number's persona. Acknowledged, so Twilio does not retry it.
+        deps.log.warn(
+          { to: params.To ?? null, requestId: request.id },
+          'inbound message to an unknown business number: acknowledged, not stored',
+        );
+        deps.auditLog.write({
+          ...logEntry(request, params, 'inbound', 200, started),
+          error: 'unknown business number',
+        });
+        return twiml(reply);
+      }
       const accepted = await acceptInbound(deps, message, request.id);
       deps.auditLog.write({
         ...logEntry(request, params, 'inbound', 200, started),
@@ -82,8 +98,9 @@ export function registerTwilioWebhook(app: FastifyInstance, deps: Deps, options:
 
     scope.post('/api/whatsapp/status/', async (request, reply) => {
       const started = performance.now();
-      const params = checkedParams(request, reply, options, deps, 'status');
-      if (!params) return reply;
+      const checked = await checkedParams(request, reply, options, deps, 'status');
+      if (!checked) return reply;
+      const { params } = checked;
       const update = parseTwilioStatus(params);
       await recordStatus(deps, update);
       deps.auditLog.write({
@@ -110,15 +127,17 @@ export function registerTwilioWebhook(app: FastifyInstance, deps: Deps, options:
 
 /**
  * Verify the request is Twilio's, signed over the URL it called and every parameter; else 403, or 429 (then
- * undefined: the answer is sent) once its address is over the per-IP limit.
+ * undefined: the answer is sent) once its address is over the per-IP limit. The auth token is that of our number
+ * in the request (an inbound message's To, a status callback's From) when the number has its own (another Twilio
+ * account), else the environment's. `number` is that number, null when it is none of ours.
  */
-function checkedParams(
+async function checkedParams(
   request: FastifyRequest,
   reply: FastifyReply,
   options: TwilioWebhookOptions,
   deps: Deps,
   kind: 'inbound' | 'status',
-): FormParams | undefined {
+): Promise<{ params: FormParams; number: BusinessNumber | null } | undefined> {
   (request as { webhookKind?: string }).webhookKind = kind;
   // Whatever proves nothing counts against the sender's address, and past the limit is answered 429.
   const overLimit = () => options.ipRateLimit?.refused(request, reply) === true;
@@ -136,8 +155,10 @@ function checkedParams(
     throw new AppError('invalid_input', 'expected an application/x-www-form-urlencoded body');
   }
   const params = request.body as FormParams;
+  const ours = kind === 'inbound' ? params.To : params.From;
+  const number = typeof ours === 'string' ? await deps.numbers.find('twilio', ours) : null;
   // Counted: without a signature nothing proves the request is Twilio's.
-  if (options.skipSignature) return overLimit() ? undefined : params;
+  if (options.skipSignature) return overLimit() ? undefined : { params, number };
   const url = publicRequestUrl({
     publicBaseUrl: options.publicBaseUrl,
     trustProxy: options.trustProxy,
@@ -149,7 +170,12 @@ function checkedParams(
   const signature = request.headers['x-twilio-signature'];
   const valid =
     typeof signature === 'string' &&
-    verifyTwilioSignature({ authToken: options.twilio.authToken, url, params, signature });
+    verifyTwilioSignature({
+      authToken: number?.credentials.authToken ?? options.twilio.authToken,
+      url,
+      params,
+      signature,
+    });
   if (!valid) {
     // Over the limit, the guard's one line per address and window replaces one line per forged request.
     if (overLimit()) return undefined;
@@ -168,7 +194,7 @@ function checkedParams(
     throw new AppError('bad_signature', 'invalid Twilio signature');
   }
   options.ipRateLimit?.trust(request);
-  return params;
+  return { params, number };
 }
 
 function logEntry(

@@ -65,7 +65,7 @@ export async function broadcastTemplate(
 ): Promise<BroadcastReport> {
   requirePermission(request.actor, 'conversations.reply');
   // Refused once, before any row, rather than once per row.
-  senderFor(deps, request.from);
+  await senderFor(deps, request.from);
   if (!isContentSid(request.templateId))
     throw new AppError('invalid_input', `"${request.templateId}" is not a Content SID (HX + 32 hex digits)`, {
       code: 'invalid_template',

@@ -20,11 +20,11 @@ import { requirePermission } from './permission.js';
 export type ProactiveContent = Extract<OutboundContent, { type: 'text' | 'template' }>;
 
 /** `whatsapp:` addresses go out through Twilio, the only WhatsApp channel today (Meta's would be chosen here). */
-const WHATSAPP_CHANNEL: ChannelName = 'twilio';
+const WHATSAPP_CHANNEL = 'twilio' satisfies ChannelName;
 
 export type ProactiveDeps = Pick<
   PipelineDeps,
-  'db' | 'queue' | 'channelFor' | 'log' | 'unqueued' | 'settings'
+  'db' | 'queue' | 'channelFor' | 'log' | 'unqueued' | 'settings' | 'numbers'
 >;
 
 export interface ProactiveMessage {
@@ -61,7 +61,7 @@ export async function deliverProactive(
       },
     );
   refuseBadContent(message.content);
-  const from = senderFor(deps, message.from);
+  const from = await senderFor(deps, message.from);
   const { conversation, created } = await findOrCreateConversation(deps.db, {
     channel: WHATSAPP_CHANNEL,
     address: to,
@@ -121,24 +121,26 @@ export async function sendProactive(deps: ProactiveDeps, request: ProactiveReque
 }
 
 /**
- * The number a proactive message goes out from: `from` when it is one of the WhatsApp channel's, its default when
- * absent. Throws invalid_input (`invalid_from`, `channel_not_configured`) otherwise.
+ * The number a proactive message goes out from (and whose conversation with the person it joins): `from` when it
+ * is one of our active numbers on the WhatsApp channel (the environment's or a `business_numbers` row), the
+ * channel's default when absent. Throws invalid_input (`invalid_from`, `channel_not_configured`) otherwise.
  */
-export function senderFor(deps: Pick<ProactiveDeps, 'channelFor'>, from: string | undefined): string | null {
+export async function senderFor(
+  deps: Pick<ProactiveDeps, 'channelFor' | 'numbers'>,
+  from: string | undefined,
+): Promise<string | null> {
   const channel = deps.channelFor(WHATSAPP_CHANNEL);
   if (!channel)
     throw new AppError('invalid_input', 'this server has no WhatsApp channel configured (TWILIO_*)', {
       code: 'channel_not_configured',
     });
   if (from === undefined) return channel.senders[0] ?? null;
-  if (!channel.senders.includes(from))
-    throw new AppError(
-      'invalid_input',
-      `"${from}" is not one of our numbers (${channel.senders.join(', ')})`,
-      {
-        code: 'invalid_from',
-      },
-    );
+  if ((await deps.numbers.find(WHATSAPP_CHANNEL, from)) === null) {
+    const ours = (await deps.numbers.list(WHATSAPP_CHANNEL)).map((n) => n.address);
+    throw new AppError('invalid_input', `"${from}" is not one of our numbers (${ours.join(', ')})`, {
+      code: 'invalid_from',
+    });
+  }
   return from;
 }
 

@@ -89,12 +89,6 @@ export async function compose(config: Config, log: Logger, options: ComposeOptio
     });
     closers.push(() => Promise.resolve(boot.stop()));
 
-    const channels = new Map<ChannelName, Channel>();
-    if (config.twilio)
-      channels.set('twilio', createTwilioChannel(config.twilio, log.child({ area: 'whatsapp' })));
-    const simulator = config.simulator.enabled ? createSimulatorChannel() : undefined;
-    if (simulator) channels.set('simulator', simulator);
-
     const cipher = fieldCipherFrom(config.fieldEncryption);
     const numbers = createNumberDirectory({
       db: database.db,
@@ -113,7 +107,12 @@ export async function compose(config: Config, log: Logger, options: ComposeOptio
       { db: database.db, ready: boot.ready() },
       log.child({ area: 'whatsapp' }),
     );
+    const channels = new Map<ChannelName, Channel>();
     channels.set('meta', meta.channel);
+    if (config.twilio)
+      channels.set('twilio', createTwilioChannel(config.twilio, log.child({ area: 'whatsapp' }), numbers));
+    const simulator = config.simulator.enabled ? createSimulatorChannel() : undefined;
+    if (simulator) channels.set('simulator', simulator);
 
     const appUrl = { ...(config.http.publicBaseUrl ? { appUrl: config.http.publicBaseUrl } : {}) };
     // The active AI configuration in the database overrides the environment's settings, without a restart.
@@ -157,6 +156,7 @@ export async function compose(config: Config, log: Logger, options: ComposeOptio
       context: hot.context,
       limiter: hot.limiter,
       ai,
+      numbers,
       channelFor: (name) => channels.get(name),
       log: log.child({ area: 'pipeline' }),
       settings: {

@@ -6,7 +6,7 @@
  */
 import { isAppError } from '../domain/errors.js';
 import type { ChannelName } from '../domain/types.js';
-import type { AiRuntime, Channel, ChatModel, JobHandler } from '../ports.js';
+import type { AiChoice, AiRuntime, Channel, ChatModel, JobHandler } from '../ports.js';
 import { classifyError } from './errors.js';
 import type { Metrics } from './metrics.js';
 
@@ -21,17 +21,15 @@ export function instrumentAiRuntime(runtime: AiRuntime, metrics: Metrics): AiRun
     }
     return wrapper;
   };
+  const measuredChoice = <T extends AiChoice>(choice: T): T => ({
+    ...choice,
+    model: measured(choice.model),
+    ...(choice.fallback ? { fallback: measured(choice.fallback) } : {}),
+  });
   return {
     ...runtime,
-    current: async () => {
-      const choice = await runtime.current();
-      const fallback = (choice as { fallback?: ChatModel }).fallback;
-      return {
-        ...choice,
-        model: measured(choice.model),
-        ...(fallback ? { fallback: measured(fallback) } : {}),
-      };
-    },
+    current: async () => measuredChoice(await runtime.current()),
+    forConfig: async (aiConfigId) => measuredChoice(await runtime.forConfig(aiConfigId)),
   };
 }
 

@@ -35,6 +35,7 @@ export type Deps = Pick<
   | 'locks'
   | 'context'
   | 'ai'
+  | 'numbers'
   | 'limiter'
   | 'log'
   | 'settings'
@@ -95,6 +96,7 @@ export async function answerBatch(
   const ask = async (messages: PendingInbound[]) =>
     generateAnswer(
       deps,
+      conversation,
       history,
       await withQuotedText(deps, conversation.id, messages),
       step.jobContext,

@@ -6,7 +6,15 @@ import type { HandoffEvent } from '../domain/handoff-notice.js';
 import type { ChannelName } from '../domain/types.js';
 import type { TemplateContent } from '../domain/window.js';
 import type { Logger } from '../log.js';
-import type { AiRuntime, Channel, ContextCache, JobQueue, Locks, RateLimiter } from '../ports.js';
+import type {
+  AiRuntime,
+  Channel,
+  ContextCache,
+  JobQueue,
+  Locks,
+  NumberDirectory,
+  RateLimiter,
+} from '../ports.js';
 import type { UnqueuedRetry } from './unqueued-retry.js';
 
 /** Everything the use cases may use; each takes only the part it needs (Pick<PipelineDeps, …>). */
@@ -17,6 +25,8 @@ export interface PipelineDeps {
   context: ContextCache;
   limiter: RateLimiter;
   ai: AiRuntime;
+  /** Our business numbers: which ones we answer on, each one's persona and credentials. */
+  numbers: NumberDirectory;
   channelFor(name: ChannelName): Channel | undefined;
   log: Logger;
   /** Messages stored while the queue was down, enqueued again by this process once it is back. */

@@ -1,5 +1,5 @@
 /**
- * The generate stage: ask the active model, then its fallback, and on the last attempt give the user a kind
+ * The generate stage: ask the conversation's model, then its fallback, and on the last attempt give the user a kind
  * word instead of silence. Every call is recorded (used, or failed before the fallback answered) so what an
  * answer cost is known even when it was thrown away.
  */
@@ -12,6 +12,7 @@ import type { TokenUsage, Turn } from '../domain/types.js';
 import { friendlyAiFailure } from '../domain/user-messages.js';
 import type { ChatModel, ChatRequest, JobContext } from '../ports.js';
 import type { PipelineDeps } from './deps.js';
+import { aiChoiceFor } from './persona.js';
 
 export interface Answer {
   text: string;
@@ -26,18 +27,22 @@ export interface Answer {
   calls: ModelCallRecord[];
 }
 
-type Deps = Pick<PipelineDeps, 'ai' | 'report' | 'settings'>;
+type Deps = Pick<PipelineDeps, 'ai' | 'numbers' | 'report' | 'settings'>;
 
-/** Ask the model. A transient failure is retried by the queue; on the last attempt the user gets a kind word. */
+/**
+ * Ask the model of the conversation's business number (persona.ts). A transient failure is retried by the queue;
+ * on the last attempt the user gets a kind word.
+ */
 export async function generateAnswer(
   deps: Deps,
+  conversation: { channel: string; businessAddress: string | null },
   history: Turn[],
   batch: Array<{ content: string }>,
   jobContext: JobContext,
   signal: AbortSignal,
   log: PipelineDeps['log'],
 ): Promise<Answer> {
-  const choice = await deps.ai.current();
+  const choice = await aiChoiceFor(deps, conversation);
   const messages = buildPrompt({ systemPrompt: choice.systemPrompt, history, batch });
   const base = { messages, temperature: choice.temperature, maxTokens: choice.maxTokens };
   // The generate stage runs only for a conversation the bot answers, so the handoff tool is always on offer there,

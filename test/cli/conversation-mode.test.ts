@@ -81,4 +81,29 @@ describe('chatbot conversation mode', { timeout: 120_000 }, () => {
     expect(badMode.code).toBe(2);
     expect(badMode.stderr).toContain('the mode must be one of bot, human, paused');
   });
+
+  it('refuses an address with a conversation per business number, listing them; --from picks one', async () => {
+    const person = 'whatsapp:+14155550178';
+    const other = 'whatsapp:+14155230077';
+    const sales = await acceptInbound(testDb.database.db, inbound({ from: person }));
+    const support = await acceptInbound(testDb.database.db, inbound({ from: person, to: other }));
+
+    const ambiguous = await runCli(['conversation', 'mode', person, 'paused'], { env });
+    expect(ambiguous.code).toBe(2);
+    expect(ambiguous.stderr).toContain(`${person} has 2 conversations, one per business number`);
+    expect(ambiguous.stderr).toContain(`${support.conversationId}  with ${other}`);
+    expect(ambiguous.stderr).toContain(sales.conversationId);
+
+    const picked = await runCli(['conversation', 'mode', person, 'paused', '--from', other], { env });
+    expect(picked.code).toBe(0);
+    expect(picked.stdout).toContain(`conversation ${support.conversationId}: bot → paused`);
+    const modes = await query<{ id: string; mode: string }>(
+      'select id, mode from conversations where user_address = $1',
+      [person],
+    );
+    expect(Object.fromEntries(modes.map((m) => [m.id, m.mode]))).toEqual({
+      [sales.conversationId]: 'bot',
+      [support.conversationId]: 'paused',
+    });
+  });
 });

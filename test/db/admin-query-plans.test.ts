@@ -19,7 +19,7 @@ import {
   recentProblems,
 } from '../../src/db/admin-queries.js';
 import type { Db } from '../../src/db/connect.js';
-import { findConversationByAddress } from '../../src/db/conversations.js';
+import { findConversationsByAddress } from '../../src/db/conversations.js';
 import { needsHuman } from '../../src/db/inbox.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 
@@ -92,8 +92,8 @@ describe('admin query plans on 100,000 messages', () => {
     ],
     [
       'conversation by user address (API filter, CLI)',
-      (db) => findConversationByAddress(db, 'whatsapp:+1555000000042'),
-      ['conversations_reply_address_idx', 'conversations_channel_user_address_key'],
+      (db) => findConversationsByAddress(db, 'whatsapp:+1555000000042'),
+      ['conversations_reply_address_idx', 'conversations_channel_user_business_key'],
     ],
   ])('%s: no sequential scan of a big table, and the plan uses %j', async (_name, run, indexes) => {
     const plans = await plansOf(run);

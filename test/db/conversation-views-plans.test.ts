@@ -51,7 +51,7 @@ describe('API read plans on 100,000 messages', () => {
     [
       'conversations of one user address',
       (db) => findConversations(db, { limit: 51, user: 'whatsapp:+1555000000042' }),
-      ['conversations_reply_address_idx', 'conversations_channel_user_address_key'],
+      ['conversations_reply_address_idx', 'conversations_channel_user_business_key'],
     ],
     ['conversations in human mode', (db) => findConversations(db, { limit: 51, mode: 'human' }), []],
     [

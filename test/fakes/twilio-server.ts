@@ -10,6 +10,8 @@ import { formBody, parseForm, signParams, type FormParams } from '../helpers/twi
 
 export interface SentMessage {
   sid: string;
+  /** The account whose credentials sent it (the fake's own, or one of `otherAccounts`). */
+  accountSid: string;
   to: string;
   from: string;
   body: string;
@@ -88,11 +90,20 @@ function twilioError(status: number, code: number, message: string): Record<stri
 }
 
 export async function startFakeTwilio(
-  options: { accountSid?: string; authToken?: string } = {},
+  options: {
+    accountSid?: string;
+    authToken?: string;
+    /** Further accounts served at the same URL (a business number of another Twilio account). */
+    otherAccounts?: Array<{ accountSid: string; authToken: string }>;
+  } = {},
 ): Promise<FakeTwilio> {
   const accountSid = options.accountSid ?? sid('AC');
   const authToken = options.authToken ?? crypto.randomBytes(16).toString('hex');
-  const expectedAuth = 'Basic ' + Buffer.from(`${accountSid}:${authToken}`).toString('base64');
+  const basic = (user: string, password: string) =>
+    'Basic ' + Buffer.from(`${user}:${password}`).toString('base64');
+  const accountAuth = new Map([[accountSid, basic(accountSid, authToken)]]);
+  for (const other of options.otherAccounts ?? [])
+    accountAuth.set(other.accountSid, basic(other.accountSid, other.authToken));
   const sent: SentMessage[] = [];
   const requests: FakeRequest[] = [];
   const messages = new Map<string, StoredMessage>();
@@ -127,7 +138,7 @@ export async function startFakeTwilio(
     uri: `${API}/Accounts/${accountSid}/Messages/${m.sid}.json`,
   });
 
-  function createMessage(params: FormParams): [number, Record<string, unknown>] {
+  function createMessage(params: FormParams, sender: string): [number, Record<string, unknown>] {
     const one = (key: string): string | undefined => {
       const value = params[key];
       return typeof value === 'string' ? value : value?.[0];
@@ -166,6 +177,7 @@ export async function startFakeTwilio(
     const statusCallback = one('StatusCallback');
     const message: StoredMessage = {
       sid: sid('SM'),
+      accountSid: sender,
       to,
       from,
       body,
@@ -180,6 +192,7 @@ export async function startFakeTwilio(
     messages.set(message.sid, message);
     sent.push({
       sid: message.sid,
+      accountSid: sender,
       to,
       from,
       body,
@@ -243,7 +256,10 @@ export async function startFakeTwilio(
     const raw = Buffer.concat(chunks).toString('utf8');
     const url = new URL(request.url ?? '/', 'http://fake');
     const method = request.method ?? 'GET';
-    const authorized = request.headers.authorization === expectedAuth;
+    // The account the request is about (its path), authorized by that account's own credentials.
+    const account = /\/Accounts\/(AC\w+?)(?:\/|\.json)/.exec(url.pathname)?.[1] ?? accountSid;
+    const expectedAuth = accountAuth.get(account);
+    const authorized = expectedAuth !== undefined && request.headers.authorization === expectedAuth;
     const params = request.headers['content-type']?.startsWith('application/x-www-form-urlencoded')
       ? parseForm(raw)
       : {};
@@ -258,7 +274,7 @@ export async function startFakeTwilio(
       response.end(JSON.stringify(body));
     };
 
-    const isSend = method === 'POST' && url.pathname === `${API}/Accounts/${accountSid}/Messages.json`;
+    const isSend = method === 'POST' && url.pathname === `${API}/Accounts/${account}/Messages.json`;
     const delay = (isSend ? delays.shift() : undefined) ?? delayAll;
     if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
 
@@ -276,11 +292,11 @@ export async function startFakeTwilio(
         reply(failure.status, twilioError(failure.status, failure.code, failure.message), headers);
         return;
       }
-      const [status, body] = createMessage(params);
+      const [status, body] = createMessage(params, account);
       reply(status, body);
       return;
     }
-    if (method === 'GET' && url.pathname === `${API}/Accounts/${accountSid}/Messages.json`) {
+    if (method === 'GET' && url.pathname === `${API}/Accounts/${account}/Messages.json`) {
       reply(200, listMessages(url.searchParams, url.pathname));
       return;
     }

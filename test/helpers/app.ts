@@ -39,9 +39,11 @@ export async function startTestApp(
   roles: Role[] = ['web', 'worker', 'scheduler'],
   /** The app's logger; tests that read the log lines pass one writing to a stream of theirs. */
   logger?: Logger,
+  /** Options of the fake Twilio (further accounts, for numbers of another account). */
+  twilioOptions?: Parameters<typeof startFakeTwilio>[0],
 ): Promise<TestApp> {
   const database = await createTestDatabase();
-  const twilio = await startFakeTwilio();
+  const twilio = await startFakeTwilio(twilioOptions);
   const llm = await startFakeLlm();
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;

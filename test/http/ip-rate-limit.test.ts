@@ -5,6 +5,7 @@ import { createServer } from '../../src/http/server.js';
 import { registerTwilioWebhook } from '../../src/http/twilio-webhook.js';
 import { captureLog, type CapturedLog } from '../errors/capture-log.js';
 import { formBody, inboundParams, TEST_AUTH_TOKEN } from '../helpers/twilio.js';
+import { noNumberRows } from '../helpers/pipeline-deps.js';
 
 const apps: FastifyInstance[] = [];
 afterEach(async () => {
@@ -18,18 +19,23 @@ async function build(capture: CapturedLog, max = 3, trustProxy = true) {
   const app = createServer({ log: capture.log, bodyLimitBytes: 1024, trustProxy });
   const guard = registerIpRateLimit(app, { max, windowSeconds: 60, log: capture.log, now: () => clock });
   // The real Twilio routes; no request in this file gets past the signature check, so they need no database.
-  registerTwilioWebhook(app, { auditLog, log: capture.log } as unknown as WebhookDeps, {
-    twilio: {
-      accountSid: 'AC' + '0'.repeat(32),
-      authToken: TEST_AUTH_TOKEN,
-      whatsappNumber: 'whatsapp:+14155238886',
-      apiBaseUrl: undefined,
+  registerTwilioWebhook(
+    app,
+    // No number beyond the environment's: every signature is checked with TWILIO_AUTH_TOKEN.
+    { auditLog, log: capture.log, numbers: noNumberRows } as unknown as WebhookDeps,
+    {
+      twilio: {
+        accountSid: 'AC' + '0'.repeat(32),
+        authToken: TEST_AUTH_TOKEN,
+        whatsappNumber: 'whatsapp:+14155238886',
+        apiBaseUrl: undefined,
+      },
+      skipSignature: false,
+      publicBaseUrl: 'https://bot.example.test',
+      trustProxy,
+      ipRateLimit: guard,
     },
-    skipSignature: false,
-    publicBaseUrl: 'https://bot.example.test',
-    trustProxy,
-    ipRateLimit: guard,
-  });
+  );
   app.post('/admin/login', () => ({ ok: true }));
   app.get('/simulator/api/conversations', () => []);
   app.get('/health/', () => ({ status: 'healthy' }));

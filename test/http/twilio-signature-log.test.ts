@@ -11,6 +11,7 @@ import { createServer } from '../../src/http/server.js';
 import { registerTwilioWebhook } from '../../src/http/twilio-webhook.js';
 import { captureLog, type CapturedLog } from '../errors/capture-log.js';
 import { formBody, inboundParams, signParams, TEST_AUTH_TOKEN } from '../helpers/twilio.js';
+import { noNumberRows } from '../helpers/pipeline-deps.js';
 
 type Deps = Parameters<typeof registerTwilioWebhook>[1];
 
@@ -32,17 +33,22 @@ async function build(capture: CapturedLog) {
     close: () => Promise.resolve(),
   };
   const app = createServer({ log: capture.log, bodyLimitBytes: 64 * 1024, trustProxy: false });
-  registerTwilioWebhook(app, { auditLog, log: capture.log } as unknown as Deps, {
-    twilio: {
-      accountSid: 'AC' + '0'.repeat(32),
-      authToken: TEST_AUTH_TOKEN,
-      whatsappNumber: 'whatsapp:+14155238886',
-      apiBaseUrl: undefined,
+  registerTwilioWebhook(
+    app,
+    // No number beyond the environment's: every signature is checked with TWILIO_AUTH_TOKEN.
+    { auditLog, log: capture.log, numbers: noNumberRows } as unknown as Deps,
+    {
+      twilio: {
+        accountSid: 'AC' + '0'.repeat(32),
+        authToken: TEST_AUTH_TOKEN,
+        whatsappNumber: 'whatsapp:+14155238886',
+        apiBaseUrl: undefined,
+      },
+      skipSignature: false,
+      publicBaseUrl: PUBLIC_BASE_URL,
+      trustProxy: false,
     },
-    skipSignature: false,
-    publicBaseUrl: PUBLIC_BASE_URL,
-    trustProxy: false,
-  });
+  );
   app.post('/refused', () => {
     throw new AppError('invalid_input', 'not what this route takes');
   });

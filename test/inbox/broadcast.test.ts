@@ -19,6 +19,7 @@ import { silentLogger } from '../../src/log.js';
 import { createUnqueuedRetry } from '../../src/pipeline/unqueued-retry.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { pipelineSettings } from '../helpers/pipeline-settings.js';
+import { createNumberDirectory } from '../../src/channels/number-directory.js';
 
 const OUR_NUMBER = 'whatsapp:+14155238886';
 const TEMPLATE = 'HX' + '0123456789abcdef'.repeat(2);
@@ -30,14 +31,25 @@ beforeAll(async () => {
   database = await createTestDatabase();
   db = database.database.db;
   const queue = createMemoryQueue({ attempts: 1, backoffMs: 10 });
-  const twilio = createTwilioChannel({
+  const twilioSettings = {
     accountSid: 'AC' + '0'.repeat(32),
     authToken: 'unused',
     whatsappNumber: OUR_NUMBER,
     apiBaseUrl: 'http://127.0.0.1:9',
-  });
+  };
+  const twilio = createTwilioChannel(twilioSettings);
   deps = {
     db,
+    numbers: createNumberDirectory({
+      db,
+      twilio: twilioSettings,
+      meta: null,
+      decrypt: () => {
+        throw new Error('no FIELD_ENCRYPTION_KEY in this test');
+      },
+      refreshMs: 60_000,
+      log: silentLogger(),
+    }),
     queue,
     unqueued: createUnqueuedRetry({ queue, log: silentLogger() }),
     log: silentLogger(),

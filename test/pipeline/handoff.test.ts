@@ -25,6 +25,7 @@ import type { ChatModel, ChatRequest, ChatResult, JobContext } from '../../src/p
 import { inbound } from '../db/fixtures.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { pipelineSettings } from '../helpers/pipeline-settings.js';
+import { fixedAi, numbersOf } from '../helpers/pipeline-deps.js';
 
 let database: TestDatabase;
 let db: Db;
@@ -74,9 +75,8 @@ function setup(model: ChatModel) {
     locks: createMemoryLocks(),
     context,
     limiter: createMemoryRateLimiter(),
-    ai: {
-      current: () => Promise.resolve({ model, systemPrompt: 'be brief', temperature: 0.2, maxTokens: 100 }),
-    },
+    ai: fixedAi(() => Promise.resolve({ model, systemPrompt: 'be brief', temperature: 0.2, maxTokens: 100 })),
+    numbers: numbersOf(db),
     channelFor: () => channel,
     log: silentLogger(),
     settings,

@@ -29,6 +29,7 @@ import { createFieldCipher } from '../../src/security/field-encryption.js';
 import { inbound } from '../db/fixtures.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { startFakeGraphApi, type FakeGraphApi } from '../helpers/fake-graph-api.js';
+import { fixedAi, numbersOf } from '../helpers/pipeline-deps.js';
 import { pipelineSettings } from '../helpers/pipeline-settings.js';
 
 const MAIN = { phoneNumberId: '106540352242922', token: 'EAAG-main-token' };
@@ -98,9 +99,8 @@ function deps(overrides: Partial<PipelineSettings> = {}) {
     locks: createMemoryLocks(),
     context: createMemoryContextCache({ maxTurns: 10, ttlSeconds: 60 }),
     limiter: createMemoryRateLimiter(),
-    ai: {
-      current: () => Promise.resolve({ model, systemPrompt: 'be brief', temperature: 0, maxTokens: 50 }),
-    },
+    ai: fixedAi(() => Promise.resolve({ model, systemPrompt: 'be brief', temperature: 0, maxTokens: 50 })),
+    numbers: numbersOf(db),
     channelFor: () => channel,
     log: silentLogger(),
     settings: { ...settings, ...overrides },

@@ -30,6 +30,7 @@ import type { ChatModel, ChatRequest, JobContext } from '../../src/ports.js';
 import { inbound, plainReply } from '../db/fixtures.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { pipelineSettings } from '../helpers/pipeline-settings.js';
+import { fixedAi, numbersOf } from '../helpers/pipeline-deps.js';
 
 let database: TestDatabase;
 let db: Db;
@@ -71,9 +72,8 @@ function setup() {
     locks: createMemoryLocks(),
     context: createMemoryContextCache({ maxTurns: 20, ttlSeconds: 600 }),
     limiter: createMemoryRateLimiter(),
-    ai: {
-      current: () => Promise.resolve({ model, systemPrompt: 'be brief', temperature: 0.2, maxTokens: 100 }),
-    },
+    ai: fixedAi(() => Promise.resolve({ model, systemPrompt: 'be brief', temperature: 0.2, maxTokens: 100 })),
+    numbers: numbersOf(db),
     channelFor: () => channel,
     log: silentLogger(),
     settings,
@@ -277,7 +277,7 @@ describe('what was stored before the opt-out', () => {
   it('STOP written while the model is thinking: its answer is discarded, only the confirmation goes', async () => {
     const { deps, requests, sentBodies } = setup();
     const from = inbound().from;
-    const base = deps.ai.current;
+    const base = deps.ai.current.bind(deps.ai);
     let stopped = false;
     deps.ai.current = async () => {
       const choice = await base();

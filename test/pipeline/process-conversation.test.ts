@@ -22,6 +22,7 @@ import type { ChatModel, ChatRequest, JobContext, Locks } from '../../src/ports.
 import { inbound, plainReply } from '../db/fixtures.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 import { pipelineSettings } from '../helpers/pipeline-settings.js';
+import { fixedAi, numbersOf } from '../helpers/pipeline-deps.js';
 
 let database: TestDatabase;
 let db: Db;
@@ -69,9 +70,10 @@ function deps(model: ChatModel, overrides: { locks?: Locks; settings?: Partial<P
       locks: overrides.locks ?? createMemoryLocks(),
       context: createMemoryContextCache({ maxTurns: 10, ttlSeconds: 60 }),
       limiter: createMemoryRateLimiter(),
-      ai: {
-        current: () => Promise.resolve({ model, systemPrompt: 'be brief', temperature: 0.2, maxTokens: 100 }),
-      },
+      ai: fixedAi(() =>
+        Promise.resolve({ model, systemPrompt: 'be brief', temperature: 0.2, maxTokens: 100 }),
+      ),
+      numbers: numbersOf(db),
       channelFor: () => channel,
       log: silentLogger(),
       settings: { ...settings, ...overrides.settings },
@@ -260,7 +262,7 @@ describe('outcomes with reasons', () => {
     const { deps: d } = deps({ ...model });
     const failing = {
       ...d,
-      ai: { current: () => Promise.reject(new Error('configuration store unreadable')) },
+      ai: fixedAi(() => Promise.reject(new Error('configuration store unreadable'))),
     };
     const message = inbound({ body: 'hi' });
     const a = await acceptInbound(db, message);
@@ -401,13 +403,11 @@ describe('review findings', () => {
     const { deps: d } = deps(scriptedModel(() => Promise.resolve()).model);
     const failing = {
       ...d,
-      ai: {
-        current: async () => {
-          // A message that arrives during this job has a job of its own.
-          later = (await acceptInbound(db, inbound({ from: first.from, body: 'two' }))).messageId;
-          throw new Error('configuration store unreadable');
-        },
-      },
+      ai: fixedAi(async () => {
+        // A message that arrives during this job has a job of its own.
+        later = (await acceptInbound(db, inbound({ from: first.from, body: 'two' }))).messageId;
+        throw new Error('configuration store unreadable');
+      }),
     };
     const a = await acceptInbound(db, first);
     await expect(

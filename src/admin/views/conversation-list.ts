@@ -46,6 +46,7 @@ function row(c: ConversationSummary): SafeHtml {
     <td data-label="Contact">
       <a class="row-link" href="/admin/conversations/${c.id}">${contact(c.profileName, c.userAddress)}</a>
       ${c.channel !== 'twilio' ? badge(c.channel, 'info') : ''}
+      ${c.businessAddress ? html`<span class="muted" title="Our number">to ${c.businessAddress.replace(/^whatsapp:/, '')}</span>` : ''}
     </td>
     <td data-label="Status">${statusBadges(c)}</td>
     <td data-label="Messages" class="num">${formatNumber(c.messageCount)}</td>

@@ -1,9 +1,18 @@
-/** Channel over the official twilio SDK: one client per process, errors classified in errors.ts. */
+/**
+ * Channel over the official twilio SDK: one client per Twilio account per process (the environment's, and one
+ * for each business number that carries its own account SID and auth token), errors classified in errors.ts.
+ */
 import type { TwilioSettings } from '../../config/load.js';
 import type { Logger } from '../../log.js';
 import { AppError } from '../../domain/errors.js';
-import type { Channel, ChannelCapabilities, OutboundMessage, SendResult } from '../../ports.js';
-import { createTwilioClient } from './client.js';
+import type {
+  Channel,
+  ChannelCapabilities,
+  NumberDirectory,
+  OutboundMessage,
+  SendResult,
+} from '../../ports.js';
+import { createTwilioClient, type TwilioClient } from './client.js';
 import { mapTwilioError } from './errors.js';
 import { toDeliveryStatus } from './inbound.js';
 
@@ -49,15 +58,39 @@ function twilioMessageParams(message: OutboundMessage): {
   }
 }
 
-export function createTwilioChannel(settings: TwilioSettings, log?: Logger): Channel {
+export function createTwilioChannel(
+  settings: TwilioSettings,
+  log?: Logger,
+  numbers?: Pick<NumberDirectory, 'find'>,
+): Channel {
   const client = createTwilioClient(settings);
+  const accounts = new Map<string, TwilioClient>();
+
+  /** The client of the account `from` belongs to: its own credentials when its row has them, else ours. */
+  async function clientFor(from: string): Promise<TwilioClient> {
+    const credentials = (await numbers?.find('twilio', from))?.credentials;
+    const { accountSid, authToken } = credentials ?? {};
+    if (!accountSid || !authToken) return client;
+    if (accountSid === settings.accountSid && authToken === settings.authToken) return client;
+    // Keyed by both: a rotated token gets a new client (the old one is left to the garbage collector).
+    const key = `${accountSid}\u0000${authToken}`;
+    let own = accounts.get(key);
+    if (!own) {
+      own = createTwilioClient({ ...settings, accountSid, authToken });
+      accounts.set(key, own);
+    }
+    return own;
+  }
 
   async function send(message: OutboundMessage): Promise<SendResult> {
     try {
       const params = twilioMessageParams(message);
-      const created = await client.messages.create({
+      const from = message.from ?? settings.whatsappNumber;
+      const created = await (
+        await clientFor(from)
+      ).messages.create({
         to: message.to,
-        from: message.from ?? settings.whatsappNumber,
+        from,
         ...params,
         ...(message.statusCallbackUrl ? { statusCallback: message.statusCallbackUrl } : {}),
       });
@@ -81,9 +114,12 @@ export function createTwilioChannel(settings: TwilioSettings, log?: Logger): Cha
     // No DateSent> filter: a message still queued has no date_sent yet, and is exactly the one we look for.
     let messages;
     try {
-      messages = await client.messages.list({
+      const from = query.from ?? settings.whatsappNumber;
+      messages = await (
+        await clientFor(from)
+      ).messages.list({
         to: query.to,
-        from: query.from ?? settings.whatsappNumber,
+        from,
         limit: FIND_SENT_LIMIT,
       });
     } catch (error) {

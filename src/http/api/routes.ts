@@ -47,7 +47,7 @@ export interface ApiOptions {
     Pick<DataRightsDeps, 'pseudonymize' | 'knownPseudonyms' | 'webhookLogRetentionDays'> | undefined;
 }
 
-export type ApiDeps = SwitchModeDeps & Pick<PipelineDeps, 'limiter' | 'locks'>;
+export type ApiDeps = SwitchModeDeps & Pick<PipelineDeps, 'limiter' | 'locks' | 'numbers'>;
 
 export function registerApi(app: FastifyInstance, deps: ApiDeps, options: ApiOptions = {}): void {
   void app.register(
@@ -64,7 +64,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps, options: ApiOpt
   );
 }
 
-function routes(scope: FastifyInstance, deps: SwitchModeDeps): void {
+function routes(scope: FastifyInstance, deps: ApiDeps): void {
   scope.get('/openapi.json', { config: { public: true } }, (_request, reply) => reply.send(OPENAPI));
 
   scope.get('/conversations', async (request) => {

@@ -277,6 +277,7 @@ describe('conversationListPage preview', () => {
             id: crypto.randomUUID(),
             channel: 'twilio',
             userAddress: 'whatsapp:+14155550100',
+            businessAddress: null,
             profileName: 'Ana',
             isActive: true,
             mode: 'bot',
