@@ -70,6 +70,7 @@ describe('Twilio channel send', () => {
     expect(fake.sent).toEqual([
       {
         sid: result.providerMessageId,
+        accountSid: fake.accountSid,
         to,
         from: TEST_BUSINESS_NUMBER,
         body: 'Hello 👋',
