@@ -19,6 +19,7 @@ interface Options {
   text?: string;
   template?: string;
   variables?: string;
+  language?: string;
   from?: string;
   key?: string;
   json?: boolean;
@@ -32,9 +33,13 @@ export function registerSend(program: Command): void {
     )
     .requiredOption('--to <address>', 'whatsapp:+E164, +E164, or a business-scoped id (CO.…)', nonEmpty)
     .option('--text <text>', 'a free-form text (only inside the 24-hour window)', nonEmpty)
-    .option('--template <HX…>', 'an approved Twilio Content SID')
+    .option('--template <HX…|name>', 'an approved template: a Twilio Content SID, or a Meta template name')
+    .option('--language <code>', "a Meta template's language (default en_US)")
     .option('--variables <json>', 'the template\'s variables as a JSON object: \'{"1":"Ana"}\'')
-    .option('--from <address>', 'one of our numbers (default TWILIO_WHATSAPP_NUMBER)')
+    .option(
+      '--from <address>',
+      'one of our numbers, which picks the channel: whatsapp:+E164 (Twilio) or a Meta phone number id',
+    )
     .option('--key <key>', 'an idempotency key: the same key again sends nothing new (safe to retry)')
     .option('--json', 'print {"message", "conversationId", "conversationCreated"} instead')
     .addHelpText(
@@ -88,10 +93,16 @@ function contentOf(options: Options): ProactiveContent {
   if ((options.text === undefined) === (options.template === undefined))
     throw usageError('give exactly one of --text or --template');
   if (options.text !== undefined) {
-    if (options.variables !== undefined) throw usageError('--variables goes with --template, not --text');
+    if (options.variables !== undefined || options.language !== undefined)
+      throw usageError('--variables and --language go with --template, not --text');
     return { type: 'text', text: options.text };
   }
-  return { type: 'template', templateId: options.template ?? '', variables: variablesOf(options.variables) };
+  return {
+    type: 'template',
+    templateId: options.template ?? '',
+    variables: variablesOf(options.variables),
+    ...(options.language === undefined ? {} : { language: options.language }),
+  };
 }
 
 /** `--variables '{"1":"Ana"}'`: a JSON object of strings (numbers are taken as their text). */

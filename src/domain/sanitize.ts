@@ -56,6 +56,18 @@ export function recipientAddress(input: string): string | null {
   return isChannelAddress(address) ? address : null;
 }
 
+/**
+ * A person's address on Meta, as the Meta channel keys and sends it: `+<digits>` for a phone number (a bare
+ * number or a `whatsapp:` prefix are accepted), or a business-scoped user id (`US.13491208655302741918`,
+ * `US.ENT.…`) as it is; null for anything else.
+ */
+export function metaRecipientAddress(input: string): string | null {
+  const bare = input.trim().replace(/^whatsapp:/, '');
+  if (/^\+?[1-9]\d{6,14}$/.test(bare)) return bare.startsWith('+') ? bare : `+${bare}`;
+  if (/^[A-Z]{2}(\.[A-Z]{2,8})?\.[A-Za-z0-9]{1,128}$/.test(bare)) return bare;
+  return null;
+}
+
 /** Length in Unicode code points, so an emoji counts as one character, as a user would count it. */
 export function codePointLength(text: string): number {
   let count = 0;

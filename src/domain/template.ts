@@ -6,6 +6,19 @@
  */
 
 const CONTENT_SID = /^HX[0-9a-fA-F]{32}$/;
+/** Meta's template names: lower-case letters, digits and underscores (WhatsApp Manager refuses others). */
+const META_TEMPLATE_NAME = /^[a-z0-9_]{1,512}$/;
+/** Meta's template language codes: `en`, `en_US`, `pt_BR`, `zh_HK`, … */
+const META_LANGUAGE = /^[a-z]{2,3}(_[A-Z]{2})?$/;
+export const DEFAULT_META_TEMPLATE_LANGUAGE = 'en_US';
+
+export function isMetaTemplateName(name: string): boolean {
+  return META_TEMPLATE_NAME.test(name);
+}
+
+export function isMetaTemplateLanguage(code: string): boolean {
+  return META_LANGUAGE.test(code);
+}
 const VARIABLE_NAME = /^[A-Za-z0-9_]{1,16}$/;
 export const MAX_TEMPLATE_VARIABLES = 100;
 export const MAX_TEMPLATE_VALUE_LENGTH = 1600;

@@ -8,8 +8,14 @@ import { deleteEmptyConversation, findOrCreateConversation } from '../db/convers
 import type { OutboundContent } from '../domain/content.js';
 import { AppError } from '../domain/errors.js';
 import type { Actor } from '../domain/roles.js';
-import { recipientAddress } from '../domain/sanitize.js';
-import { isContentSid, templateVariablesProblem } from '../domain/template.js';
+import { metaRecipientAddress, recipientAddress } from '../domain/sanitize.js';
+import {
+  DEFAULT_META_TEMPLATE_LANGUAGE,
+  isContentSid,
+  isMetaTemplateLanguage,
+  isMetaTemplateName,
+  templateVariablesProblem,
+} from '../domain/template.js';
 import type { ChannelName } from '../domain/types.js';
 import type { PipelineDeps } from '../pipeline/deps.js';
 import { sendOutbound, type SentOutbound } from '../pipeline/send-outbound.js';
@@ -19,8 +25,8 @@ import { requirePermission } from './permission.js';
 /** A proactive message is a text or a template; media and reactions answer someone, they do not start anything. */
 export type ProactiveContent = Extract<OutboundContent, { type: 'text' | 'template' }>;
 
-/** `whatsapp:` addresses go out through Twilio, the only WhatsApp channel today (Meta's would be chosen here). */
-const WHATSAPP_CHANNEL = 'twilio' satisfies ChannelName;
+/** The WhatsApp channels a proactive message can go out on: the one of the number it is sent from. */
+type WhatsAppChannel = Extract<ChannelName, 'twilio' | 'meta'>;
 
 export type ProactiveDeps = Pick<
   PipelineDeps,
@@ -51,19 +57,20 @@ export async function deliverProactive(
   deps: ProactiveDeps,
   message: ProactiveMessage,
 ): Promise<SentProactive> {
-  const to = recipientAddress(message.to);
+  const { channel, from } = await originFor(deps, message.from);
+  const to = channel === 'meta' ? metaRecipientAddress(message.to) : recipientAddress(message.to);
   if (to === null)
     throw new AppError(
       'invalid_input',
-      `"${message.to}" is not a WhatsApp address (whatsapp:+E164 or a scoped id)`,
+      `"${message.to}" is not a WhatsApp address (${channel === 'meta' ? '+E164 or a business-scoped user id' : 'whatsapp:+E164 or a scoped id'})`,
       {
         code: 'invalid_address',
       },
     );
-  refuseBadContent(message.content);
-  const from = await senderFor(deps, message.from);
+  const content = withTemplateLanguage(channel, message.content);
+  refuseBadContent(channel, content);
   const { conversation, created } = await findOrCreateConversation(deps.db, {
-    channel: WHATSAPP_CHANNEL,
+    channel,
     address: to,
     businessAddress: from,
   });
@@ -71,7 +78,7 @@ export async function deliverProactive(
     conversationId: conversation.id,
     key: message.key,
     author: message.author,
-    content: message.content,
+    content,
   }).catch(async (error: unknown) => {
     // Refused (opted out, outside the window): a conversation made for this message alone would keep the number
     // of someone who may have asked for nothing, even after an erasure. It goes if it is still empty.
@@ -125,23 +132,46 @@ export async function sendProactive(deps: ProactiveDeps, request: ProactiveReque
  * is one of our active numbers on the WhatsApp channel (the environment's or a `business_numbers` row), the
  * channel's default when absent. Throws invalid_input (`invalid_from`, `channel_not_configured`) otherwise.
  */
+/**
+ * The channel and number a proactive message goes from: the channel of `from` when it is one of our numbers
+ * (Twilio's `whatsapp:+E164`, or a Meta phone number id); without `from`, Twilio's default number when Twilio is
+ * configured, else the first Meta number.
+ */
+export async function originFor(
+  deps: Pick<ProactiveDeps, 'channelFor' | 'numbers'>,
+  from: string | undefined,
+): Promise<{ channel: WhatsAppChannel; from: string | null }> {
+  if (from !== undefined) {
+    for (const channel of ['twilio', 'meta'] as const) {
+      if (deps.channelFor(channel) && (await deps.numbers.find(channel, from)) !== null)
+        return { channel, from };
+    }
+    const ours = [...(await deps.numbers.list('twilio')), ...(await deps.numbers.list('meta'))].map(
+      (n) => n.address,
+    );
+    throw new AppError(
+      'invalid_input',
+      `"${from}" is not one of our numbers (${ours.join(', ') || 'none'})`,
+      {
+        code: 'invalid_from',
+      },
+    );
+  }
+  const twilio = deps.channelFor('twilio');
+  if (twilio) return { channel: 'twilio', from: twilio.senders[0] ?? null };
+  const [meta] = deps.channelFor('meta') ? await deps.numbers.list('meta') : [];
+  if (meta) return { channel: 'meta', from: meta.address };
+  throw new AppError('invalid_input', 'this server has no WhatsApp number configured (TWILIO_* or META_*)', {
+    code: 'channel_not_configured',
+  });
+}
+
+/** The sender `from` names on its channel (or the default): kept for callers that only need the number. */
 export async function senderFor(
   deps: Pick<ProactiveDeps, 'channelFor' | 'numbers'>,
   from: string | undefined,
 ): Promise<string | null> {
-  const channel = deps.channelFor(WHATSAPP_CHANNEL);
-  if (!channel)
-    throw new AppError('invalid_input', 'this server has no WhatsApp channel configured (TWILIO_*)', {
-      code: 'channel_not_configured',
-    });
-  if (from === undefined) return channel.senders[0] ?? null;
-  if ((await deps.numbers.find(WHATSAPP_CHANNEL, from)) === null) {
-    const ours = (await deps.numbers.list(WHATSAPP_CHANNEL)).map((n) => n.address);
-    throw new AppError('invalid_input', `"${from}" is not one of our numbers (${ours.join(', ')})`, {
-      code: 'invalid_from',
-    });
-  }
-  return from;
+  return (await originFor(deps, from)).from;
 }
 
 /** The text a stored proactive message shows (a template's is its placeholder): what a replayed request must match. */
@@ -149,12 +179,23 @@ export function proactiveStoredText(content: ProactiveContent): string {
   return content.type === 'text' ? content.text : `[template ${content.templateId}]`;
 }
 
-function refuseBadContent(content: ProactiveContent): void {
+/** A Meta template needs a language; en_US when the caller named none (Twilio's Content SID fixes its own). */
+function withTemplateLanguage(channel: WhatsAppChannel, content: ProactiveContent): ProactiveContent {
+  if (channel !== 'meta' || content.type !== 'template' || content.language !== undefined) return content;
+  return { ...content, language: DEFAULT_META_TEMPLATE_LANGUAGE };
+}
+
+function refuseBadContent(channel: WhatsAppChannel, content: ProactiveContent): void {
   if (content.type === 'text') return; // sendOutbound refuses an empty text
-  if (!isContentSid(content.templateId))
-    throw new AppError('invalid_input', `"${content.templateId}" is not a Content SID (HX + 32 hex digits)`, {
-      code: 'invalid_template',
-    });
+  const refuse = (reason: string) => {
+    throw new AppError('invalid_input', reason, { code: 'invalid_template' });
+  };
+  if (channel === 'twilio' && !isContentSid(content.templateId))
+    refuse(`"${content.templateId}" is not a Content SID (HX + 32 hex digits)`);
+  if (channel === 'meta' && !isMetaTemplateName(content.templateId))
+    refuse(`"${content.templateId}" is not a Meta template name (lower-case letters, digits, _)`);
+  if (channel === 'meta' && !isMetaTemplateLanguage(content.language ?? ''))
+    refuse(`"${content.language ?? ''}" is not a template language code (en_US, pt_BR, …)`);
   const problem = templateVariablesProblem(content.variables);
   if (problem) throw new AppError('invalid_input', problem, { code: 'invalid_template' });
 }

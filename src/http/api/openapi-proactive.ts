@@ -51,14 +51,24 @@ export const PROACTIVE_PATHS = {
             },
             from: {
               type: 'string',
-              description: 'One of our numbers (today: TWILIO_WHATSAPP_NUMBER); default: that one.',
+              description:
+                'One of our numbers: a Twilio `whatsapp:+E164` sender or a Meta phone number id; it picks the channel. Default: Twilio’s default number, else the first Meta number.',
             },
             text: { type: 'string', minLength: 1, maxLength: MAX_TEXT_LENGTH },
             template: {
               type: 'object',
               required: ['id'],
               properties: {
-                id: { type: 'string', pattern: '^HX[0-9a-fA-F]{32}$', description: 'Twilio Content SID.' },
+                id: {
+                  type: 'string',
+                  pattern: '^(HX[0-9a-fA-F]{32}|[a-z0-9_]{1,512})$',
+                  description: 'Twilio: the Content SID (HX…). Meta: the approved template’s name.',
+                },
+                language: {
+                  type: 'string',
+                  pattern: '^[a-z]{2,3}(_[A-Z]{2})?$',
+                  description: 'Meta only: the template’s language code; default en_US.',
+                },
                 variables: {
                   type: 'object',
                   additionalProperties: { type: 'string', minLength: 1, maxLength: 1600 },

@@ -61,7 +61,11 @@ export const proactiveMessageBody = z
       .refine((text) => text.trim() !== '', 'must not be empty')
       .optional(),
     template: z
-      .object({ id: z.string().min(1), variables: z.record(z.string(), z.string()).optional() })
+      .object({
+        id: z.string().min(1),
+        language: z.string().min(1).optional(),
+        variables: z.record(z.string(), z.string()).optional(),
+      })
       .strict()
       .optional(),
   })

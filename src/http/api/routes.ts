@@ -107,7 +107,12 @@ function routes(scope: FastifyInstance, deps: ApiDeps): void {
     const content: ProactiveContent =
       body.template === undefined
         ? { type: 'text', text: body.text ?? '' }
-        : { type: 'template', templateId: body.template.id, variables: body.template.variables ?? {} };
+        : {
+            type: 'template',
+            templateId: body.template.id,
+            variables: body.template.variables ?? {},
+            ...(body.template.language === undefined ? {} : { language: body.template.language }),
+          };
     const sent: SentProactive = await sendProactive(deps, {
       actor,
       to: body.to,
