@@ -8,6 +8,7 @@
 import type { Config } from '../config/load.js';
 import type { Db } from '../db/connect.js';
 import { listBusinessNumbers, type BusinessNumberRow } from '../db/business-numbers.js';
+import { AppError } from '../domain/errors.js';
 import type { Logger } from '../log.js';
 import type { BusinessNumber, NumberCredentials, NumberDirectory } from '../ports.js';
 
@@ -18,6 +19,8 @@ export interface NumberDirectoryOptions {
   /** Decrypts a stored credentials value; throws when it cannot (no or wrong FIELD_ENCRYPTION_KEY). */
   decrypt: (stored: string) => string;
   refreshMs: number;
+  /** A number not in the list is looked for again at most this often (default MISS_REREAD_MS). */
+  missRereadMs?: number;
   log: Logger;
 }
 
@@ -54,10 +57,26 @@ export function environmentNumbers(config: Pick<Config, 'twilio' | 'meta'>): Bus
   return numbers;
 }
 
+/**
+ * A number not in the list is looked for again in the database at most this often, so a number added a moment
+ * ago (`chatbot number add`) is answered at once rather than after the refresh interval.
+ */
+const MISS_REREAD_MS = 1000;
+
 export function createNumberDirectory(options: NumberDirectoryOptions): CachedNumberDirectory {
   const fromEnvironment = environmentNumbers(options);
+  // A Meta number of the same app as the environment's needs no secrets of its own: it takes META_*'s.
+  const metaDefaults: NumberCredentials = options.meta
+    ? {
+        accessToken: options.meta.accessToken,
+        appSecret: options.meta.appSecret,
+        verifyToken: options.meta.verifyToken,
+      }
+    : {};
   let numbers: BusinessNumber[] = fromEnvironment;
   let readAt = -Infinity;
+  /** The rows were read at least once, and the last read succeeded: an unknown number is really unknown. */
+  let trustworthy = false;
   let reading: Promise<void> | null = null;
   const reported = new Set<string>();
 
@@ -67,7 +86,8 @@ export function createNumberDirectory(options: NumberDirectoryOptions): CachedNu
     for (const row of rows) {
       const credentials = decryptCredentials(row);
       if (credentials === null) continue;
-      const fromRow = toBusinessNumber(row, credentials);
+      const inherited = row.channel === 'meta' ? { ...metaDefaults, ...credentials } : credentials;
+      const fromRow = toBusinessNumber(row, inherited);
       const index = merged.findIndex((n) => n.channel === row.channel && n.address === row.address);
       if (index === -1) merged.push(fromRow);
       else {
@@ -77,6 +97,7 @@ export function createNumberDirectory(options: NumberDirectoryOptions): CachedNu
     }
     numbers = merged;
     readAt = Date.now();
+    trustworthy = true;
   }
 
   function decryptCredentials(row: BusinessNumberRow): NumberCredentials | null {
@@ -103,6 +124,7 @@ export function createNumberDirectory(options: NumberDirectoryOptions): CachedNu
           // A database blip keeps the last known numbers (the environment's at worst) answering.
           options.log.warn({ err: error }, 'business numbers could not be re-read; keeping the last known');
           readAt = Date.now();
+          trustworthy = false;
         })
         .finally(() => {
           reading = null;
@@ -117,7 +139,23 @@ export function createNumberDirectory(options: NumberDirectoryOptions): CachedNu
       return (await current()).filter((n) => n.channel === channel);
     },
     async find(channel, address) {
-      return (await current()).find((n) => n.channel === channel && n.address === address) ?? null;
+      const match = (list: BusinessNumber[]) =>
+        list.find((n) => n.channel === channel && n.address === address) ?? null;
+      const found = match(await current());
+      if (found) return found;
+      if (trustworthy && Date.now() - readAt >= (options.missRereadMs ?? MISS_REREAD_MS)) {
+        readAt = -Infinity;
+        const again = match(await current());
+        if (again) return again;
+      }
+      // Saying "not ours" while the database cannot be read would acknowledge and drop a message to a number
+      // added with `chatbot number add`: the channel is asked to retry instead (503; the worker's job retries).
+      if (!trustworthy)
+        throw new AppError(
+          'database_unavailable',
+          `cannot tell whether ${address} is one of our numbers: the business numbers could not be read`,
+        );
+      return null;
     },
     async refresh() {
       readAt = -Infinity;

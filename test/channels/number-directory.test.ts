@@ -9,6 +9,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createNumberDirectory, environmentNumbers } from '../../src/channels/number-directory.js';
 import { insertBusinessNumber, updateBusinessNumber } from '../../src/db/business-numbers.js';
+import { AppError } from '../../src/domain/errors.js';
 import { createFieldCipher } from '../../src/security/field-encryption.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
 
@@ -37,7 +38,7 @@ beforeEach(async () => {
   await testDb.database.db.execute('delete from business_numbers');
 });
 
-function directory(refreshMs: number) {
+function directory(refreshMs: number, missRereadMs = 60_000, db = testDb.database.db) {
   const lines: Array<{ level: number; msg: string; number?: string }> = [];
   const stream = new Writable({
     write(chunk: Buffer, _encoding, done) {
@@ -46,11 +47,12 @@ function directory(refreshMs: number) {
     },
   });
   const numbers = createNumberDirectory({
-    db: testDb.database.db,
+    db,
     twilio,
     meta,
     decrypt: cipher.decrypt,
     refreshMs,
+    missRereadMs,
     log: pino({ level: 'info' }, stream),
   });
   return { numbers, lines };
@@ -133,5 +135,42 @@ describe('number directory', () => {
     expect(await numbers.find('twilio', 'whatsapp:+14155230006')).toBeNull();
     await row('whatsapp:+14155230006', null);
     expect(await numbers.find('twilio', 'whatsapp:+14155230006')).not.toBeNull();
+  });
+
+  it('looks a number it does not know up again at once (one just added), at most once per interval', async () => {
+    const { numbers } = directory(60_000, 0);
+    expect(await numbers.find('twilio', 'whatsapp:+14155230007')).toBeNull();
+    const added = await row('whatsapp:+14155230007', null);
+    expect(await numbers.find('twilio', 'whatsapp:+14155230007')).toMatchObject({ id: added?.id });
+  });
+
+  it('a Meta number of the same app takes the environment’s Meta secrets when it has none of its own', async () => {
+    await insertBusinessNumber(testDb.database.db, {
+      channel: 'meta',
+      address: '2222',
+      name: null,
+      aiConfigId: null,
+      credentialsEncrypted: cipher.encrypt(JSON.stringify({ accessToken: 'own-token' })),
+      isActive: true,
+    });
+    const { numbers } = directory(60_000);
+    expect((await numbers.find('meta', '2222'))?.credentials).toEqual({
+      accessToken: 'own-token',
+      appSecret: 'env-secret',
+      verifyToken: 'env-verify',
+    });
+  });
+
+  it('while the rows cannot be read, an unknown number is "try again" (503), not "not ours"', async () => {
+    const broken = await createTestDatabase();
+    const db = broken.database.db;
+    await broken.close(); // the pool is closed: every read fails
+    const { numbers, lines } = directory(60_000, 0, db);
+    // The environment's own numbers still answer.
+    expect(await numbers.find('twilio', twilio.whatsappNumber)).toMatchObject({ id: null });
+    const unknown = await numbers.find('twilio', 'whatsapp:+14155230008').catch((e: unknown) => e);
+    expect(unknown).toBeInstanceOf(AppError);
+    expect(unknown).toMatchObject({ kind: 'database_unavailable', retryable: true });
+    expect(lines.some((l) => l.msg.includes('could not be re-read'))).toBe(true);
   });
 });
