@@ -42,10 +42,18 @@ interface Seen {
   body: Record<string, unknown>;
 }
 
+/**
+ * Meta batches: one POST may carry many messages and statuses (hundreds of statuses after a broadcast), far
+ * over the server's webhook limit (WEBHOOK_BODY_LIMIT_BYTES, sized for Twilio's one-message forms). A batch
+ * refused with 413 would come back unchanged for days and every message in it would be lost, so Meta's route
+ * takes up to 4 MiB; the signature is still checked before anything is parsed.
+ */
+export const META_BODY_LIMIT_BYTES = 4 * 1024 * 1024;
+
 export function registerMetaWebhook(app: FastifyInstance, deps: Deps, options: MetaWebhookOptions): void {
   const seen = new WeakMap<FastifyRequest, Seen>();
   void app.register((scope, _opts, done) => {
-    // The signature is over the bytes as sent: every body is kept raw (the server's body limit applies).
+    // The signature is over the bytes as sent: every body is kept raw, up to META_BODY_LIMIT_BYTES.
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, next) => {
       next(null, body);
@@ -71,7 +79,7 @@ export function registerMetaWebhook(app: FastifyInstance, deps: Deps, options: M
       );
     });
 
-    scope.post(META_WEBHOOK_PATH, async (request, reply) => {
+    scope.post(META_WEBHOOK_PATH, { bodyLimit: META_BODY_LIMIT_BYTES }, async (request, reply) => {
       const started = performance.now();
       seen.set(request, { kind: 'inbound', body: {} });
       const verified = await verifiedBody(request, reply, deps, options, (unparsed) =>

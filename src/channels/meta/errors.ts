@@ -40,15 +40,17 @@ export function graphErrorOf(body: unknown): GraphErrorBody | null {
 }
 
 /**
- * An HTTP answer that was not a success. `status` is the HTTP status; `body` the parsed JSON (or null). An error
- * envelope says Meta refused the request: nothing was sent. A 5xx without one may come after it was.
+ * An HTTP answer that was not a success. `status` is the HTTP status; `body` the parsed JSON (or null). A 4xx
+ * says Meta refused the request: nothing was sent. A 5xx, with an error envelope or without, may come after it was.
  */
 export function mapGraphAnswer(status: number, body: unknown, action: string): AppError {
   const graph = graphErrorOf(body);
   const code = graph?.code === undefined ? undefined : String(graph.code);
   const text = graph ? `${graph.message}${graph.details ? ` (${graph.details})` : ''}` : 'no error envelope';
   const detail = `Meta ${action} failed (HTTP ${status}${code ? `, code ${code}` : ''}): ${text}`;
-  const options = { notSent: graph !== null || status < 500, ...(code ? { code } : {}) };
+  // A 5xx may come after Meta took the message, envelope or not ("something went wrong", 131000): only findSent
+  // (the part id echoed in the status webhook) can tell, so it is not declared unsent.
+  const options = { notSent: status < 500, ...(code ? { code } : {}) };
   if (status === 429 || (code !== undefined && RATE_LIMIT_CODES.has(code)))
     return new AppError('channel_rate_limited', detail, options);
   if (graph?.code !== undefined && isAuthCode(graph.code))

@@ -129,8 +129,16 @@ describe('POST signature', () => {
     expect(meta.capture.text()).toContain('Meta webhook body is not JSON (its signature is valid)');
   });
 
-  it('refuses a body over the limit before anything is read', async () => {
-    const raw = metaJson({ object: 'whatsapp_business_account', pad: 'x'.repeat(70 * 1024) });
+  it('takes a batch over the server-wide webhook limit (64 KiB here), and refuses one over 4 MiB', async () => {
+    const batch = metaJson({ object: 'whatsapp_business_account', entry: [], pad: 'x'.repeat(70 * 1024) });
+    const accepted = await meta.app.inject({
+      method: 'POST',
+      url: META_PATH,
+      headers: metaHeaders(batch),
+      payload: batch,
+    });
+    expect(accepted.statusCode).toBe(200);
+    const raw = metaJson({ object: 'whatsapp_business_account', pad: 'x'.repeat(4 * 1024 * 1024) });
     const response = await meta.app.inject({
       method: 'POST',
       url: META_PATH,
