@@ -14,7 +14,7 @@ import {
   type SubjectCounts,
 } from '../db/user-erasure.js';
 import { AppError } from '../domain/errors.js';
-import { recipientAddress } from '../domain/sanitize.js';
+import { metaRecipientAddress, recipientAddress } from '../domain/sanitize.js';
 import type { Actor } from '../domain/roles.js';
 import { optOutsOfAddresses } from '../db/opt-outs.js';
 import { eraseMediaOf, mediaReferencesOf } from '../pipeline/media-erasure.js';
@@ -43,16 +43,19 @@ interface Found {
 
 async function findSubject(deps: DataRightsDeps, actor: Actor, address: string): Promise<Found> {
   requirePermission(actor, 'data.rights');
-  // `+14155550100` and `whatsapp:+14155550100` are one person (as a proactive send takes them): the address is
-  // taken as given when conversations have it, else in its WhatsApp form; the pseudonym follows the form that
-  // matched, so one person keeps one pseudonym however it was typed.
+  // `+14155550100` and `whatsapp:+14155550100` are one person: Twilio keys them in the first form, Meta in the
+  // second, and either may be typed. Every form is searched; the pseudonym follows the WhatsApp form, so one
+  // person keeps one pseudonym however it was typed (and as the first release computed it).
   const whatsapp = recipientAddress(address);
-  let subject = address;
-  let conversations = await subjectConversations(deps.db, address);
-  if (conversations.length === 0 && whatsapp !== null && whatsapp !== address) {
-    subject = whatsapp;
-    conversations = await subjectConversations(deps.db, whatsapp);
-  }
+  const subject = whatsapp ?? address;
+  const forms = [...new Set([address, whatsapp, metaRecipientAddress(address)])].filter(
+    (form): form is string => form !== null,
+  );
+  const byId = new Map<string, SubjectConversation>();
+  for (const form of forms)
+    for (const conversation of await subjectConversations(deps.db, form))
+      byId.set(conversation.id, conversation);
+  const conversations = [...byId.values()];
   const addresses = new Set([subject]);
   for (const c of conversations) {
     addresses.add(c.userAddress);

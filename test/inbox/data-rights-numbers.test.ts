@@ -49,4 +49,34 @@ describe('data rights across business numbers', () => {
     );
     expect(rows(left)).toEqual([{ n: 0 }]);
   });
+
+  it('finds a person on Twilio (whatsapp:+E164) and on Meta (+E164) however the number is typed', async () => {
+    const db = testDb.database.db;
+    const deps = {
+      db,
+      log: silentLogger(),
+      context: createMemoryContextCache({ maxTurns: 10, ttlSeconds: 60 }),
+      limiter: createMemoryRateLimiter(),
+      locks: createMemoryLocks(),
+      pseudonymize: (address: string) => `p:${address}`,
+      webhookLogRetentionDays: 30,
+    };
+    const phone = '+14155550991';
+    const onTwilio = await acceptInbound(db, inbound({ from: `whatsapp:${phone}` }));
+    const onMeta = await acceptInbound(
+      db,
+      inbound({ channel: 'meta', from: phone, to: '106540352242922', providerMessageId: `wamid.${phone}` }),
+    );
+    const both = [onTwilio.conversationId, onMeta.conversationId].sort();
+    for (const typed of [phone, `whatsapp:${phone}`]) {
+      const exported = await exportUserData(deps, { actor: CLI_ACTOR, address: typed });
+      expect(exported.conversations.map((c) => c.id).sort()).toEqual(both);
+    }
+    const erased = await eraseUserData(deps, { actor: CLI_ACTOR, address: phone, confirm: true });
+    expect(erased.erased).toBe(true);
+    const left = await db.execute(
+      `select count(*)::int as n from conversations where id in ('${both[0] ?? ''}', '${both[1] ?? ''}')`,
+    );
+    expect(rows(left)).toEqual([{ n: 0 }]);
+  });
 });

@@ -13,5 +13,5 @@ CREATE TABLE "business_numbers" (
 );
 --> statement-breakpoint
 ALTER TABLE "business_numbers" ADD CONSTRAINT "business_numbers_ai_config_id_ai_configurations_id_fk" FOREIGN KEY ("ai_config_id") REFERENCES "public"."ai_configurations"("id") ON DELETE set null ON UPDATE no action;--> statement-breakpoint
-CREATE INDEX "conversation_notes_created_idx" ON "conversation_notes" USING btree ("created_at");--> statement-breakpoint
-CREATE INDEX "webhook_logs_provider_message_idx" ON "webhook_logs" USING btree ("provider_message_id") WHERE "provider_message_id" is not null;
+CREATE INDEX IF NOT EXISTS "conversation_notes_created_idx" ON "conversation_notes" USING btree ("created_at");--> statement-breakpoint
+CREATE INDEX IF NOT EXISTS "webhook_logs_provider_message_idx" ON "webhook_logs" USING btree ("provider_message_id") WHERE "provider_message_id" is not null;
