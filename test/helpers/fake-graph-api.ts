@@ -52,6 +52,8 @@ export interface FakeMedia {
   reportedSize?: number;
   /** Stop after sending the headers and this many bytes (a download that stalls). */
   stallAfterBytes?: number;
+  /** The lookup names this download URL instead of the fake's own (an altered answer). */
+  downloadUrl?: string;
 }
 
 export interface FakeGraphApi {
@@ -250,7 +252,9 @@ export async function startFakeGraphApi(): Promise<FakeGraphApi> {
           const size = item.reportedSize ?? item.bytes.length;
           return json(res, 200, {
             messaging_product: 'whatsapp',
-            url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/media-download/${id}`,
+            url:
+              item.downloadUrl ??
+              `http://127.0.0.1:${(server.address() as AddressInfo).port}/media-download/${id}`,
             mime_type: item.mimeType,
             sha256: crypto.createHash('sha256').update(item.bytes).digest('hex'),
             file_size: item.fileSizeAs === 'number' ? size : String(size),

@@ -46,6 +46,14 @@ export async function downloadMetaMedia(request: MediaDownloadRequest): Promise<
   const { url, mime_type: mimeType, sha256, file_size: fileSize } = meta;
   if (typeof url !== 'string' || !/^https?:\/\//i.test(url))
     throw new AppError('channel_unavailable', 'Meta media lookup answered without a download URL');
+  if (!isMetaMediaHost(new URL(url), request.graph))
+    throw new AppError(
+      'channel_unavailable',
+      `Meta media URL on an unexpected host (not fetched): ${new URL(url).host}`,
+      {
+        retryable: false,
+      },
+    );
   // A string in some of Meta's answers, a number in others.
   const size = typeof fileSize === 'number' ? fileSize : Number(fileSize);
   if (Number.isFinite(size) && size > maxBytes)
@@ -74,6 +82,17 @@ export async function downloadMetaMedia(request: MediaDownloadRequest): Promise<
     mimeType: typeof mimeType === 'string' ? mimeType : 'application/octet-stream',
     sha256: digest,
   };
+}
+
+/**
+ * The bearer token goes only to Meta's media hosts over HTTPS (lookaside.fbsbx.com and the like), or to the
+ * configured Graph API's own origin (a proxy, a test server): never to a host an altered lookup answer names.
+ */
+const META_MEDIA_HOSTS = /(^|\.)(fbsbx\.com|facebook\.com|fbcdn\.net|whatsapp\.net)$/i;
+
+function isMetaMediaHost(url: URL, graph: GraphApiSettings): boolean {
+  if (url.origin === new URL(graph.baseUrl).origin) return true;
+  return url.protocol === 'https:' && META_MEDIA_HOSTS.test(url.hostname);
 }
 
 function tooLarge(message: string): AppError {

@@ -73,6 +73,18 @@ describe('Meta media download', () => {
     expect(error.message).toContain('ETIMEDOUT');
   });
 
+  it('never sends the token to a download URL off Meta’s media hosts', async () => {
+    for (const downloadUrl of [
+      'http://169.254.169.254/latest/meta-data',
+      'https://media.example.com/x.jpg',
+    ]) {
+      const media = fake.addMedia({ bytes: Buffer.from('jpeg'), mimeType: 'image/jpeg', downloadUrl });
+      const error = await failure(downloadMetaMedia({ graph, token: NUMBER.token, mediaId: media.id }));
+      expect(error.message).toContain('unexpected host');
+      expect(error.retryable).toBe(false);
+    }
+  });
+
   it('a wrong token is an auth error; an unknown media id is refused', async () => {
     const media = fake.addMedia({ bytes: randomBytes(10), mimeType: 'image/png' });
     expect((await failure(downloadMetaMedia({ graph, token: 'wrong', mediaId: media.id }))).kind).toBe(
