@@ -21,18 +21,23 @@ afterAll(async () => {
   await testDb.close();
 });
 
+/** What export and erasure need, with in-process hot state and a readable pseudonym. */
+function rightsDeps() {
+  return {
+    db: testDb.database.db,
+    log: silentLogger(),
+    context: createMemoryContextCache({ maxTurns: 10, ttlSeconds: 60 }),
+    limiter: createMemoryRateLimiter(),
+    locks: createMemoryLocks(),
+    pseudonymize: (address: string) => `p:${address}`,
+    webhookLogRetentionDays: 30,
+  };
+}
+
 describe('data rights across business numbers', () => {
   it('exports and erases the person’s conversations with both numbers', async () => {
     const db = testDb.database.db;
-    const deps = {
-      db,
-      log: silentLogger(),
-      context: createMemoryContextCache({ maxTurns: 10, ttlSeconds: 60 }),
-      limiter: createMemoryRateLimiter(),
-      locks: createMemoryLocks(),
-      pseudonymize: (address: string) => `p:${address}`,
-      webhookLogRetentionDays: 30,
-    };
+    const deps = rightsDeps();
     const person = 'whatsapp:+14155550990';
     const sales = await acceptInbound(db, inbound({ from: person, to: 'whatsapp:+14155230010' }));
     const support = await acceptInbound(db, inbound({ from: person, to: 'whatsapp:+14155230020' }));
@@ -52,15 +57,7 @@ describe('data rights across business numbers', () => {
 
   it('finds a person on Twilio (whatsapp:+E164) and on Meta (+E164) however the number is typed', async () => {
     const db = testDb.database.db;
-    const deps = {
-      db,
-      log: silentLogger(),
-      context: createMemoryContextCache({ maxTurns: 10, ttlSeconds: 60 }),
-      limiter: createMemoryRateLimiter(),
-      locks: createMemoryLocks(),
-      pseudonymize: (address: string) => `p:${address}`,
-      webhookLogRetentionDays: 30,
-    };
+    const deps = rightsDeps();
     const phone = '+14155550991';
     const onTwilio = await acceptInbound(db, inbound({ from: `whatsapp:${phone}` }));
     const onMeta = await acceptInbound(
