@@ -360,10 +360,16 @@ describe('simulator routes, through the real pipeline', () => {
     await post('/simulator/api/messages', { from: first, body: 'first, older' });
     await post('/simulator/api/messages', { from: second, body: 'second, only' });
     await post('/simulator/api/messages', { from: first, body: 'first, newest' });
-    // Once both are answered nothing changes any more: the newest message of each is the model's reply.
+    // Once every user message is settled and the newest message is a reply, nothing changes any more. (The last
+    // message being a reply is not enough: the reply to "first, older" can be stored after "first, newest" while
+    // the newest still waits for its own.)
     const newest = await eventually('both conversations answered', async () => {
-      const last = [(await thread(first)).messages.at(-1), (await thread(second)).messages.at(-1)];
-      return last.every((m) => m?.role === 'assistant') ? last.map((m) => m?.content) : undefined;
+      const threads = [await thread(first), await thread(second)];
+      const settled = threads.every((t) =>
+        t.messages.every((m) => m.role !== 'user' || (m.processingStatus ?? 'pending') !== 'pending'),
+      );
+      const last = threads.map((t) => t.messages.at(-1));
+      return settled && last.every((m) => m?.role === 'assistant') ? last.map((m) => m?.content) : undefined;
     });
     const response = await fetch(`${app.url}/simulator/api/conversations`);
     expect(response.status).toBe(200);
