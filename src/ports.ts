@@ -3,7 +3,7 @@
  * real LLM) and a zero-setup twin (in-process, simulator, offline); the composition root (main/compose.ts)
  * picks them from config. The database is not a port: both drivers run the same Drizzle code (db/connect.ts).
  */
-import type { OutboundContent } from './domain/content.js';
+import type { MediaItem, OutboundContent } from './domain/content.js';
 import type {
   ChannelName,
   ChatMessage,
@@ -183,6 +183,22 @@ export interface Channel {
    * show "typing…" (Meta). Channels that have no such thing leave it out. Throws AppError; callers log and go on.
    */
   acknowledge?(message: { providerMessageId: string; from?: string }): Promise<void>;
+  /**
+   * Download one inbound media item (issue #15) for the business number it came to, under `limits`; throws
+   * MediaRefused (media/fetch-twilio-media.ts) for a file it will not take. Absent: the channel has no media.
+   */
+  fetchMedia?(
+    item: MediaItem,
+    businessAddress: string,
+    limits: { maxBytes: number; timeoutMs: number },
+    signal?: AbortSignal,
+  ): Promise<FetchedMedia>;
+}
+
+export interface FetchedMedia {
+  bytes: Buffer;
+  /** The type the server really sent (may refine the one the webhook named). */
+  contentType: string;
 }
 
 // ── chat model ───────────────────────────────────────────────────────────────────────────────────────────
@@ -234,6 +250,18 @@ export interface AiRuntime {
   current(): Promise<AiChoice>;
   /** The choice of one AI configuration (a business number's persona); the current one when it is gone or broken. */
   forConfig(aiConfigId: string): Promise<AiChoice>;
+}
+
+// ── speech ───────────────────────────────────────────────────────────────────────────────────────────────
+
+export interface Transcript {
+  text: string;
+}
+
+/** Voice notes to text (ai/transcribe.ts: an OpenAI-compatible /v1/audio/transcriptions). */
+export interface Transcriber {
+  readonly model: string;
+  transcribe(audio: { bytes: Uint8Array; contentType: string }, signal?: AbortSignal): Promise<Transcript>;
 }
 
 // ── business numbers ─────────────────────────────────────────────────────────────────────────────────────

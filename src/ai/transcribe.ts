@@ -6,6 +6,7 @@
  * what can be retried.
  */
 import OpenAI, { toFile } from 'openai';
+import type { Transcriber } from '../ports.js';
 import { toAiError } from './errors.js';
 
 export interface TranscriptionSettings {
@@ -17,14 +18,7 @@ export interface TranscriptionSettings {
   timeoutMs: number;
 }
 
-export interface Transcript {
-  text: string;
-}
-
-export interface Transcriber {
-  readonly model: string;
-  transcribe(audio: { bytes: Uint8Array; contentType: string }, signal?: AbortSignal): Promise<Transcript>;
-}
+export type { Transcriber, Transcript } from '../ports.js';
 
 /** The file name tells servers the format (some ignore the part's content type). */
 const EXTENSIONS: Record<string, string> = {

@@ -280,6 +280,12 @@ export const aiConfigurations = pgTable(
     systemPrompt: text('system_prompt'),
     temperature: real('temperature'),
     maxTokens: integer('max_tokens'),
+    /** The model sees images (issue #15); null: decided by the table of well-known vision models. */
+    vision: boolean('vision'),
+    /** Answer a voice note with a voice note too (issue #15); off by default. */
+    voiceAnswers: boolean('voice_answers').notNull().default(false),
+    /** The speech endpoint's voice for voice answers (`alloy`); null: SPEECH_VOICE. */
+    voice: text('voice'),
     isActive: boolean('is_active').notNull().default(false),
     createdAt: createdAt(),
     updatedAt: updatedAt(),

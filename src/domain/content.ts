@@ -14,6 +14,15 @@ export interface MediaItem {
   reference: string;
   sizeBytes?: number;
   filename?: string;
+  /**
+   * Filled in by the worker once it downloaded the item (issue #15): where the bytes are kept (media/store.ts key
+   * `<message id>/<index>`), their size and the type they really had. Downloaded once: a retry finds this set.
+   */
+  stored?: { key: string; sizeBytes: number; contentType: string };
+  /** Why the worker did not take the item (`too_large`, `type_not_allowed`, `foreign_host`, `gone`, …). */
+  refused?: string;
+  /** A voice note's or audio file's words, as transcribed; the user's turn for the model. */
+  transcript?: string;
 }
 
 export interface ContactCard {

@@ -50,6 +50,19 @@ export interface Turn {
 export interface ChatMessage {
   role: Role;
   content: string;
+  /**
+   * Images the user sent with this turn (issue #15), already downscaled, for a model that can see them: the
+   * adapters turn each into the provider's image part beside `content` (OpenAI `image_url` data URL, Anthropic
+   * base64 `image` block). Only on user turns; history keeps text renderings, never bytes.
+   */
+  images?: ChatImage[];
+}
+
+export interface ChatImage {
+  /** image/jpeg, image/png, image/webp … */
+  contentType: string;
+  /** The bytes, base64. */
+  base64: string;
 }
 
 /** A function the model may call instead of (or beside) answering: its name and its arguments' JSON Schema. */

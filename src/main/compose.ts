@@ -31,6 +31,8 @@ import { createUnqueuedRetry } from '../pipeline/unqueued-retry.js';
 import { strandedMessagesReader } from '../observability/stranded-messages.js';
 import { webhookLogWriter } from '../db/webhook-log-writer.js';
 import { bootDatabase } from './database-boot.js';
+import { createTranscriber } from '../ai/transcribe.js';
+import { openMediaStore } from '../media/open.js';
 import { composeMetaChannel } from './meta-channel.js';
 import { fieldCipherFrom, requireFieldCipher } from '../security/field-encryption.js';
 import type { Channel, ContextCache, JobQueue, Locks, RateLimiter } from '../ports.js';
@@ -145,8 +147,13 @@ export async function compose(config: Config, log: Logger, options: ComposeOptio
       secrets: configSecrets(config),
     });
 
+    const media = await openMediaStore(config.media.store);
+    closers.push(() => Promise.resolve(media.close()));
+
     const deps: PipelineDeps = {
       auditLog,
+      media,
+      transcriber: config.transcription ? createTranscriber(config.transcription) : null,
       report: (error, context, alerting) => void errors.report(error, { ...alerting, context }),
       notifyHandoff: (event) => void notifyHandoff(event),
       db: database.db,
@@ -178,6 +185,7 @@ export async function compose(config: Config, log: Logger, options: ComposeOptio
         handoffIdleMs: config.handoff.idleMs,
         consent: config.consent,
         windowTemplates: config.window.templates,
+        mediaMaxBytes: config.media.maxBytes,
       },
     };
     // Measured from outside (decorators), so the use cases stay free of metrics.

@@ -6,6 +6,7 @@ import type { HandoffEvent } from '../domain/handoff-notice.js';
 import type { ChannelName } from '../domain/types.js';
 import type { TemplateContent } from '../domain/window.js';
 import type { Logger } from '../log.js';
+import type { MediaStore } from '../media/store.js';
 import type {
   AiRuntime,
   Channel,
@@ -14,6 +15,7 @@ import type {
   Locks,
   NumberDirectory,
   RateLimiter,
+  Transcriber,
 } from '../ports.js';
 import type { UnqueuedRetry } from './unqueued-retry.js';
 
@@ -31,6 +33,10 @@ export interface PipelineDeps {
   log: Logger;
   /** Messages stored while the queue was down, enqueued again by this process once it is back. */
   unqueued: UnqueuedRetry;
+  /** Where downloaded and generated media are kept (MEDIA_DIR or S3_*). */
+  media: MediaStore;
+  /** Voice notes to text; null when no endpoint transcribes (the user is told so). */
+  transcriber: Transcriber | null;
   /** The webhook audit log, written in batches off the request path. */
   auditLog: WebhookLogWriter;
   settings: PipelineSettings;
@@ -85,4 +91,6 @@ export interface PipelineSettings {
    * provider's window failure (WINDOW_TEMPLATE); a channel without one refuses such messages (`outside_window`).
    */
   windowTemplates: Partial<Record<ChannelName, TemplateContent>>;
+  /** MEDIA_MAX_BYTES: larger inbound files are refused with a sentence to the user. */
+  mediaMaxBytes: number;
 }

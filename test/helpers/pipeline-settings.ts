@@ -23,6 +23,7 @@ export function pipelineSettings(overrides: Partial<PipelineSettings> = {}): Pip
     statusCallbackUrl: undefined,
     windowTemplates: {},
     consent: CONSENT_DEFAULTS,
+    mediaMaxBytes: 16 * 1024 * 1024,
     ...overrides,
   };
 }
