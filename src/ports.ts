@@ -242,6 +242,12 @@ export interface AiChoice {
   systemPrompt: string;
   temperature: number;
   maxTokens: number;
+  /** The model sees images (the configuration's `vision`, else ai/vision-models.ts); absent: it does not. */
+  vision?: boolean;
+  /** Answer a voice note with a voice note too (issue #15); absent: text only. */
+  voiceAnswers?: boolean;
+  /** The speech voice for voice answers; absent: SPEECH_VOICE. */
+  voice?: string;
 }
 
 /** Which model answers now; asked once per piece of work, so an AI configuration change applies without a restart. */

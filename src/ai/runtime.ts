@@ -8,6 +8,7 @@
  * A business number may name its own configuration (its persona): `forConfig(id)` reads that row the same way
  * (cached, refreshed, rebuilt on change); when it is gone or cannot be used, the active choice answers.
  */
+import { visionByDefault } from './vision-models.js';
 import type { AiSettings } from '../config/load.js';
 import type { Db } from '../db/connect.js';
 import { getActiveAiConfig, getAiConfig, isAiConfigProvider, type AiConfigRow } from '../db/ai-configs.js';
@@ -98,6 +99,8 @@ export function createAiRuntime(options: AiRuntimeOptions): ConfiguredAiRuntime 
     systemPrompt: envSettings.systemPrompt,
     temperature: envSettings.temperature,
     maxTokens: envSettings.maxTokens,
+    vision: visionByDefault(envSettings.model),
+    voiceAnswers: false,
     source: 'environment',
     configName: null,
     problem: null,
@@ -117,6 +120,9 @@ export function createAiRuntime(options: AiRuntimeOptions): ConfiguredAiRuntime 
         systemPrompt: settings.systemPrompt,
         temperature: settings.temperature,
         maxTokens: settings.maxTokens,
+        vision: row.vision ?? visionByDefault(settings.model),
+        voiceAnswers: row.voiceAnswers,
+        ...(row.voice === null ? {} : { voice: row.voice }),
         source: 'database',
         configName: row.name,
         problem: null,
