@@ -120,7 +120,8 @@ export interface Config {
     retentionDays: number;
   };
   log: { level: Env['LOG_LEVEL']; dir: string | undefined; areaLevels: Env['LOG_LEVELS'] };
-  metrics: { enabled: boolean; token: string | undefined; port: number | undefined };
+  /** `public`: served without a token (no METRICS_TOKEN, and METRICS_PUBLIC=true or not in production). */
+  metrics: { enabled: boolean; token: string | undefined; port: number | undefined; public: boolean };
   /** Where HIGH and CRITICAL errors are reported; both optional. */
   alerts: { email: EmailAlertSettings | null; webhookUrl: string | undefined };
 }
@@ -134,7 +135,21 @@ export class ConfigError extends Error {
   }
 }
 
-export type Validation = { ok: true; config: Config; warnings: string[] } | { ok: false; problems: string[] };
+/** A setting worth a word at start; `roles`: only the processes that use it say it (absent: every process). */
+export interface ConfigWarning {
+  text: string;
+  roles?: ReadonlyArray<'web' | 'worker' | 'scheduler'>;
+}
+
+export type Validation =
+  { ok: true; config: Config; warnings: ConfigWarning[] } | { ok: false; problems: string[] };
+
+/** The warnings a process running these roles should log. */
+export function warningsFor(warnings: ConfigWarning[], roles: readonly string[]): string[] {
+  return warnings
+    .filter((w) => w.roles === undefined || w.roles.some((role) => roles.includes(role)))
+    .map((w) => w.text);
+}
 
 /** Check the environment and report every problem at once (never a secret's value). */
 export function validate(environment: Record<string, string | undefined>): Validation {
@@ -161,7 +176,7 @@ export function validate(environment: Record<string, string | undefined>): Valid
     problems.push(...more.filter((problem) => !bad.has(problem.split(':')[0] ?? '')));
     return { ok: false, problems };
   }
-  const warnings: string[] = [];
+  const warnings: ConfigWarning[] = [];
   const config = build(parsed.data, problems, warnings);
   return problems.length > 0 ? { ok: false, problems } : { ok: true, config, warnings };
 }
@@ -172,22 +187,28 @@ export function loadConfig(environment: Record<string, string | undefined>): Con
   return result.config;
 }
 
-function build(env: Env, problems: string[], warnings: string[]): Config {
+function build(env: Env, problems: string[], warnings: ConfigWarning[]): Config {
   if (env.SKIP_WEBHOOK_SIGNATURE_VERIFICATION && env.NODE_ENV === 'production') {
     problems.push(
       'SKIP_WEBHOOK_SIGNATURE_VERIFICATION: refused when NODE_ENV=production (anyone could post as any user)',
     );
   } else if (env.SKIP_WEBHOOK_SIGNATURE_VERIFICATION) {
-    warnings.push(
-      'SKIP_WEBHOOK_SIGNATURE_VERIFICATION=true: webhook signatures are NOT checked. Never do this in production.',
-    );
+    warnings.push({
+      text: 'SKIP_WEBHOOK_SIGNATURE_VERIFICATION=true: webhook signatures are NOT checked. Never do this in production.',
+      roles: ['web'],
+    });
   }
   if (!env.PSEUDONYM_KEY && !env.FIELD_ENCRYPTION_KEY && env.NODE_ENV === 'production')
-    warnings.push('PSEUDONYM_KEY and FIELD_ENCRYPTION_KEY unset: pseudonyms follow secrets that rotate.');
+    // Pseudonyms are made where data is exported or erased: the web role's admin and API (and the CLI).
+    warnings.push({
+      text: 'PSEUDONYM_KEY and FIELD_ENCRYPTION_KEY unset: pseudonyms follow secrets that rotate.',
+      roles: ['web'],
+    });
   if (env.ADMIN_ENABLED && !env.ADMIN_SESSION_SECRET && env.NODE_ENV === 'production') {
-    warnings.push(
-      'ADMIN_SESSION_SECRET is not set: the admin cookie is signed with a key derived from other secrets.',
-    );
+    warnings.push({
+      text: 'ADMIN_SESSION_SECRET is not set: the admin cookie is signed with a key derived from other secrets.',
+      roles: ['web'],
+    });
   }
   const ai = aiSettings(env, problems);
   return {
@@ -274,7 +295,7 @@ function build(env: Env, problems: string[], warnings: string[]): Config {
       retentionDays: env.RETENTION_DAYS,
     },
     log: { level: env.LOG_LEVEL, dir: env.LOG_DIR, areaLevels: env.LOG_LEVELS },
-    metrics: { enabled: env.METRICS_ENABLED, token: env.METRICS_TOKEN, port: env.METRICS_PORT },
+    metrics: metricsSettings(env, warnings),
     alerts: { email: emailAlertSettings(env, problems), webhookUrl: env.ALERT_WEBHOOK_URL },
   };
 }
@@ -309,8 +330,23 @@ function emailAlertSettings(env: Env, problems: string[]): EmailAlertSettings | 
   };
 }
 
+/**
+ * /metrics tells anyone who reads it the traffic, the error rates and the queue: in production it wants a token,
+ * or an explicit METRICS_PUBLIC=true. Without either it answers 403 with the fix, and the start says so once.
+ */
+function metricsSettings(env: Env, warnings: ConfigWarning[]): Config['metrics'] {
+  const open = !env.METRICS_TOKEN && (env.METRICS_PUBLIC || env.NODE_ENV !== 'production');
+  if (env.METRICS_ENABLED && !env.METRICS_TOKEN && !open)
+    warnings.push({
+      text: '/metrics is refused (403): in production set METRICS_TOKEN (scrapes send it as a bearer token), or METRICS_PUBLIC=true to serve it without one.',
+      // The web role serves /metrics; the others only on METRICS_PORT.
+      roles: env.METRICS_PORT === undefined ? ['web'] : ['web', 'worker', 'scheduler'],
+    });
+  return { enabled: env.METRICS_ENABLED, token: env.METRICS_TOKEN, port: env.METRICS_PORT, public: open };
+}
+
 /** Never reachable in production by accident: there it needs an explicit SIMULATOR_ENABLED=true. */
-function simulatorEnabled(env: Env, warnings: string[]): boolean {
+function simulatorEnabled(env: Env, warnings: ConfigWarning[]): boolean {
   const channelConfigured = Boolean(
     env.TWILIO_ACCOUNT_SID ??
     env.TWILIO_AUTH_TOKEN ??
@@ -320,9 +356,10 @@ function simulatorEnabled(env: Env, warnings: string[]): boolean {
   );
   const enabled = env.SIMULATOR_ENABLED ?? (!channelConfigured && env.NODE_ENV !== 'production');
   if (enabled && env.NODE_ENV === 'production') {
-    warnings.push(
-      'SIMULATOR_ENABLED=true in production: anyone who can reach /simulator/ can talk to the bot.',
-    );
+    warnings.push({
+      text: 'SIMULATOR_ENABLED=true in production: anyone who can reach /simulator/ can talk to the bot.',
+      roles: ['web'],
+    });
   }
   return enabled;
 }

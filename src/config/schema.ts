@@ -356,6 +356,11 @@ export const envSchema = z.object({
   METRICS_ENABLED: bool.default(true),
   /** When set, /metrics wants `Authorization: Bearer <token>`. */
   METRICS_TOKEN: optionalText,
+  /**
+   * In production /metrics needs METRICS_TOKEN, or this set to true to serve it without one (a scraper on a
+   * private network); elsewhere it is open unless a token is set.
+   */
+  METRICS_PUBLIC: bool.default(false),
   /** Processes without the web role (worker, scheduler) serve /metrics and /health/ on this port when set. */
   METRICS_PORT: int(1, 65535).optional(),
 

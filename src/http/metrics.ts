@@ -43,6 +43,11 @@ export function instrumentHttp(app: FastifyInstance, metrics: Metrics): void {
 export interface MetricsEndpointOptions {
   /** When set, the scrape must send `Authorization: Bearer <token>`. */
   token: string | undefined;
+  /**
+   * Without a token: serve to anyone (true), or refuse with 403 and the fix (false: production without
+   * METRICS_TOKEN or METRICS_PUBLIC=true). Absent: true.
+   */
+  public?: boolean;
 }
 
 /** GET /metrics: the process's registry in Prometheus text format. */
@@ -53,6 +58,13 @@ export function registerMetricsEndpoint(
 ): void {
   const expected = options.token ? Buffer.from(`Bearer ${options.token}`) : undefined;
   app.get('/metrics', async (request, reply) => {
+    if (!expected && options.public === false) {
+      return reply.status(403).send({
+        error: 'forbidden',
+        message:
+          'set METRICS_TOKEN (and send it as a bearer token), or METRICS_PUBLIC=true to serve /metrics openly',
+      });
+    }
     if (expected && !matches(request.headers.authorization, expected)) {
       return reply
         .status(401)
@@ -82,7 +94,7 @@ export async function startMetricsServer(
   const app = createServer({ log: options.log, bodyLimitBytes: 1024, trustProxy: false });
   instrumentHttp(app, options.metrics);
   registerHealth(app, options.healthChecks);
-  registerMetricsEndpoint(app, options.metrics, { token: options.token });
+  registerMetricsEndpoint(app, options.metrics, { token: options.token, public: options.public });
   const url = await app.listen({ port: options.port, host: options.host });
   return { url, close: () => app.close() };
 }

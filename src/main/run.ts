@@ -1,6 +1,6 @@
 import type { Server } from 'node:net';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { validate, type Config } from '../config/load.js';
+import { validate, warningsFor, type Config } from '../config/load.js';
 import { createServer } from '../http/server.js';
 import { registerHealth } from '../http/health.js';
 import { registerIpRateLimit } from '../http/ip-rate-limit.js';
@@ -91,7 +91,10 @@ export async function startRoles(roles: Role[], config: Config, log: Logger): Pr
       });
       if (config.metrics.enabled) {
         instrumentHttp(app, composed.metrics);
-        registerMetricsEndpoint(app, composed.metrics, { token: config.metrics.token });
+        registerMetricsEndpoint(app, composed.metrics, {
+          token: config.metrics.token,
+          public: config.metrics.public,
+        });
       }
       registerHealth(app, composed.healthChecks);
       registerTwilioWebhook(app, composed.deps, {
@@ -126,6 +129,7 @@ export async function startRoles(roles: Role[], config: Config, log: Logger): Pr
         log: log.child({ area: 'http' }),
         metrics: composed.metrics,
         token: config.metrics.token,
+        public: config.metrics.public,
         healthChecks: composed.healthChecks,
         port: config.metrics.port,
         host: config.http.host,
@@ -195,7 +199,7 @@ export async function main(roles: Role[]): Promise<void> {
     dir: config.log.dir,
     areaLevels: config.log.areaLevels,
   });
-  for (const warning of warnings) log.warn(warning);
+  for (const warning of warningsFor(warnings, roles)) log.warn(warning);
   let running: Running;
   try {
     running = await startRoles(roles, config, log);

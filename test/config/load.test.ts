@@ -257,7 +257,7 @@ describe('config', () => {
     expect(development.ok).toBe(true);
     if (development.ok) {
       expect(development.config.skipWebhookSignature).toBe(true);
-      expect(development.warnings.join()).toContain('NOT checked');
+      expect(development.warnings.map((w) => w.text).join()).toContain('NOT checked');
     }
   });
 

@@ -10,7 +10,12 @@ describe('LOG_LEVELS and METRICS_* settings', () => {
   it('has no per-area levels, metrics on and open by default', () => {
     const result = validate({});
     expect(result.ok && result.config.log.areaLevels).toEqual({});
-    expect(result.ok && result.config.metrics).toEqual({ enabled: true, token: undefined, port: undefined });
+    expect(result.ok && result.config.metrics).toEqual({
+      enabled: true,
+      token: undefined,
+      port: undefined,
+      public: true,
+    });
   });
 
   it('refuses a LOG_LEVELS entry that is not area=level, naming it', () => {
@@ -23,6 +28,11 @@ describe('LOG_LEVELS and METRICS_* settings', () => {
 
   it('reads METRICS_ENABLED, METRICS_TOKEN and METRICS_PORT', () => {
     const result = validate({ METRICS_ENABLED: 'false', METRICS_TOKEN: 'scrape-me', METRICS_PORT: '9464' });
-    expect(result.ok && result.config.metrics).toEqual({ enabled: false, token: 'scrape-me', port: 9464 });
+    expect(result.ok && result.config.metrics).toEqual({
+      enabled: false,
+      token: 'scrape-me',
+      port: 9464,
+      public: false,
+    });
   });
 });
