@@ -30,6 +30,7 @@ export async function runMigrations(database: Database, log?: Logger): Promise<{
     try {
       const before = await appliedMigrations(db);
       refuseNewerSchema(before, new Set(known.map((m) => m.folderMillis)));
+      if (before.length === 0) await refuseForeignTables(db, tablesCreatedBy(known));
       await migrate(db);
       const applied = (await appliedMigrations(db)).length - before.length;
       log?.info(
@@ -65,6 +66,40 @@ async function appliedMigrations(db: Db): Promise<number[]> {
     await db.execute(sql.raw(`select created_at from ${ledger} order by created_at`)),
   );
   return rows.map((row) => Number(row.created_at));
+}
+
+/** The tables our migrations create, read from their SQL (so the list never falls behind the schema). */
+function tablesCreatedBy(migrations: ReturnType<typeof readMigrationFiles>): string[] {
+  const names = migrations.flatMap((m) =>
+    m.sql.flatMap((statement) =>
+      [...statement.matchAll(/CREATE TABLE (?:IF NOT EXISTS )?"([^"]+)"/gi)].map((match) => match[1] ?? ''),
+    ),
+  );
+  return [...new Set(names)].filter(Boolean);
+}
+
+/**
+ * A database without our ledger that already holds a table of one of our names belongs to someone else (another
+ * application, a half-restored dump): migrating would fail half-way on its first CREATE TABLE, or worse, run
+ * beside its data. Refused before anything is created, naming the tables.
+ */
+async function refuseForeignTables(db: Db, ours: string[]): Promise<void> {
+  const found = rowsOf<{ name: string }>(
+    await db.execute(sql`
+      select c.relname as name from pg_class c join pg_namespace n on n.oid = c.relnamespace
+      where n.nspname = current_schema() and c.relname in (${sql.join(
+        ours.map((name) => sql`${name}`),
+        sql`, `,
+      )})
+      order by c.relname`),
+  ).map((row) => row.name);
+  if (found.length === 0) return;
+  throw new AppError(
+    'config',
+    `The database already holds ${found.length === 1 ? 'a table' : 'tables'} named ${found.map((n) => `"${n}"`).join(', ')} ` +
+      'that this application did not create (its migrations were never run here): it looks like another ' +
+      "application's database. Point DATABASE_URL at an empty database of its own; nothing was changed.",
+  );
 }
 
 function refuseNewerSchema(applied: number[], known: Set<number>): void {

@@ -106,3 +106,28 @@ describe('connectDb', () => {
     await expect(database.ping()).rejects.toMatchObject({ kind: 'database_unavailable' });
   });
 });
+
+describe('runMigrations on another application database', () => {
+  it('refuses before creating anything, naming the tables that are in the way', async () => {
+    const url = await freshDatabase();
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    await client.query(
+      'create table messages (id int); create table orders (id int); create table users (id int)',
+    );
+    await client.end();
+    const database = await connect(url);
+    const refused = await runMigrations(database).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(AppError);
+    expect((refused as AppError).kind).toBe('config');
+    expect((refused as AppError).message).toContain('"messages"');
+    expect((refused as AppError).message).not.toContain('"orders"');
+    // Nothing of ours was created: not the ledger's schema, not a table.
+    expect(await tables(url)).toEqual(['messages', 'orders', 'users']);
+    const schemas = new pg.Client({ connectionString: url });
+    await schemas.connect();
+    const drizzle = await schemas.query("select 1 from pg_namespace where nspname = 'drizzle'");
+    await schemas.end();
+    expect(drizzle.rowCount).toBe(0);
+  });
+});
