@@ -19,7 +19,7 @@ export function appEnv(input: AppEnvInput): Record<string, string> {
   return {
     NODE_ENV: 'production',
     // A developer's .env must not change what is measured.
-    ENV_FILE: '/nonexistent',
+    ENV_FILE: '/dev/null',
     HOST: '127.0.0.1',
     PORT: String(input.port),
     PUBLIC_BASE_URL: `http://127.0.0.1:${input.port}`,

@@ -22,7 +22,7 @@ export async function zeroSetupPhase(context: BenchContext): Promise<ZeroSetupMe
   const started = performance.now();
   const child = spawnTs('zero-setup start', 'src/main/start.ts', [], {
     env: {
-      ENV_FILE: '/nonexistent',
+      ENV_FILE: '/dev/null',
       PGLITE_DATA_DIR: dataDir,
       HOST: '127.0.0.1',
       PORT: String(port),

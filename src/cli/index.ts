@@ -43,7 +43,12 @@ registerSend(program);
 registerBroadcast(program);
 registerData(program);
 
-loadDotEnv();
+try {
+  loadDotEnv();
+} catch (error) {
+  process.stderr.write(`✗ ${(error as Error).message}\n`);
+  process.exit(1);
+}
 try {
   await program.parseAsync(process.argv);
 } catch (error) {

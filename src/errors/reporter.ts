@@ -25,6 +25,11 @@ export interface ReportInfo {
    * and scope per throttle window, so two broken models are two alerts and an outage of one is one.
    */
   scope?: string;
+  /**
+   * A failure the operator can fix from the message alone (port in use, database not reachable): logged as one
+   * line without the stack, still counted and alerted.
+   */
+  expected?: boolean;
 }
 
 export interface ErrorReporter {
@@ -110,7 +115,13 @@ export function createErrorReporter(options: ReporterOptions): ErrorReporter {
         const context = safeContext(info.context, redact);
         const err = redactError(error, redact);
         log[LEVEL[severity]](
-          { severity, category, errorType: categorized.type, err, ...context },
+          {
+            severity,
+            category,
+            errorType: categorized.type,
+            ...(info.expected === true ? {} : { err }),
+            ...context,
+          },
           `[${severity}] ${category} error (${categorized.type}): ${err.message}`,
         );
         options.metrics?.inc({ category, severity });

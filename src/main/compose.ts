@@ -52,6 +52,8 @@ export interface Composed {
   metrics: Metrics;
   /** Logs errors by category and severity and alerts an administrator for HIGH and CRITICAL ones. */
   errors: ErrorReporter;
+  /** The database answered and its migrations are applied (false while a PostgreSQL down at start is awaited). */
+  databaseReady(): boolean;
   close(): Promise<void>;
 }
 
@@ -229,7 +231,19 @@ export async function compose(config: Config, log: Logger, options: ComposeOptio
       }`,
       `AI: ${model.provider}${model.provider === 'offline' ? ' (no AI key set: automatic replies)' : ` ${model.model}`}`,
     ];
-    return { config, database, deps, healthChecks, simulator, numbers, describe, metrics, errors, close };
+    return {
+      config,
+      database,
+      deps,
+      healthChecks,
+      simulator,
+      numbers,
+      describe,
+      metrics,
+      errors,
+      databaseReady: () => boot.ready(),
+      close,
+    };
   } catch (error) {
     await close();
     throw error;

@@ -37,9 +37,17 @@ export async function bootDatabase(
     return { ready: () => true, stop: () => undefined };
   } catch (error) {
     if (database.kind !== 'postgres' || !notReached(error)) throw error;
-    await options.errors.report(error, {
+    // One line an operator can act on (not the failed query and its stack): the alert says the same.
+    const reason = new Error(
+      `PostgreSQL (DATABASE_URL) does not answer: ${rootCause(error)}. Waiting for it; /health/ and the ` +
+        'webhooks answer 503 until it is back, then pending migrations run and work goes on.',
+      { cause: error },
+    );
+    await options.errors.report(reason, {
       severity: 'CRITICAL',
-      context: { stage: 'start', waiting: 'the database; health answers 503 until it is back' },
+      category: 'DATABASE',
+      context: { stage: 'start' },
+      expected: true,
     });
   }
   let timer: NodeJS.Timeout | undefined;
@@ -74,6 +82,14 @@ export async function bootDatabase(
       clearTimeout(timer);
     },
   };
+}
+
+/** The innermost cause's first line (`connect ECONNREFUSED 127.0.0.1:5432`), not the query that met it. */
+function rootCause(error: unknown): string {
+  let inner: unknown = error;
+  while (inner instanceof Error && inner.cause instanceof Error) inner = inner.cause;
+  const message = inner instanceof Error ? inner.message : String(inner);
+  return message.split('\n')[0] ?? message;
 }
 
 /** No PostgreSQL server answered at all (refused, timed out, no such host), or it is starting up (57P03). */

@@ -21,6 +21,7 @@ import { sweep } from '../pipeline/sweep.js';
 import { knownPseudonymsFrom, pseudonymizerFrom } from '../security/pseudonym.js';
 import { compose, type Composed } from './compose.js';
 import { loadDotEnv } from './env.js';
+import { explainStartFailure } from './start-failure.js';
 
 export type Role = 'web' | 'worker' | 'scheduler';
 
@@ -182,7 +183,12 @@ export function browsableUrl(host: string, address: ReturnType<Server['address']
 export async function main(roles: Role[]): Promise<void> {
   // Under `npm start` the parent is the shell npm runs the script in: read now, before it can go.
   const parentAtStart = process.ppid;
-  loadDotEnv();
+  try {
+    loadDotEnv();
+  } catch (error) {
+    process.stderr.write(`whatsapp-ai-chatbot cannot start: ${(error as Error).message}\n`);
+    process.exit(1);
+  }
   const result = validate(process.env);
   if (!result.ok) {
     process.stderr.write(
@@ -205,18 +211,31 @@ export async function main(roles: Role[]): Promise<void> {
     running = await startRoles(roles, config, log);
   } catch (error) {
     // Logged as CRITICAL and alerted (no shared throttle: this process is about to exit).
-    await reporterFromConfig(config, log, createMemoryLocks()).report(error, {
-      severity: 'CRITICAL',
-      context: { stage: 'start', roles: roles.join(',') },
-    });
+    const explained = explainStartFailure(error, { web: config.http.port, metrics: config.metrics.port });
+    await reporterFromConfig(config, log, createMemoryLocks()).report(
+      explained === null ? error : new Error(explained, { cause: error }),
+      {
+        severity: 'CRITICAL',
+        context: { stage: 'start', roles: roles.join(',') },
+        expected: explained !== null,
+      },
+    );
     process.exit(1);
   }
   const simulatorUrl = running.url && running.composed.simulator ? `${running.url}/simulator/` : undefined;
-  log.info(
-    { roles, adapters: running.composed.describe, url: running.url, simulatorUrl },
-    `whatsapp-ai-chatbot ready (${roles.join(' + ')})${running.url ? ` on ${running.url}` : ''}` +
-      (simulatorUrl ? `; open ${simulatorUrl} to chat with the bot` : ''),
-  );
+  const where = `(${roles.join(' + ')})${running.url ? ` on ${running.url}` : ''}`;
+  if (running.composed.databaseReady())
+    log.info(
+      { roles, adapters: running.composed.describe, url: running.url, simulatorUrl },
+      `whatsapp-ai-chatbot ready ${where}` +
+        (simulatorUrl ? `; open ${simulatorUrl} to chat with the bot` : ''),
+    );
+  // Never "ready" after a CRITICAL about the database: started, and waiting for it.
+  else
+    log.warn(
+      { roles, adapters: running.composed.describe, url: running.url },
+      `whatsapp-ai-chatbot started ${where}, NOT ready: waiting for the database (see above)`,
+    );
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;

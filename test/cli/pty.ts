@@ -12,7 +12,7 @@ export function runCliAtTerminal(
   const env = {
     PATH: process.env.PATH ?? '',
     HOME: process.env.HOME ?? '',
-    ENV_FILE: '/nonexistent',
+    ENV_FILE: '/dev/null',
     DATABASE_URL: databaseUrl,
   };
   const command = [process.execPath, 'bin/chatbot.js', ...args].join(' ');

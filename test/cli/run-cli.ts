@@ -1,6 +1,6 @@
 /**
  * Runs `node bin/chatbot.js …` as a real subprocess, as an operator would, with only the environment given here
- * (ENV_FILE points nowhere, so no .env of the machine leaks in). Each start takes about a second, more on a busy
+ * (ENV_FILE is /dev/null, so no .env of the machine leaks in). Each start takes about a second, more on a busy
  * machine, hence the generous timeouts of the CLI suites.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
@@ -27,7 +27,7 @@ export function spawnCli(
   args: string[],
   options: { env?: Record<string, string | undefined>; input?: string } = {},
 ): { child: ChildProcessWithoutNullStreams; done: Promise<CliResult> } {
-  const env: Record<string, string> = { ENV_FILE: '/nonexistent', NODE_ENV: 'test', LOG_LEVEL: 'silent' };
+  const env: Record<string, string> = { ENV_FILE: '/dev/null', NODE_ENV: 'test', LOG_LEVEL: 'silent' };
   for (const name of ['PATH', 'HOME', 'TMPDIR']) {
     const value = process.env[name];
     if (value !== undefined) env[name] = value;

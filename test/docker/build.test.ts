@@ -42,7 +42,7 @@ describe('the compiled build', () => {
     const started = spawn(process.execPath, [join(outDir, 'src/main/start.js')], {
       env: {
         PATH: process.env.PATH,
-        ENV_FILE: join(dataDir, 'no.env'),
+        ENV_FILE: '/dev/null',
         PORT: String(port),
         HOST: '127.0.0.1',
         PGLITE_DATA_DIR: join(dataDir, 'pglite'),

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 /** Start a real web process with only this environment; resolve with its exit code and output. */
 function run(env: Record<string, string>) {
   const child = spawn('node_modules/.bin/tsx', ['src/main/web.ts'], {
-    env: { PATH: process.env.PATH ?? '', ENV_FILE: '/nonexistent/.env', ...env },
+    env: { PATH: process.env.PATH ?? '', ENV_FILE: '/dev/null', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';

@@ -133,7 +133,8 @@ describe('zero-setup mode: the real `npm start` with no services and no keys', (
       const home = await mkdtemp(join(tmpdir(), 'zero-setup-'));
       directories.push(home);
       const dataDir = join(home, 'data', 'pglite');
-      const envFile = join(home, 'no-such.env');
+      // No .env of this checkout leaks in (a missing ENV_FILE is an error).
+      const envFile = '/dev/null';
 
       const first = await startApp(dataDir, envFile);
       const health = (await (await fetch(`${first.url}/health/`)).json()) as {

@@ -82,7 +82,7 @@ function startWeb(env: Record<string, string>) {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main/web.ts'], {
     env: {
       PATH: process.env.PATH,
-      ENV_FILE: '/nonexistent/.env',
+      ENV_FILE: '/dev/null',
       NODE_ENV: 'test',
       HOST: '127.0.0.1',
       ALERT_WEBHOOK_URL: sink.url,

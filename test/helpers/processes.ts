@@ -224,7 +224,7 @@ export async function createProcessDeployment(env: Record<string, string> = {}):
   const pool = new pg.Pool({ connectionString: database.url, max: 2 });
   const children: AppProcess[] = [];
   const fullEnv: Record<string, string> = {
-    ENV_FILE: '/nonexistent',
+    ENV_FILE: '/dev/null',
     NODE_ENV: 'test',
     LOG_LEVEL: 'info',
     PORT: String(port),
