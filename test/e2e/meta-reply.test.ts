@@ -159,10 +159,8 @@ describe('a Meta reply through the real processes', () => {
     expect(graph.requests.indexOf(readRequest!)).toBeLessThan(graph.requests.indexOf(request!));
     // The model saw the environment's system prompt: this number has no persona of its own.
     const llmCall = app.llm.requests.find((r) => r.messages.at(-1)?.content === 'Where is my order?');
-    expect(llmCall?.messages[0]).toEqual({
-      role: 'system',
-      content: expect.stringContaining(DEFAULT_PROMPT),
-    });
+    expect(llmCall?.messages[0]?.role).toBe('system');
+    expect(llmCall?.messages[0]?.content).toContain(DEFAULT_PROMPT);
 
     await eventually('the part accepted with its wamid', async () => {
       const [row] = await partsTo(waId);
@@ -204,10 +202,8 @@ describe('a Meta reply through the real processes', () => {
     expect(graph.reads).toContainEqual({ phoneNumberId: SECOND_ID, messageId: wamid, typing: true });
     const llmCall = app.llm.requests.find((r) => r.messages.at(-1)?.content === 'My screen is broken');
     expect(llmCall?.model).toBe('support-model');
-    expect(llmCall?.messages[0]).toEqual({
-      role: 'system',
-      content: expect.stringContaining(SUPPORT_PROMPT),
-    });
+    expect(llmCall?.messages[0]?.role).toBe('system');
+    expect(llmCall?.messages[0]?.content).toContain(SUPPORT_PROMPT);
     expect(llmCall?.messages[0]?.content).not.toContain(DEFAULT_PROMPT);
     const [conversation] = await app.query<{ business_address: string }>(
       `select c.business_address from conversations c join messages m on m.conversation_id = c.id
