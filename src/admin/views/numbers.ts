@@ -6,7 +6,7 @@
 import type { BusinessNumberRow } from '../../db/business-numbers.js';
 import { html, type SafeHtml } from '../html.js';
 import type { AdminSession } from '../sessions.js';
-import { badge, csrfField, emptyState, notice, time } from './components.js';
+import { badge, csrfField, emptyState, notice, time, labelledField, postButton } from './components.js';
 import { layout } from './layout.js';
 
 export const NUMBER_NOTICES: Record<string, string> = {
@@ -59,23 +59,7 @@ interface Frame {
   simulatorEnabled: boolean;
 }
 
-function postButton(action: string, csrf: string, label: string, style: string, confirm?: string): SafeHtml {
-  return html`<form
-    method="post"
-    action="${action}"
-    class="inline"
-    ${confirm ? html`data-confirm="${confirm}"` : ''}
-  >
-    ${csrfField(csrf)}<button type="submit" class="button ${style}">${label}</button>
-  </form>`;
-}
-
-function field(id: string, label: string, control: SafeHtml, hint?: string): SafeHtml {
-  return html`<div class="field">
-    <label for="${id}">${label}</label>${control}
-    ${hint ? html`<p class="hint" id="${id}-hint">${hint}</p>` : ''}
-  </div>`;
-}
+const field = labelledField;
 
 const channelLabel = (channel: string) => (channel === 'meta' ? 'Meta' : 'Twilio');
 
