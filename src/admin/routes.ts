@@ -22,6 +22,7 @@ import { registerConversationRoutes } from './routes/conversations.js';
 import { registerDashboard } from './routes/dashboard.js';
 import { registerInbox } from './routes/inbox.js';
 import { registerLogin, registerLogout } from './routes/login.js';
+import { registerNumberRoutes } from './routes/numbers.js';
 import { registerWebhookLogRoutes } from './routes/webhook-logs.js';
 import type { AdminOptions } from './settings.js';
 import { layout } from './views/layout.js';
@@ -108,6 +109,7 @@ export function registerAdmin(app: FastifyInstance, deps: AdminDeps, options: Ad
         });
         withPermission(pages, 'settings.manage', (scope) => {
           registerAiConfigRoutes(scope, context);
+          registerNumberRoutes(scope, context);
         });
         withPermission(pages, 'webhooks.read', (scope) => {
           registerWebhookLogRoutes(scope, context);

@@ -2,6 +2,7 @@
  * What the admin UI needs from the configuration, resolved once at start.
  */
 import { createHmac } from 'node:crypto';
+import { environmentNumbers } from '../channels/number-directory.js';
 import type { AiSettings, Config } from '../config/load.js';
 import { createRedactor, type Redact } from '../errors/redact.js';
 import { fieldCipherFrom, type FieldCipher } from '../security/field-encryption.js';
@@ -27,6 +28,10 @@ export interface AdminOptions {
   loginLimit: { max: number; windowSeconds: number };
   /** How often the live thread reads a watched conversation's newest messages. */
   livePollMs: number;
+  /** The environment's numbers (TWILIO_WHATSAPP_NUMBER, META_PHONE_NUMBER_ID), shown on the Numbers page. */
+  environmentNumbers: Array<{ channel: 'twilio' | 'meta'; address: string }>;
+  /** Re-read this process's number directory after a change on the Numbers page (set by main/run.ts). */
+  refreshNumbers?: () => Promise<void>;
 }
 
 /**
@@ -62,5 +67,6 @@ export function adminOptionsFrom(config: Config): AdminOptions {
     ]),
     loginLimit: { max: 5, windowSeconds: 15 * 60 },
     livePollMs: 1000,
+    environmentNumbers: environmentNumbers(config).map(({ channel, address }) => ({ channel, address })),
   };
 }

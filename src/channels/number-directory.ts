@@ -2,8 +2,9 @@
  * The deployment's business numbers: the environment's default ones (TWILIO_WHATSAPP_NUMBER, META_*) and the
  * `business_numbers` rows, read at most once per refresh interval by each process, so a number added with
  * `chatbot number add` is answered by running web and worker processes without a restart. A row for the same
- * address as an environment number refines it (persona, name, and any credentials it sets). A row whose
- * credentials do not decrypt is left out, said once in the log: it must not stop the other numbers.
+ * address as an environment number refines it (persona, name, and any credentials it sets), and deactivates it
+ * while the row is inactive. A row whose credentials do not decrypt is left out, said once in the log: it must
+ * not stop the other numbers.
  */
 import type { Config } from '../config/load.js';
 import type { Db } from '../db/connect.js';
@@ -81,9 +82,14 @@ export function createNumberDirectory(options: NumberDirectoryOptions): CachedNu
   const reported = new Set<string>();
 
   async function read(): Promise<void> {
-    const rows = await listBusinessNumbers(options.db, { activeOnly: true });
-    const merged = fromEnvironment.map((number) => ({ ...number }));
+    const rows = await listBusinessNumbers(options.db);
+    // An inactive row at an environment number's address deactivates that number too: the only way to stop
+    // answering on it without editing the environment and restarting (the admin's Numbers page, `chatbot number`).
+    const deactivated = (number: BusinessNumber) =>
+      rows.some((row) => !row.isActive && row.channel === number.channel && row.address === number.address);
+    const merged = fromEnvironment.filter((number) => !deactivated(number)).map((number) => ({ ...number }));
     for (const row of rows) {
+      if (!row.isActive) continue;
       const credentials = decryptCredentials(row);
       if (credentials === null) continue;
       const inherited = row.channel === 'meta' ? { ...metaDefaults, ...credentials } : credentials;

@@ -153,7 +153,10 @@ export function registerNumber(program: Command): void {
       .option('--no-ai-config', 'answer with the active AI configuration')
       .option('--name <name>', 'a name for people')
       .option('--active', 'answer on it again')
-      .option('--inactive', 'stop answering on it (its messages are acknowledged and not stored)')
+      .option(
+        '--inactive',
+        'stop answering on it: its messages are acknowledged and not stored, nothing is sent from it (an environment number is deactivated by its row too)',
+      )
       .option('--json', 'print the result as JSON'),
   ).action(
     async (

@@ -8,6 +8,7 @@ import {
   deleteBusinessNumber,
   findBusinessNumberByRef,
   insertBusinessNumber,
+  listBusinessNumbers,
   updateBusinessNumber,
   type BusinessNumberRow,
   type NumberChannel,
@@ -18,6 +19,7 @@ import type { Actor } from '../domain/roles.js';
 import type { NumberCredentials } from '../ports.js';
 import type { FieldCipher } from '../security/field-encryption.js';
 import { insertAudit } from '../db/audit-log.js';
+import { requirePermission } from './permission.js';
 
 export interface NumberDeps {
   db: Db;
@@ -62,11 +64,31 @@ export function normalizeNumberAddress(channel: NumberChannel, address: string):
   return withPrefix;
 }
 
+/** A stored number with the name of the AI configuration that answers on it (null: the active one). */
+export interface ListedNumber {
+  row: BusinessNumberRow;
+  aiConfig: string | null;
+}
+
+/**
+ * Every stored number with its persona's name. Admins only (settings.manage), like every use case of this file:
+ * a number's persona decides what the bot says there, and its rows say which credentials are stored.
+ */
+export async function listNumbers(deps: Pick<NumberDeps, 'db'>, actor: Actor): Promise<ListedNumber[]> {
+  requirePermission(actor, 'settings.manage');
+  const rows = await listBusinessNumbers(deps.db);
+  const names = new Map<string, string | null>();
+  for (const id of new Set(rows.flatMap((row) => (row.aiConfigId ? [row.aiConfigId] : []))))
+    names.set(id, (await getAiConfig(deps.db, { id }))?.name ?? null);
+  return rows.map((row) => ({ row, aiConfig: row.aiConfigId ? (names.get(row.aiConfigId) ?? null) : null }));
+}
+
 export async function addNumber(
   deps: NumberDeps,
   actor: Actor,
   input: NewNumber,
 ): Promise<BusinessNumberRow> {
+  requirePermission(actor, 'settings.manage');
   const address = normalizeNumberAddress(input.channel, input.address);
   const credentials = checkedCredentials(input.channel, input.credentials ?? {});
   const aiConfigId = input.aiConfig === undefined ? null : await aiConfigIdOf(deps.db, input.aiConfig);
@@ -92,6 +114,7 @@ export async function changeNumber(
   ref: string,
   change: NumberChange,
 ): Promise<BusinessNumberRow> {
+  requirePermission(actor, 'settings.manage');
   const before = await numberByRef(deps.db, ref);
   const patch: Parameters<typeof updateBusinessNumber>[2] = {};
   if (change.name !== undefined) patch.name = change.name?.trim() || null;
@@ -112,6 +135,7 @@ export async function changeNumber(
 }
 
 export async function removeNumber(deps: NumberDeps, actor: Actor, ref: string): Promise<BusinessNumberRow> {
+  requirePermission(actor, 'settings.manage');
   const row = await numberByRef(deps.db, ref);
   if (!(await deleteBusinessNumber(deps.db, row.id)))
     throw new AppError('not_found', `no business number ${ref}`);

@@ -110,6 +110,7 @@ export async function compose(config: Config, log: Logger, options: ComposeOptio
       numbers,
       { db: database.db, ready: boot.ready() },
       log.child({ area: 'whatsapp' }),
+      errors,
     );
     const channels = new Map<ChannelName, Channel>();
     channels.set('meta', meta.channel);

@@ -7,7 +7,9 @@ import type { Config } from '../config/load.js';
 import type { Db } from '../db/connect.js';
 import { sentPart } from '../db/deliveries.js';
 import type { HealthCheck } from '../http/health.js';
+import type { ErrorReporter } from '../errors/reporter.js';
 import type { Logger } from '../log.js';
+import { createMetaStatusWatch } from '../observability/meta-status-watch.js';
 import type { NumberDirectory } from '../ports.js';
 
 export interface ComposedMeta {
@@ -26,13 +28,23 @@ export async function composeMetaChannel(
   numbers: NumberDirectory,
   database: { db: Db; ready: boolean },
   log: Logger,
+  /** Alerts when Meta's status webhooks stop arriving while this process sends (absent in some tests). */
+  errors?: ErrorReporter,
 ): Promise<ComposedMeta> {
   const { db } = database;
+  const watch =
+    errors &&
+    createMetaStatusWatch({
+      db,
+      log,
+      report: (error, context) => void errors.report(error, { severity: 'HIGH', context }),
+    });
   const channel = createMetaChannel({
     graph: config.graphApi,
     numbers,
     sentPart: (partId) => sentPart(db, partId),
     log,
+    ...(watch ? { onSent: (wamid: string) => watch.sent(wamid) } : {}),
   });
   // The stored numbers are read now only from a database that answers: one that is down must not hold up the
   // start (the directory reads them again once it is back); the environment's number is known either way.

@@ -111,7 +111,11 @@ export async function startRoles(roles: Role[], config: Config, log: Logger): Pr
         ipRateLimit,
       });
       if (composed.simulator) registerSimulator(app, composed.deps, composed.simulator);
-      if (config.admin.enabled) registerAdmin(app, composed.deps, adminOptionsFrom(config));
+      if (config.admin.enabled)
+        registerAdmin(app, composed.deps, {
+          ...adminOptionsFrom(config),
+          refreshNumbers: () => composed.numbers.refresh(),
+        });
       registerApi(app, composed.deps, {
         onServerError,
         dataRights: {

@@ -9,8 +9,10 @@
 import { getConversation } from '../db/conversations.js';
 import {
   failedOutbound,
+  recordFallbackAttempt,
   recordFallbackSkipped,
   unfollowedWindowFailures,
+  type FallbackBackoff,
   type FallbackSkip,
 } from '../db/window-failures.js';
 import { isAppError } from '../domain/errors.js';
@@ -94,9 +96,17 @@ function expectedRefusal(error: unknown): FallbackSkip | null {
 export const WINDOW_FALLBACKS_PER_SWEEP = 100;
 
 /**
+ * After its n-th failed try a failure waits 1 min · 2^(n−1), at most an hour, before the sweep tries it again: a
+ * failure that keeps failing (a template the provider keeps refusing for a transient reason) is tried about 30
+ * times in its day instead of every round, and fresh failures, which come first, are never starved by it.
+ */
+export const WINDOW_FALLBACK_BACKOFF: FallbackBackoff = { baseSeconds: 60, maxSeconds: 3600 };
+
+/**
  * The sweep's part: window failures of the last WINDOW_FALLBACK_HORIZON_MS on a channel with a window template
  * that have no fallback yet (its storing failed, the process died between the failure and the fallback) are
- * followed now. Returns how many got their template.
+ * followed now, the fewest tries first, each failed try backing off (WINDOW_FALLBACK_BACKOFF). Returns how many got
+ * their template.
  */
 export async function followMissedWindowFailures(
   deps: WindowFallbackDeps,
@@ -111,10 +121,21 @@ export async function followMissedWindowFailures(
     channels,
     since: new Date(now.getTime() - WINDOW_FALLBACK_HORIZON_MS),
     limit,
+    now,
+    backoff: WINDOW_FALLBACK_BACKOFF,
   });
   let followed = 0;
   for (const failure of missed) {
-    if ((await followWindowFailure(deps, failure)) === 'followed') followed++;
+    const outcome = await followWindowFailure(deps, failure);
+    if (outcome === 'followed') followed++;
+    // Counted, so the next rounds back off from it (a database that is down cannot count it: it comes back soon).
+    if (outcome === 'failed')
+      await recordFallbackAttempt(deps.db, failure.messageId, now).catch((cause: unknown) =>
+        deps.log.warn(
+          { err: cause, failedMessageId: failure.messageId },
+          'could not count the failed window template try',
+        ),
+      );
   }
   return followed;
 }

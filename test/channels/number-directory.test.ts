@@ -1,6 +1,7 @@
 /**
  * The number directory on a real database: the environment's numbers and the active rows merged (a row for the
- * environment's number refines it), an undecryptable row left out and logged once, inactive rows left out, and
+ * environment's number refines it), an undecryptable row left out and logged once, inactive rows left out (one at
+ * an environment number's address deactivates that number), and
  * changes seen after the refresh interval or an explicit refresh.
  */
 import { randomBytes } from 'node:crypto';
@@ -96,6 +97,31 @@ describe('number directory', () => {
       credentials: { authToken: 'own-token' },
     });
     expect(await numbers.find('twilio', 'whatsapp:+14155230002')).toBeNull();
+  });
+
+  it('an inactive row at an environment number’s address deactivates that number; reactivated, it answers again', async () => {
+    const twilioRow = await row(twilio.whatsappNumber, null, { isActive: false });
+    await insertBusinessNumber(testDb.database.db, {
+      channel: 'meta',
+      address: meta.phoneNumberId,
+      name: null,
+      aiConfigId: null,
+      credentialsEncrypted: null,
+      isActive: false,
+    });
+    const { numbers } = directory(60_000);
+    expect(await numbers.list('twilio')).toEqual([]);
+    expect(await numbers.find('twilio', twilio.whatsappNumber)).toBeNull();
+    expect(await numbers.list('meta')).toEqual([]);
+    expect(await numbers.find('meta', meta.phoneNumberId)).toBeNull();
+    await updateBusinessNumber(testDb.database.db, twilioRow?.id ?? '', { isActive: true });
+    await numbers.refresh();
+    // Back with the environment's credentials, under its row's identity.
+    expect(await numbers.find('twilio', twilio.whatsappNumber)).toMatchObject({
+      id: twilioRow?.id,
+      credentials: { authToken: 'env-token' },
+    });
+    expect(await numbers.find('meta', meta.phoneNumberId)).toBeNull();
   });
 
   it('leaves out a row whose credentials do not decrypt, logging it once, and keeps the others', async () => {

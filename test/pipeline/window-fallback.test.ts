@@ -2,7 +2,8 @@
  * The window template after a provider's "outside the window" failure, on a real PostgreSQL, in the orders the
  * web and the worker can meet it: a 63016 callback that arrives before the send's answer (so before the part has
  * its provider id), a send refused at once with 63016, and a template's own 63016 (never followed); a user who
- * opted out meanwhile (noted, not reported), and a fallback lost to a database blip (followed by the sweep, once).
+ * opted out meanwhile (noted, not reported), a fallback lost to a database blip (followed by the sweep, once), and
+ * the sweep's fairness (a failure that keeps failing backs off and does not starve newer ones).
  */
 import { type SQL } from 'drizzle-orm';
 import { PgDialect } from 'drizzle-orm/pg-core';
@@ -256,6 +257,61 @@ describe('the window template after a 63016', () => {
     // Idempotent: the next sweep finds nothing left to follow for it.
     await followMissedWindowFailures(deps);
     expect(await fallbacksOf(failed.conversationId)).toHaveLength(1);
+  });
+
+  it('the sweep is fair: a failure that keeps failing backs off, and a newer one is followed before it', async () => {
+    const { channel } = wireChannel((_message, sid) =>
+      Promise.resolve({ providerMessageId: sid, status: 'queued' }),
+    );
+    const deps = depsWith(channel);
+    // Two failures whose fallback was lost (no template configured when their callbacks came): A is older.
+    const lost = async (text: string) => {
+      const failed = await failedByCallback(deps, text);
+      await recordStatus(
+        { ...deps, settings: pipelineSettings() },
+        { providerMessageId: failed.providerMessageId, status: 'undelivered', errorCode: '63016' },
+      );
+      return failed;
+    };
+    const a = await lost('Stubborn one.');
+    const b = await lost('Fresh one.');
+    await db.execute(
+      `update deliveries set updated_at = now() - interval '1 hour' where message_id = '${a.messageId}'`,
+    );
+    // Every try at A's fallback fails (its lookup meets a fault); B's would work.
+    const dialect = new PgDialect();
+    const failingA = new Proxy(db, {
+      get(target, property, receiver) {
+        if (property !== 'execute') return Reflect.get(target, property, receiver) as unknown;
+        return (query: SQL) => {
+          const { sql: text, params } = dialect.sqlToQuery(query);
+          return text.includes("m.role <> 'user'") && params.includes(a.messageId)
+            ? Promise.reject(new Error('Connection terminated unexpectedly'))
+            : target.execute(query);
+        };
+      },
+    });
+    const now = new Date();
+    // One failure per round, so the order decides who waits: A first (older, neither tried yet), and it fails.
+    expect(await followMissedWindowFailures({ ...deps, db: failingA }, now, 1)).toBe(0);
+    const [triedA] = rows<{ metadata: Record<string, unknown> }>(
+      await db.execute(`select metadata from messages where id = '${a.messageId}'`),
+    );
+    expect(triedA?.metadata).toMatchObject({
+      windowFallbackTries: 1,
+      windowFallbackTriedAt: now.toISOString(),
+    });
+    // Next round, still failing: A backs off (a minute after its first try), so B gets its template.
+    expect(
+      await followMissedWindowFailures({ ...deps, db: failingA }, new Date(now.getTime() + 1000), 1),
+    ).toBe(1);
+    expect(await fallbacksOf(b.conversationId)).toHaveLength(1);
+    expect(await fallbacksOf(a.conversationId)).toEqual([]);
+    // Its backoff over, A is tried again: still failing, it now waits two minutes; then it works.
+    await followMissedWindowFailures({ ...deps, db: failingA }, new Date(now.getTime() + 61_000), 1);
+    expect(await followMissedWindowFailures(deps, new Date(now.getTime() + 62_000), 1)).toBe(0);
+    expect(await followMissedWindowFailures(deps, new Date(now.getTime() + 182_000), 1)).toBe(1);
+    expect(await fallbacksOf(a.conversationId)).toHaveLength(1);
   });
 
   it('the sweep ignores failures older than a day', async () => {

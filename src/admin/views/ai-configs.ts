@@ -3,7 +3,16 @@ import { AI_CONFIG_PROVIDERS, type AiConfigView } from '../../db/ai-configs.js';
 import type { AiTestResult } from '../ai-test.js';
 import { html, type SafeHtml } from '../html.js';
 import type { AdminSession } from '../sessions.js';
-import { badge, csrfField, emptyState, formatNumber, notice, time } from './components.js';
+import {
+  badge,
+  csrfField,
+  emptyState,
+  formatNumber,
+  notice,
+  time,
+  labelledField,
+  postButton,
+} from './components.js';
 import { layout } from './layout.js';
 
 export const LIST_NOTICES: Record<string, string> = {
@@ -31,17 +40,6 @@ export interface FormValues {
 interface Frame {
   session: AdminSession;
   simulatorEnabled: boolean;
-}
-
-function postButton(action: string, csrf: string, label: string, style: string, confirm?: string): SafeHtml {
-  return html`<form
-    method="post"
-    action="${action}"
-    class="inline"
-    ${confirm ? html`data-confirm="${confirm}"` : ''}
-  >
-    ${csrfField(csrf)}<button type="submit" class="button ${style}">${label}</button>
-  </form>`;
 }
 
 export function aiConfigListPage(
@@ -161,12 +159,7 @@ function problems(error: string | undefined): SafeHtml {
   </div>`;
 }
 
-function field(id: string, label: string, control: SafeHtml, hint?: SafeHtml | string): SafeHtml {
-  return html`<div class="field">
-    <label for="${id}">${label}</label>${control}
-    ${hint ? html`<p class="hint" id="${id}-hint">${hint}</p>` : ''}
-  </div>`;
-}
+const field = labelledField;
 
 function testPanel(
   config: AiConfigView,

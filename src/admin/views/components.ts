@@ -56,6 +56,37 @@ export function csrfField(token: string): SafeHtml {
   return html`<input type="hidden" name="${CSRF_FIELD}" value="${token}" />`;
 }
 
+/** A one-button form posting to `action` with the CSRF token; `confirm` asks first (admin.js). */
+export function postButton(
+  action: string,
+  csrf: string,
+  label: string,
+  style: string,
+  confirm?: string,
+): SafeHtml {
+  return html`<form
+    method="post"
+    action="${action}"
+    class="inline"
+    ${confirm ? html`data-confirm="${confirm}"` : ''}
+  >
+    ${csrfField(csrf)}<button type="submit" class="button ${style}">${label}</button>
+  </form>`;
+}
+
+/** A labelled form control with its hint (the control names the hint with aria-describedby="<id>-hint"). */
+export function labelledField(
+  id: string,
+  label: string,
+  control: SafeHtml,
+  hint?: SafeHtml | string,
+): SafeHtml {
+  return html`<div class="field">
+    <label for="${id}">${label}</label>${control}
+    ${hint ? html`<p class="hint" id="${id}-hint">${hint}</p>` : ''}
+  </div>`;
+}
+
 /** A URL with its query string; empty values are left out so links stay short. */
 export function withQuery(path: string, params: Record<string, string | number | undefined>): string {
   const query = new URLSearchParams();

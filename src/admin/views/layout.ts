@@ -4,7 +4,8 @@ import { html, type HtmlValue, type SafeHtml } from '../html.js';
 import type { AdminSession } from '../sessions.js';
 import { csrfField } from './components.js';
 
-export type Section = 'dashboard' | 'inbox' | 'conversations' | 'ai-configs' | 'webhook-logs' | 'audit';
+export type Section =
+  'dashboard' | 'inbox' | 'conversations' | 'ai-configs' | 'numbers' | 'webhook-logs' | 'audit';
 
 export interface Frame {
   title: string;
@@ -20,6 +21,7 @@ const NAV: Array<[Section, string, string, Permission]> = [
   ['inbox', 'Inbox', '/admin/inbox', 'conversations.read'],
   ['conversations', 'Conversations', '/admin/conversations', 'conversations.read'],
   ['ai-configs', 'AI configurations', '/admin/ai-configs', 'settings.manage'],
+  ['numbers', 'Numbers', '/admin/numbers', 'settings.manage'],
   ['webhook-logs', 'Webhook logs', '/admin/webhook-logs', 'webhooks.read'],
   ['audit', 'Audit log', '/admin/audit', 'audit.read'],
 ];

@@ -45,6 +45,8 @@ export interface MetaChannelOptions {
   /** Deadline of each send (GRAPH_TIMEOUT_MS by default). */
   requestTimeoutMs?: number;
   log?: Logger;
+  /** Told of every send Meta accepted (the status-webhook watch: observability/meta-status-watch.ts). */
+  onSent?: (wamid: string) => void;
 }
 
 /** What the health check reports: this process's knowledge, no call to Meta. */
@@ -112,6 +114,7 @@ export function createMetaChannel(options: MetaChannelOptions): MetaChannel {
       const id = wamidOf(answer);
       if (!id) throw new AppError('channel_unavailable', 'Meta answered the send without a message id');
       state.lastSentAt = new Date();
+      options.onSent?.(id);
       // `accepted`, not `sent`: Meta's answer means it took the request; its `sent` webhook (the message left
       // for WhatsApp) then ranks above it (domain/delivery.ts), as Twilio's `queued` is followed by `sent`.
       return { providerMessageId: id, status: 'accepted' };

@@ -66,10 +66,20 @@ export function createTwilioChannel(
   const client = createTwilioClient(settings);
   const accounts = new Map<string, TwilioClient>();
 
-  /** The client of the account `from` belongs to: its own credentials when its row has them, else ours. */
-  async function clientFor(from: string): Promise<TwilioClient> {
-    const credentials = (await numbers?.find('twilio', from))?.credentials;
-    const { accountSid, authToken } = credentials ?? {};
+  /**
+   * The client of the account `from` belongs to: its own credentials when its row has them, else ours. For a
+   * send (`mustBeActive`), a number the directory does not list (removed, or deactivated by its row, an
+   * environment number included) is refused before Twilio is asked: Twilio would send from it, as Meta cannot.
+   * A lookup (findSent) may still ask about it: a message sent before the deactivation must be found.
+   */
+  async function clientFor(from: string, mustBeActive: boolean): Promise<TwilioClient> {
+    const number = numbers ? await numbers.find('twilio', from) : null;
+    if (numbers && !number && mustBeActive) {
+      const refusal = `no active Twilio number ${from}: it was removed or deactivated`;
+      log?.warn({ from, kind: 'config' }, `Twilio send refused: ${refusal}`);
+      throw new AppError('config', refusal, { notSent: true });
+    }
+    const { accountSid, authToken } = number?.credentials ?? {};
     if (!accountSid || !authToken) return client;
     if (accountSid === settings.accountSid && authToken === settings.authToken) return client;
     // Keyed by both: a rotated token gets a new client (the old one is left to the garbage collector).
@@ -87,7 +97,7 @@ export function createTwilioChannel(
       const params = twilioMessageParams(message);
       const from = message.from ?? settings.whatsappNumber;
       const created = await (
-        await clientFor(from)
+        await clientFor(from, true)
       ).messages.create({
         to: message.to,
         from,
@@ -116,7 +126,7 @@ export function createTwilioChannel(
     try {
       const from = query.from ?? settings.whatsappNumber;
       messages = await (
-        await clientFor(from)
+        await clientFor(from, false)
       ).messages.list({
         to: query.to,
         from,

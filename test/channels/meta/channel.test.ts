@@ -73,6 +73,20 @@ async function sendError(message: OutboundMessage, on: MetaChannel = channel): P
 }
 
 describe('Meta channel send', () => {
+  it('tells onSent (the status-webhook watch) of each send Meta accepted, and not of a refused one', async () => {
+    const told: string[] = [];
+    const watched = createMetaChannel({
+      graph: { baseUrl: fake.url, version: 'v24.0' },
+      numbers: fixedDirectory([metaNumber(MAIN.phoneNumberId, MAIN.token)]),
+      sentPart: () => Promise.resolve(null),
+      onSent: (wamid) => told.push(wamid),
+    });
+    const result = await watched.send({ to: USER, body: 'watched', partId: 'part-w' });
+    fake.failNext(1, { status: 400, code: 131026, message: 'Message undeliverable' });
+    await sendError({ to: USER, body: 'refused', partId: 'part-x' }, watched);
+    expect(told).toEqual([result.providerMessageId]);
+  });
+
   it('posts a text as Meta documents it, with the bearer token and the part id as callback data', async () => {
     const result = await channel.send({ to: USER, body: 'Hello 👋', partId: 'part-1' });
     expect(result.status).toBe('accepted');

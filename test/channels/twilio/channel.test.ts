@@ -8,12 +8,16 @@ import {
   TWILIO_MAX_BODY_LENGTH,
 } from '../../../src/channels/twilio/channel.js';
 import { TWILIO_MAX_SOCKETS } from '../../../src/channels/twilio/client.js';
+import { createNumberDirectory } from '../../../src/channels/number-directory.js';
+import { insertBusinessNumber, updateBusinessNumber } from '../../../src/db/business-numbers.js';
+import { createLogger } from '../../../src/log.js';
 import { parseTwilioStatus } from '../../../src/channels/twilio/inbound.js';
 import { verifyTwilioSignature } from '../../../src/channels/twilio/signature.js';
 import type { TwilioSettings } from '../../../src/config/load.js';
 import { AppError } from '../../../src/domain/errors.js';
 import type { Channel } from '../../../src/ports.js';
 import { startFakeTwilio, type FakeTwilio } from '../../fakes/twilio-server.js';
+import { createTestDatabase } from '../../helpers/database.js';
 import { parseForm, randomUserAddress, TEST_BUSINESS_NUMBER, type FormParams } from '../../helpers/twilio.js';
 
 let fake: FakeTwilio;
@@ -267,6 +271,62 @@ describe('Twilio channel send', () => {
       kind: 'config',
       message: expect.stringMatching(/must start with AC/) as string,
     });
+  });
+});
+
+describe('Twilio channel with a number directory', () => {
+  it('refuses to send from a removed or deactivated number (an environment number deactivated by its row too), never asking Twilio; lookups still work', async () => {
+    const testDb = await createTestDatabase();
+    try {
+      const db = testDb.database.db;
+      const numbers = createNumberDirectory({
+        db,
+        twilio: settings,
+        meta: null,
+        decrypt: (stored) => stored,
+        refreshMs: 60_000,
+        log: createLogger({ level: 'silent' }),
+      });
+      const withDirectory = createTwilioChannel(settings, undefined, numbers);
+      const row = (address: string) =>
+        insertBusinessNumber(db, {
+          channel: 'twilio',
+          address,
+          name: null,
+          aiConfigId: null,
+          credentialsEncrypted: null,
+          isActive: false,
+        });
+      await row('whatsapp:+14155230041');
+      const envRow = await row(TEST_BUSINESS_NUMBER);
+      for (const from of ['whatsapp:+14155230041', TEST_BUSINESS_NUMBER, 'whatsapp:+14155230042']) {
+        const error = await sendError({ to: randomUserAddress(), from, body: 'x' }, withDirectory);
+        expect(error).toMatchObject({ kind: 'config', retryable: false, notSent: true });
+        expect(error.message).toBe(`no active Twilio number ${from}: it was removed or deactivated`);
+      }
+      // Without a from, the default (the environment's) number is the one refused.
+      expect(await sendError({ to: randomUserAddress(), body: 'x' }, withDirectory)).toMatchObject({
+        kind: 'config',
+      });
+      expect(fake.requests).toEqual([]);
+      // A message sent before the deactivation can still be found after a crash.
+      expect(
+        await withDirectory.findSent({
+          to: randomUserAddress(),
+          from: TEST_BUSINESS_NUMBER,
+          body: 'x',
+          sentAfter: new Date(),
+        }),
+      ).toBeNull();
+      expect(fake.requests).toHaveLength(1);
+
+      await updateBusinessNumber(db, envRow?.id ?? '', { isActive: true });
+      await numbers.refresh();
+      await withDirectory.send({ to: randomUserAddress(), body: 'back again' });
+      expect(fake.sent.map((m) => [m.from, m.body])).toEqual([[TEST_BUSINESS_NUMBER, 'back again']]);
+    } finally {
+      await testDb.close();
+    }
   });
 });
 
