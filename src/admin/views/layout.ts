@@ -4,7 +4,8 @@ import { html, type HtmlValue, type SafeHtml } from '../html.js';
 import type { AdminSession } from '../sessions.js';
 import { csrfField } from './components.js';
 
-export type Section = 'dashboard' | 'inbox' | 'conversations' | 'ai-configs' | 'webhook-logs' | 'audit';
+export type Section =
+  'dashboard' | 'inbox' | 'conversations' | 'costs' | 'ai-configs' | 'webhook-logs' | 'audit';
 
 export interface Frame {
   title: string;
@@ -19,6 +20,7 @@ const NAV: Array<[Section, string, string, Permission]> = [
   ['dashboard', 'Dashboard', '/admin/', 'conversations.read'],
   ['inbox', 'Inbox', '/admin/inbox', 'conversations.read'],
   ['conversations', 'Conversations', '/admin/conversations', 'conversations.read'],
+  ['costs', 'Costs', '/admin/costs', 'conversations.read'],
   ['ai-configs', 'AI configurations', '/admin/ai-configs', 'settings.manage'],
   ['webhook-logs', 'Webhook logs', '/admin/webhook-logs', 'webhooks.read'],
   ['audit', 'Audit log', '/admin/audit', 'audit.read'],
