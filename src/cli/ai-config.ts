@@ -35,8 +35,8 @@ interface FieldOptions {
   temperature?: number;
   maxTokens?: number;
   /** Its own price (USD per million tokens); null (update with "") goes back to the price table. */
-  inputPrice?: number | null;
-  outputPrice?: number | null;
+  inputPrice?: number | '';
+  outputPrice?: number | '';
   activate?: boolean;
   force?: boolean;
   json?: boolean;
@@ -85,7 +85,15 @@ function fieldOptions(command: Command, clearing: boolean): Command {
 /** A configuration's own price (cost tracking, README "Cost and spend caps"); "" clears it on update. */
 function price(clearing: boolean) {
   const parse = numberIn(0, 100_000);
-  return (value: string): number | null => (clearing && value === '' ? null : parse(value));
+  // commander hands "" over without calling the parser: priceOf below reads it as "clear" (update only).
+  return clearing ? (value: string) => (value === '' ? value : parse(value)) : parse;
+}
+
+/** The option as stored: "" clears it (null), absent keeps it (undefined). */
+function priceOf(value: number | '' | undefined, clearing: boolean): number | null | undefined {
+  if (value !== '') return value;
+  if (clearing) return null;
+  throw usageError('a price must be a number ≥ 0 (US dollars per million tokens)');
 }
 
 async function apiKeyFrom(options: FieldOptions): Promise<string | undefined> {
@@ -155,8 +163,8 @@ export function registerAiConfig(program: Command): void {
         systemPrompt: options.systemPrompt,
         temperature: options.temperature,
         maxTokens: options.maxTokens,
-        inputPriceUsd: options.inputPrice ?? undefined,
-        outputPriceUsd: options.outputPrice ?? undefined,
+        inputPriceUsd: priceOf(options.inputPrice, false) ?? undefined,
+        outputPriceUsd: priceOf(options.outputPrice, false) ?? undefined,
       });
       await auditCli(db, {
         action: 'ai-config.create',
@@ -199,8 +207,8 @@ export function registerAiConfig(program: Command): void {
         : { systemPrompt: options.systemPrompt === '' ? null : options.systemPrompt }),
       ...(options.temperature === undefined ? {} : { temperature: options.temperature }),
       ...(options.maxTokens === undefined ? {} : { maxTokens: options.maxTokens }),
-      ...(options.inputPrice === undefined ? {} : { inputPriceUsd: options.inputPrice }),
-      ...(options.outputPrice === undefined ? {} : { outputPriceUsd: options.outputPrice }),
+      ...(options.inputPrice === undefined ? {} : { inputPriceUsd: priceOf(options.inputPrice, true) }),
+      ...(options.outputPrice === undefined ? {} : { outputPriceUsd: priceOf(options.outputPrice, true) }),
     };
     const apiKey = await apiKeyFrom(options);
     if (apiKey !== undefined) patch.apiKey = apiKey;
