@@ -50,11 +50,7 @@ export const DEFAULT_PRICES: PriceTable = {
  * (MODEL_PRICES_FILE over the defaults) by the exact name, then the table by the name's last `/` part
  * (`openai/gpt-4o-mini` → `gpt-4o-mini`). Null: the model has no known price.
  */
-export function priceFor(
-  model: string,
-  table: PriceTable,
-  own?: ModelPrice | null,
-): ModelPrice | null {
+export function priceFor(model: string, table: PriceTable, own?: ModelPrice | null): ModelPrice | null {
   if (own) return own;
   if (Object.hasOwn(table, model)) return table[model] ?? null;
   const bare = model.slice(model.lastIndexOf('/') + 1);
