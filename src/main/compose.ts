@@ -252,6 +252,8 @@ export async function compose(config: Config, log: Logger, options: ComposeOptio
           .join(', ') || 'none configured'
       }`,
       `AI: ${model.provider}${model.provider === 'offline' ? ' (no AI key set: automatic replies)' : ` ${model.model}`}`,
+      `cost: prices from ${config.cost.pricesSource}; daily caps ${capText(config.cost.userDailyCapMicros)} per user, ` +
+        `${capText(config.cost.dailyCapMicros)} in all (${config.cost.timezone})`,
     ];
     return { config, database, deps, healthChecks, simulator, numbers, describe, metrics, errors, close };
   } catch (error) {
@@ -261,6 +263,10 @@ export async function compose(config: Config, log: Logger, options: ComposeOptio
 }
 
 const REDIS_BOOT_WAIT_MS = 5000;
+
+function capText(micros: number): string {
+  return micros > 0 ? `$${micros / 1_000_000}` : 'none';
+}
 
 interface HotState {
   queue: JobQueue;
