@@ -4,6 +4,7 @@
  * picks them from config. The database is not a port: both drivers run the same Drizzle code (db/connect.ts).
  */
 import type { MediaItem, OutboundContent } from './domain/content.js';
+import type { ModelPrice } from './domain/prices.js';
 import type {
   ChannelName,
   ChatMessage,
@@ -248,6 +249,8 @@ export interface AiChoice {
   voiceAnswers?: boolean;
   /** The speech voice for voice answers; absent: SPEECH_VOICE. */
   voice?: string;
+  /** The AI configuration's own price for `model` (USD per million tokens); absent: the price table's. */
+  price?: ModelPrice;
 }
 
 /** Which model answers now; asked once per piece of work, so an AI configuration change applies without a restart. */

@@ -19,6 +19,7 @@ import { registerConversationActions } from './routes/conversation-actions.js';
 import { registerConversationEvents } from './routes/conversation-events.js';
 import { registerAuditRoutes } from './routes/audit.js';
 import { registerConversationRoutes } from './routes/conversations.js';
+import { registerCostRoutes } from './routes/costs.js';
 import { registerDashboard } from './routes/dashboard.js';
 import { registerInbox } from './routes/inbox.js';
 import { registerLogin, registerLogout } from './routes/login.js';
@@ -30,7 +31,7 @@ import { layout } from './views/layout.js';
 /** The inbox's use cases (reply, mode switch) send through the outbound path: the channel, queue and settings. */
 export type AdminDeps = Pick<
   PipelineDeps,
-  'db' | 'queue' | 'context' | 'limiter' | 'ai' | 'log' | 'channelFor' | 'unqueued' | 'settings'
+  'db' | 'queue' | 'context' | 'limiter' | 'ai' | 'log' | 'channelFor' | 'unqueued' | 'settings' | 'pricing'
 >;
 
 export interface AdminContext {
@@ -106,6 +107,7 @@ export function registerAdmin(app: FastifyInstance, deps: AdminDeps, options: Ad
         registerConversationEvents(pages, context);
         withPermission(pages, 'conversations.read', (scope) => {
           registerDashboard(scope, context);
+          registerCostRoutes(scope, context);
         });
         withPermission(pages, 'settings.manage', (scope) => {
           registerAiConfigRoutes(scope, context);

@@ -123,6 +123,9 @@ export function createAiRuntime(options: AiRuntimeOptions): ConfiguredAiRuntime 
         vision: row.vision ?? visionByDefault(settings.model),
         voiceAnswers: row.voiceAnswers,
         ...(row.voice === null ? {} : { voice: row.voice }),
+        ...(row.inputPriceUsd !== null && row.outputPriceUsd !== null
+          ? { price: { input: row.inputPriceUsd, output: row.outputPriceUsd } }
+          : {}),
         source: 'database',
         configName: row.name,
         problem: null,

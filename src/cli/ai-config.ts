@@ -34,6 +34,9 @@ interface FieldOptions {
   systemPrompt?: string;
   temperature?: number;
   maxTokens?: number;
+  /** Its own price (USD per million tokens); null (update with "") goes back to the price table. */
+  inputPrice?: number | '';
+  outputPrice?: number | '';
   activate?: boolean;
   force?: boolean;
   json?: boolean;
@@ -64,9 +67,33 @@ function fieldOptions(command: Command, clearing: boolean): Command {
     )
     .option('--temperature <number>', 'sampling temperature, 0 to 2', numberIn(0, 2))
     .option('--max-tokens <n>', 'longest answer in tokens', positiveInt)
+    .option(
+      '--input-price <usd>',
+      `US dollars per million input tokens${clearing ? ' ("" for the price table)' : ''}`,
+      price(clearing),
+    )
+    .option(
+      '--output-price <usd>',
+      `US dollars per million output tokens${clearing ? ' ("" for the price table)' : ''}`,
+      price(clearing),
+    )
     .option('--activate', 'make it the active configuration, if its live test answers (see test)')
     .option('--force', 'with --activate: activate it even if its live test fails')
     .option('--json', 'print the result as JSON');
+}
+
+/** A configuration's own price (cost tracking, README "Cost and spend caps"); "" clears it on update. */
+function price(clearing: boolean) {
+  const parse = numberIn(0, 100_000);
+  // commander hands "" over without calling the parser: priceOf below reads it as "clear" (update only).
+  return clearing ? (value: string) => (value === '' ? value : parse(value)) : parse;
+}
+
+/** The option as stored: "" clears it (null), absent keeps it (undefined). */
+function priceOf(value: number | '' | undefined, clearing: boolean): number | null | undefined {
+  if (value !== '') return value;
+  if (clearing) return null;
+  throw usageError('a price must be a number ≥ 0 (US dollars per million tokens)');
 }
 
 async function apiKeyFrom(options: FieldOptions): Promise<string | undefined> {
@@ -136,6 +163,8 @@ export function registerAiConfig(program: Command): void {
         systemPrompt: options.systemPrompt,
         temperature: options.temperature,
         maxTokens: options.maxTokens,
+        inputPriceUsd: priceOf(options.inputPrice, false) ?? undefined,
+        outputPriceUsd: priceOf(options.outputPrice, false) ?? undefined,
       });
       await auditCli(db, {
         action: 'ai-config.create',
@@ -178,13 +207,15 @@ export function registerAiConfig(program: Command): void {
         : { systemPrompt: options.systemPrompt === '' ? null : options.systemPrompt }),
       ...(options.temperature === undefined ? {} : { temperature: options.temperature }),
       ...(options.maxTokens === undefined ? {} : { maxTokens: options.maxTokens }),
+      ...(options.inputPrice === undefined ? {} : { inputPriceUsd: priceOf(options.inputPrice, true) }),
+      ...(options.outputPrice === undefined ? {} : { outputPriceUsd: priceOf(options.outputPrice, true) }),
     };
     const apiKey = await apiKeyFrom(options);
     if (apiKey !== undefined) patch.apiKey = apiKey;
     if (Object.keys(patch).length === 0 && !options.activate && !options.deactivate)
       throw usageError(
         'nothing to update: give at least one option (--rename, --provider, --model, --api-key, --base-url, ' +
-          '--system-prompt, --temperature, --max-tokens, --activate, --deactivate)',
+          '--system-prompt, --temperature, --max-tokens, --input-price, --output-price, --activate, --deactivate)',
       );
     const config = cliConfig();
     const cipher = cipherFor(config);

@@ -10,6 +10,7 @@ import {
 } from './channels.js';
 import type { TranscriptionSettings } from '../ai/transcribe.js';
 import { databaseSettings, redisSettings } from './stores.js';
+import { costSettings, type CostSettings } from './cost.js';
 import { mediaSettings, transcriptionSettings, type MediaSettings } from './media.js';
 import { envSchema, type Env } from './schema.js';
 import type { ConsentSettings } from '../domain/opt-out.js';
@@ -101,6 +102,10 @@ export interface Config {
   media: MediaSettings;
   /** Voice-note transcription; null when no endpoint serves it. */
   transcription: TranscriptionSettings | null;
+  /** Prices, TIMEZONE and the daily spend caps (config/cost.ts). */
+  cost: CostSettings;
+  /** SPEND_CAP_FALLBACK_MODEL: answers a capped user instead of a notice; null: capped users get the notice. */
+  spendCapFallback: AiSettings | null;
   worker: {
     concurrency: number;
     attempts: number;
@@ -279,6 +284,10 @@ function build(env: Env, problems: string[], warnings: ConfigWarning[]): Config 
     window: { templates: windowTemplates(env, problems) },
     media: mediaSettings(env, problems),
     transcription: transcriptionSettings(env, ai),
+    cost: costSettings(env, problems),
+    spendCapFallback: env.SPEND_CAP_FALLBACK_MODEL
+      ? aiSettings({ ...env, AI_MODEL: env.SPEND_CAP_FALLBACK_MODEL, OPENAI_MODEL: undefined }, problems)
+      : null,
     worker: {
       concurrency: env.WORKER_CONCURRENCY,
       attempts: env.JOB_ATTEMPTS,

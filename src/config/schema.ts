@@ -396,6 +396,18 @@ export const envSchema = z.object({
   TRANSCRIPTION_MODEL: z.string().trim().min(1).default('whisper-1'),
   TRANSCRIPTION_BASE_URL: url(['http:', 'https:']),
   TRANSCRIPTION_API_KEY: optionalText,
+
+  // Cost and spend caps (domain/prices.ts, config/cost.ts)
+  /** The IANA time zone of "today": the daily spend caps and the daily cost figures. */
+  TIMEZONE: z.string().trim().min(1).default('UTC'),
+  /** A JSON file {"<model>": {"input": 0.15, "output": 0.6}} (USD per million tokens) over the default prices. */
+  MODEL_PRICES_FILE: optionalText,
+  /** A user's model spend per day (in TIMEZONE) after which they get a notice or the cheaper model; 0 = none. */
+  SPEND_CAP_USER_DAILY_USD: num(0, 1_000_000).default(0),
+  /** All model spend per day; alerts at 80 % and 100 %, and at 100 % everyone is capped like a user; 0 = none. */
+  SPEND_CAP_DAILY_USD: num(0, 100_000_000).default(0),
+  /** provider/model answering capped users instead of a notice (the environment's provider and keys). */
+  SPEND_CAP_FALLBACK_MODEL: optionalText,
 });
 
 export type Env = z.infer<typeof envSchema>;

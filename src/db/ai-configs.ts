@@ -25,6 +25,9 @@ export interface AiConfigInput {
   systemPrompt?: string | undefined;
   temperature?: number | undefined;
   maxTokens?: number | undefined;
+  /** Its own price, USD per million input/output tokens (both or neither); absent: the price table's. */
+  inputPriceUsd?: number | undefined;
+  outputPriceUsd?: number | undefined;
 }
 
 /** undefined keeps a field; null clears an optional one. */
@@ -37,6 +40,8 @@ export interface AiConfigPatch {
   systemPrompt?: string | null;
   temperature?: number | null;
   maxTokens?: number | null;
+  inputPriceUsd?: number | null;
+  outputPriceUsd?: number | null;
 }
 
 /** Select a configuration by its id (URLs) or its name (CLI). */
@@ -52,6 +57,9 @@ export interface AiConfigView {
   systemPrompt: string | null;
   temperature: number | null;
   maxTokens: number | null;
+  /** Its own price (USD per million tokens); null: the price table's. */
+  inputPriceUsd: number | null;
+  outputPriceUsd: number | null;
   isActive: boolean;
   /** `sk-or-…x9f2`; null when no key is stored; `(encrypted)` / `(undecryptable)` when it cannot be shown. */
   apiKeyMasked: string | null;
@@ -71,6 +79,8 @@ interface Candidate {
   systemPrompt: string | null;
   temperature: number | null;
   maxTokens: number | null;
+  inputPriceUsd?: number | null;
+  outputPriceUsd?: number | null;
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9 ._-]{0,99}$/;
@@ -116,6 +126,22 @@ export function aiConfigProblems(c: Candidate): string[] {
   }
   if (c.systemPrompt !== null && c.systemPrompt.length > 20_000)
     problems.push('system prompt: at most 20000 characters');
+  problems.push(...priceProblems(c.inputPriceUsd ?? null, c.outputPriceUsd ?? null));
+  return problems;
+}
+
+/** A configuration's own price: both sides or neither (half a price would silently price the other side at 0). */
+function priceProblems(input: number | null, output: number | null): string[] {
+  const problems: string[] = [];
+  for (const [side, value] of [
+    ['input', input],
+    ['output', output],
+  ] as const) {
+    if (value !== null && !(Number.isFinite(value) && value >= 0 && value <= 100_000))
+      problems.push(`${side} price: must be a number ≥ 0 (US dollars per million tokens)`);
+  }
+  if ((input === null) !== (output === null))
+    problems.push('price: give both --input-price and --output-price, or neither');
   return problems;
 }
 
@@ -215,6 +241,8 @@ export async function createAiConfig(
     systemPrompt: input.systemPrompt ?? null,
     temperature: input.temperature ?? null,
     maxTokens: input.maxTokens ?? null,
+    inputPriceUsd: input.inputPriceUsd ?? null,
+    outputPriceUsd: input.outputPriceUsd ?? null,
   };
   refuse(aiConfigProblems(candidate));
   const apiKeyEncrypted = input.apiKey === undefined ? null : needCipher(cipher).encrypt(input.apiKey);
@@ -230,6 +258,8 @@ export async function createAiConfig(
         systemPrompt: candidate.systemPrompt,
         temperature: candidate.temperature,
         maxTokens: candidate.maxTokens,
+        inputPriceUsd: candidate.inputPriceUsd ?? null,
+        outputPriceUsd: candidate.outputPriceUsd ?? null,
       })
       .onConflictDoNothing({ target: aiConfigurations.name })
       .returning();
@@ -261,6 +291,8 @@ export async function updateAiConfig(
       systemPrompt: patch.systemPrompt === undefined ? row.systemPrompt : patch.systemPrompt,
       temperature: patch.temperature === undefined ? row.temperature : patch.temperature,
       maxTokens: patch.maxTokens === undefined ? row.maxTokens : patch.maxTokens,
+      inputPriceUsd: patch.inputPriceUsd === undefined ? row.inputPriceUsd : patch.inputPriceUsd,
+      outputPriceUsd: patch.outputPriceUsd === undefined ? row.outputPriceUsd : patch.outputPriceUsd,
     };
     refuse(aiConfigProblems(candidate));
     const apiKeyEncrypted =
@@ -280,6 +312,8 @@ export async function updateAiConfig(
         systemPrompt: candidate.systemPrompt,
         temperature: candidate.temperature,
         maxTokens: candidate.maxTokens,
+        inputPriceUsd: candidate.inputPriceUsd ?? null,
+        outputPriceUsd: candidate.outputPriceUsd ?? null,
         // Always moves, so running workers see the change even when only the key changed.
         updatedAt: sql`now()`,
       })

@@ -25,6 +25,13 @@ export interface ModelCallRecord {
   errorKind: string | null;
   usage: TokenUsage | null;
   latencyMs: number | null;
+  /**
+   * What the call cost in micro-dollars, from the price in force when it was made (pipeline/pricing.ts); null: the
+   * model has no known price. Absent: not priced (counted nowhere).
+   */
+  costMicros?: number | null;
+  /** The day (YYYY-MM-DD in TIMEZONE) its spend counts for; absent: not counted in the daily spend. */
+  spendDay?: string;
 }
 
 export interface ReplyInput {
@@ -218,6 +225,8 @@ function callRecord(call: ModelCallRecord): Record<string, unknown> {
     input_tokens: call.usage?.inputTokens ?? null,
     output_tokens: call.usage?.outputTokens ?? null,
     latency_ms: call.latencyMs === null ? null : Math.round(call.latencyMs),
+    cost_micros: call.costMicros ?? null,
+    spend_day: call.spendDay ?? null,
   };
 }
 
@@ -279,11 +288,12 @@ const SAVE_OUTBOUND = prepared<{
       and not (select found from newer)
   ), calls as (
     insert into model_calls (conversation_id, inbound_message_id, outbound_message_id, provider, model, outcome,
-      error_kind, input_tokens, output_tokens, latency_ms)
+      error_kind, input_tokens, output_tokens, latency_ms, cost_micros, spend_day)
     select $1, $3::uuid, case when call.outcome = 'used' then (select id from reply) end, call.provider,
-      call.model, call.outcome, call.error_kind, call.input_tokens, call.output_tokens, call.latency_ms
+      call.model, call.outcome, call.error_kind, call.input_tokens, call.output_tokens, call.latency_ms,
+      call.cost_micros, call.spend_day
     from jsonb_to_recordset($23::jsonb) as call(provider text, model text, outcome text, error_kind text,
-      input_tokens integer, output_tokens integer, latency_ms integer)
+      input_tokens integer, output_tokens integer, latency_ms integer, cost_micros bigint, spend_day date)
     where not (select found from newer)
   )
   select (select found from newer) as newer, reply.id as reply_id,
@@ -302,9 +312,10 @@ export async function recordModelCalls(
   // The same records as the outbound statement's, through the same jsonb_to_recordset shape.
   await db.execute(sql`
     insert into model_calls (conversation_id, inbound_message_id, provider, model, outcome, error_kind,
-      input_tokens, output_tokens, latency_ms)
+      input_tokens, output_tokens, latency_ms, cost_micros, spend_day)
     select ${conversationId}::uuid, ${inboundMessageId}::uuid, call.provider, call.model, call.outcome,
-      call.error_kind, call.input_tokens, call.output_tokens, call.latency_ms
+      call.error_kind, call.input_tokens, call.output_tokens, call.latency_ms, call.cost_micros, call.spend_day
     from jsonb_to_recordset(${JSON.stringify(calls.map(callRecord))}::jsonb) as call(provider text, model text,
-      outcome text, error_kind text, input_tokens integer, output_tokens integer, latency_ms integer)`);
+      outcome text, error_kind text, input_tokens integer, output_tokens integer, latency_ms integer,
+      cost_micros bigint, spend_day date)`);
 }

@@ -4,14 +4,18 @@
  */
 import { sql, type SQL } from 'drizzle-orm';
 import {
+  bigint,
   boolean,
   check,
+  date,
+  doublePrecision,
   index,
   integer,
   jsonb,
   pgTable,
   primaryKey,
   real,
+  smallint,
   text,
   timestamp,
   unique,
@@ -251,6 +255,13 @@ export const modelCalls = pgTable(
     inputTokens: integer('input_tokens'),
     outputTokens: integer('output_tokens'),
     latencyMs: integer('latency_ms'),
+    /**
+     * What the call cost in micro-dollars (1e-6 USD), computed when it was recorded from the price in force then,
+     * so history does not change with prices; null: the model had no known price (domain/prices.ts).
+     */
+    costMicros: bigint('cost_micros', { mode: 'number' }),
+    /** The day (in TIMEZONE) the call's spend counts for; null on rows from before 0014. */
+    spendDay: date('spend_day', { mode: 'string' }),
     createdAt: createdAt(),
   },
   (t) => [
@@ -286,12 +297,52 @@ export const aiConfigurations = pgTable(
     voiceAnswers: boolean('voice_answers').notNull().default(false),
     /** The speech endpoint's voice for voice answers (`alloy`); null: SPEECH_VOICE. */
     voice: text('voice'),
+    /** This configuration's own price, USD per million input/output tokens; null: the price table's. */
+    inputPriceUsd: doublePrecision('input_price_usd'),
+    outputPriceUsd: doublePrecision('output_price_usd'),
     isActive: boolean('is_active').notNull().default(false),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
   // At most one active configuration, enforced by the database rather than by careful callers.
   (t) => [uniqueIndex('ai_configurations_one_active_idx').on(t.isActive).where(sql.raw('"is_active"'))],
+);
+
+/**
+ * Model spend per day, counted as model calls are recorded (a trigger on model_calls, migration 0014): rows per
+ * (day, scope, key), incremented in the statement that records the call, so every worker and every path that
+ * records calls counts, atomically. Scopes: `global` (key ''), `user` (`<channel>:<user address>`), `number`
+ * (`<channel>:<business address>`), `model` (the model name). Each row is split in 16 shards (by conversation)
+ * so that concurrent workers do not queue on one hot row; a figure is the sum of its shards.
+ */
+export const spendDaily = pgTable(
+  'spend_daily',
+  {
+    day: date('day', { mode: 'string' }).notNull(),
+    scope: text('scope').notNull(),
+    key: text('key').notNull(),
+    shard: smallint('shard').notNull(),
+    costMicros: bigint('cost_micros', { mode: 'number' }).notNull().default(0),
+    calls: integer('calls').notNull().default(0),
+    /** Calls of models without a price: their cost is unknown, not zero. */
+    unpricedCalls: integer('unpriced_calls').notNull().default(0),
+  },
+  (t) => [
+    primaryKey({ columns: [t.day, t.scope, t.key, t.shard] }),
+    check('spend_daily_scope_check', isOneOf('scope', ['global', 'user', 'number', 'model'])),
+  ],
+);
+
+/** The global spend alerts sent (80 and 100 % of SPEND_CAP_DAILY_USD): the row's insert is the claim, once a day. */
+export const spendAlerts = pgTable(
+  'spend_alerts',
+  {
+    day: date('day', { mode: 'string' }).notNull(),
+    percent: integer('percent').notNull(),
+    spentMicros: bigint('spent_micros', { mode: 'number' }).notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.day, t.percent] })],
 );
 
 export const webhookLogs = pgTable(

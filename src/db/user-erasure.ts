@@ -134,6 +134,9 @@ export async function eraseSubject(
       select id from messages where conversation_id = any(${ids}) limit ${limit}) returning 1`,
     all,
   );
+  // Their daily spend rows are keyed by their address: gone too (the day's global and per-number totals keep it).
+  await db.execute(sql`delete from spend_daily where scope = 'user' and key in (
+    select channel || ':' || user_address from conversations where id = any(${ids}))`);
   const conversations = await deleteInBatches(
     db,
     (limit) => sql`delete from conversations where id in (

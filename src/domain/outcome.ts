@@ -20,6 +20,8 @@ export const NOTICE_REASONS = {
   opt_out: 'the user opted out (OPT_OUT_KEYWORDS): nothing more is sent to them; they got OPT_OUT_MESSAGE',
   opt_in: 'the user opted back in (OPT_IN_KEYWORDS) and got OPT_IN_MESSAGE',
   help: 'the user asked for help (HELP_KEYWORDS) and got HELP_MESSAGE',
+  spend_capped:
+    "today's model spend reached a cap (SPEND_CAP_USER_DAILY_USD or SPEND_CAP_DAILY_USD); the user was told once that day",
 } as const;
 
 /** Why a message was closed without anything sent. */
@@ -31,6 +33,7 @@ export const SKIP_REASONS = {
   opted_out: 'the user opted out: their messages are stored, not answered, until they opt back in',
   consent_superseded:
     'a consent word undone by a later one in the same batch (STOP then START): only the state in force was confirmed',
+  spend_capped: "today's model spend reached a cap; the user already had today's notice, no model was asked",
 } as const;
 
 /** Why a message failed for good. An AppError kind (ai_auth, channel_rejected, …) may stand here too. */

@@ -24,6 +24,11 @@ export function tooLongNotice(maxLength: number): string {
   return `Your message is too long for me to read. Please keep it under ${maxLength} characters, or split it into shorter messages.`;
 }
 
+/** A user whose spend today reached a cap (or everyone's, SPEND_CAP_DAILY_USD): once a day, no model call. */
+export function spendCappedNotice(): string {
+  return "I've reached my limit of answers for today, so I can't reply to more messages until tomorrow. Thank you for your patience.";
+}
+
 export function rateLimitedNotice(): string {
   return 'You are sending messages faster than I can answer. Please wait a minute, then write again.';
 }

@@ -5,7 +5,17 @@
  */
 import type { AiConfigRow } from '../db/ai-configs.js';
 
-const FIELDS = ['name', 'provider', 'model', 'baseUrl', 'systemPrompt', 'temperature', 'maxTokens'] as const;
+const FIELDS = [
+  'name',
+  'provider',
+  'model',
+  'baseUrl',
+  'systemPrompt',
+  'temperature',
+  'maxTokens',
+  'inputPriceUsd',
+  'outputPriceUsd',
+] as const;
 
 export function aiConfigTarget(row: Pick<AiConfigRow, 'id'>): { type: 'ai-config'; id: string } {
   return { type: 'ai-config', id: row.id };

@@ -21,10 +21,14 @@ import {
   reporterFromConfig,
 } from '../errors/from-config.js';
 import { createHandoffNotifier } from '../errors/handoff-notifier.js';
+import { createSpendAlerter } from '../errors/spend-alerter.js';
+import { createChatModel } from '../ai/select.js';
+import { createPricing } from '../pipeline/pricing.js';
+import { observeSpend } from '../observability/spend.js';
 import type { ErrorReporter } from '../errors/reporter.js';
 import type { HealthCheck } from '../http/health.js';
 import type { Logger } from '../log.js';
-import { instrumentAiRuntime, instrumentChannels } from '../observability/instrument.js';
+import { instrumentAiRuntime, instrumentChannels, instrumentChatModel } from '../observability/instrument.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
 import type { PipelineDeps } from '../pipeline/deps.js';
 import { createUnqueuedRetry } from '../pipeline/unqueued-retry.js';
@@ -150,6 +154,14 @@ export async function compose(config: Config, log: Logger, options: ComposeOptio
       secrets: configSecrets(config),
     });
 
+    // Operators hear of the day's spend at 80 % and 100 % of SPEND_CAP_DAILY_USD (claimed once a day in the database).
+    const alertSpend = createSpendAlerter({
+      alerters: alertersFromConfig(config.alerts),
+      log: log.child({ area: 'cost' }),
+      publicBaseUrl: config.http.publicBaseUrl,
+      secrets: configSecrets(config),
+    });
+
     const media = await openMediaStore(config.media.store);
     closers.push(() => Promise.resolve(media.close()));
 
@@ -159,6 +171,7 @@ export async function compose(config: Config, log: Logger, options: ComposeOptio
       transcriber: config.transcription ? createTranscriber(config.transcription) : null,
       report: (error, context, alerting) => void errors.report(error, { ...alerting, context }),
       notifyHandoff: (event) => void notifyHandoff(event),
+      alertSpend: (alert) => void alertSpend(alert),
       db: database.db,
       queue: hot.queue,
       unqueued,
@@ -195,6 +208,17 @@ export async function compose(config: Config, log: Logger, options: ComposeOptio
     const metrics = options.metrics ?? createMetrics();
     deps.ai = instrumentAiRuntime(deps.ai, metrics);
     deps.channelFor = instrumentChannels((name) => channels.get(name), metrics);
+    deps.pricing = createPricing({
+      prices: config.cost.prices,
+      timezone: config.cost.timezone,
+      userDailyCapMicros: config.cost.userDailyCapMicros,
+      dailyCapMicros: config.cost.dailyCapMicros,
+      cheaperModel: config.spendCapFallback
+        ? instrumentChatModel(createChatModel(config.spendCapFallback, { ...appUrl, log }), metrics)
+        : null,
+      log: log.child({ area: 'cost' }),
+    });
+    observeSpend(metrics, database.db, config.cost);
     metrics.observeQueue(() => hot.queue.stats());
     const stranded = strandedMessagesReader(database.db, { olderThanMs: config.scheduler.strandedAfterMs });
     metrics.observeStranded(stranded);
@@ -231,6 +255,8 @@ export async function compose(config: Config, log: Logger, options: ComposeOptio
           .join(', ') || 'none configured'
       }`,
       `AI: ${model.provider}${model.provider === 'offline' ? ' (no AI key set: automatic replies)' : ` ${model.model}`}`,
+      `cost: prices from ${config.cost.pricesSource}; daily caps ${capText(config.cost.userDailyCapMicros)} per user, ` +
+        `${capText(config.cost.dailyCapMicros)} in all (${config.cost.timezone})`,
     ];
     return {
       config,
@@ -252,6 +278,10 @@ export async function compose(config: Config, log: Logger, options: ComposeOptio
 }
 
 const REDIS_BOOT_WAIT_MS = 5000;
+
+function capText(micros: number): string {
+  return micros > 0 ? `$${micros / 1_000_000}` : 'none';
+}
 
 interface HotState {
   queue: JobQueue;

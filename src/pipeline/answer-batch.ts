@@ -45,6 +45,9 @@ export type Deps = Pick<
   | 'channelFor'
   | 'unqueued'
   | 'notifyHandoff'
+  // The daily spend caps and the price of every call (pipeline/spend-cap.ts, pricing.ts).
+  | 'pricing'
+  | 'alertSpend'
 >;
 
 export interface Step {

@@ -18,6 +18,8 @@ import type {
   Transcriber,
 } from '../ports.js';
 import type { UnqueuedRetry } from './unqueued-retry.js';
+import type { Pricing } from './pricing.js';
+import type { SpendAlert } from './spend-cap.js';
 
 /** Everything the use cases may use; each takes only the part it needs (Pick<PipelineDeps, …>). */
 export interface PipelineDeps {
@@ -56,6 +58,10 @@ export interface PipelineDeps {
    * Fire and forget: it never throws, and the handoff does not wait for a mail server. Absent: nobody is told.
    */
   notifyHandoff?: (event: HandoffEvent) => void;
+  /** Prices every model call and holds the daily spend caps (pipeline/pricing.ts); absent: nothing is priced. */
+  pricing?: Pricing;
+  /** Tell the operators that today's spend crossed 80 or 100 % of SPEND_CAP_DAILY_USD. Fire and forget. */
+  alertSpend?: (alert: SpendAlert) => void;
 }
 
 export interface PipelineSettings {

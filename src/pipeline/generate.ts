@@ -13,6 +13,7 @@ import { friendlyAiFailure } from '../domain/user-messages.js';
 import type { ChatModel, ChatRequest, JobContext } from '../ports.js';
 import type { PipelineDeps } from './deps.js';
 import { aiChoiceFor } from './persona.js';
+import { withinSpendCap } from './spend-cap.js';
 
 export interface Answer {
   text: string;
@@ -27,7 +28,10 @@ export interface Answer {
   calls: ModelCallRecord[];
 }
 
-type Deps = Pick<PipelineDeps, 'ai' | 'numbers' | 'report' | 'settings'>;
+type Deps = Pick<
+  PipelineDeps,
+  'ai' | 'numbers' | 'report' | 'settings' | 'db' | 'locks' | 'pricing' | 'alertSpend'
+>;
 
 /**
  * Ask the model of the conversation's business number (persona.ts). A transient failure is retried by the queue;
@@ -35,14 +39,20 @@ type Deps = Pick<PipelineDeps, 'ai' | 'numbers' | 'report' | 'settings'>;
  */
 export async function generateAnswer(
   deps: Deps,
-  conversation: { channel: string; businessAddress: string | null },
+  conversation: { channel: string; businessAddress: string | null; userAddress?: string },
   history: Turn[],
   batch: Array<{ content: string }>,
   jobContext: JobContext,
   signal: AbortSignal,
   log: PipelineDeps['log'],
 ): Promise<Answer> {
-  const choice = await aiChoiceFor(deps, conversation);
+  // Over a daily spend cap with SPEND_CAP_FALLBACK_MODEL set, the cheaper model answers (pipeline/spend-cap.ts).
+  const choice = await withinSpendCap({ ...deps, log }, conversation, await aiChoiceFor(deps, conversation));
+  // Each call carries its cost (from the price in force now) and its day to the record (pipeline/pricing.ts).
+  const priced = (call: ModelCallRecord, model: ChatModel): ModelCallRecord =>
+    deps.pricing
+      ? deps.pricing.price(call, model.model, model === choice.model ? choice.price : undefined)
+      : call;
   const messages = buildPrompt({ systemPrompt: choice.systemPrompt, history, batch });
   const base = { messages, temperature: choice.temperature, maxTokens: choice.maxTokens };
   // The generate stage runs only for a conversation the bot answers, so the handoff tool is always on offer there,
@@ -64,14 +74,19 @@ export async function generateAnswer(
           code: 'empty_response',
         });
       }
-      calls.push({
-        provider: model.provider,
-        model: result.model,
-        outcome: 'used',
-        errorKind: null,
-        usage: result.usage,
-        latencyMs,
-      });
+      calls.push(
+        priced(
+          {
+            provider: model.provider,
+            model: result.model,
+            outcome: 'used',
+            errorKind: null,
+            usage: result.usage,
+            latencyMs,
+          },
+          model,
+        ),
+      );
       return {
         text,
         model: result.model,
@@ -84,14 +99,19 @@ export async function generateAnswer(
       };
     } catch (caught) {
       const error = asAiError(caught);
-      calls.push({
-        provider: model.provider,
-        model: model.model,
-        outcome: 'failed',
-        errorKind: error.kind,
-        usage: null,
-        latencyMs: Math.round(performance.now() - started),
-      });
+      calls.push(
+        priced(
+          {
+            provider: model.provider,
+            model: model.model,
+            outcome: 'failed',
+            errorKind: error.kind,
+            usage: null,
+            latencyMs: Math.round(performance.now() - started),
+          },
+          model,
+        ),
+      );
       throw error;
     }
   };

@@ -50,6 +50,8 @@ const TABLES = [
   'messages',
   'model_calls',
   'opt_outs',
+  'spend_alerts',
+  'spend_daily',
   'webhook_logs',
 ];
 

@@ -15,6 +15,8 @@ const base: AiConfigRow = {
   vision: null,
   voiceAnswers: false,
   voice: null,
+  inputPriceUsd: null,
+  outputPriceUsd: null,
   isActive: false,
   createdAt: new Date(0),
   updatedAt: new Date(0),

@@ -5,7 +5,7 @@ import type { AdminSession } from '../sessions.js';
 import { csrfField } from './components.js';
 
 export type Section =
-  'dashboard' | 'inbox' | 'conversations' | 'ai-configs' | 'numbers' | 'webhook-logs' | 'audit';
+  'dashboard' | 'inbox' | 'conversations' | 'costs' | 'ai-configs' | 'numbers' | 'webhook-logs' | 'audit';
 
 export interface Frame {
   title: string;
@@ -20,6 +20,7 @@ const NAV: Array<[Section, string, string, Permission]> = [
   ['dashboard', 'Dashboard', '/admin/', 'conversations.read'],
   ['inbox', 'Inbox', '/admin/inbox', 'conversations.read'],
   ['conversations', 'Conversations', '/admin/conversations', 'conversations.read'],
+  ['costs', 'Costs', '/admin/costs', 'conversations.read'],
   ['ai-configs', 'AI configurations', '/admin/ai-configs', 'settings.manage'],
   ['numbers', 'Numbers', '/admin/numbers', 'settings.manage'],
   ['webhook-logs', 'Webhook logs', '/admin/webhook-logs', 'webhooks.read'],

@@ -8,6 +8,7 @@ import { PROCESSING_STATUSES } from '../../domain/outcome.js';
 import { ROLES } from '../../domain/roles.js';
 import { CONVERSATION_PAGE } from '../../inbox/conversations.js';
 import { MESSAGE_PAGE } from '../../inbox/messages.js';
+import { COST_PATHS } from './openapi-cost.js';
 import { DATA_RIGHTS_PATHS } from './openapi-data-rights.js';
 import { PROACTIVE_PATHS } from './openapi-proactive.js';
 import { MAX_TEXT_LENGTH } from './params.js';
@@ -208,6 +209,7 @@ export const OPENAPI = {
       },
     },
     ...DATA_RIGHTS_PATHS,
+    ...COST_PATHS,
     '/openapi.json': {
       get: {
         operationId: 'openapi',

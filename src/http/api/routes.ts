@@ -22,6 +22,7 @@ import {
 import { switchMode, type SwitchModeDeps } from '../../inbox/switch-mode.js';
 import type { PipelineDeps } from '../../pipeline/deps.js';
 import { actorOf, registerBearerAuth } from './auth.js';
+import { costRoutes } from './cost-routes.js';
 import { OPENAPI } from './openapi.js';
 import {
   conversationIdOf,
@@ -47,7 +48,9 @@ export interface ApiOptions {
     Pick<DataRightsDeps, 'pseudonymize' | 'knownPseudonyms' | 'webhookLogRetentionDays'> | undefined;
 }
 
-export type ApiDeps = SwitchModeDeps & Pick<PipelineDeps, 'limiter' | 'locks' | 'numbers'>;
+export type ApiDeps = SwitchModeDeps &
+  Pick<PipelineDeps, 'limiter' | 'locks' | 'numbers'> &
+  Partial<Pick<PipelineDeps, 'pricing'>>;
 
 export function registerApi(app: FastifyInstance, deps: ApiDeps, options: ApiOptions = {}): void {
   void app.register(
@@ -57,6 +60,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps, options: ApiOpt
       scope.removeContentTypeParser('text/plain');
       registerBearerAuth(scope, deps.db);
       routes(scope, deps);
+      costRoutes(scope, deps);
       if (options.dataRights) dataRightsRoutes(scope, { ...deps, ...options.dataRights });
       done();
     },

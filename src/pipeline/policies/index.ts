@@ -5,10 +5,12 @@
  * gets one whatever else is true of the message (too long, over the rate limit: no model is asked, so neither
  * matters), and a retried job in `human` mode can finish a handoff its first run began. Then the mode: in a
  * human's or a paused conversation the bot sends nothing, not even a notice. A reaction is never answered. The
- * rate limit is last, so it counts only messages the bot would otherwise answer.
+ * rate limit comes next, so it counts only messages the bot would otherwise answer, and the daily spend caps last.
  */
 import type { Logger } from '../../log.js';
 import type { Locks, RateLimiter } from '../../ports.js';
+import type { PipelineDeps } from '../deps.js';
+import { spendCapPolicy } from '../spend-cap.js';
 import type { ConsentSettings } from '../../domain/opt-out.js';
 import type { Policy } from '../gate.js';
 import { consentPolicy } from './consent.js';
@@ -27,9 +29,12 @@ export interface PolicySettings {
 }
 
 export function inboundPolicies(
-  deps: { limiter: RateLimiter; locks: Locks; log: Logger },
+  deps: { limiter: RateLimiter; locks: Locks; log: Logger } & Partial<
+    Pick<PipelineDeps, 'db' | 'pricing' | 'alertSpend'>
+  >,
   settings: PolicySettings,
 ): Policy[] {
+  const { db, pricing } = deps;
   return [
     consentPolicy(settings.consent),
     handoffKeywordPolicy(settings.handoffKeywords),
@@ -37,5 +42,7 @@ export function inboundPolicies(
     reactionPolicy,
     tooLongPolicy(settings.maxMessageLength),
     rateLimitPolicy(deps, settings),
+    // Last: only a message that would otherwise reach the model meets the spend caps (and their notice).
+    ...(db && pricing ? [spendCapPolicy({ ...deps, db, pricing })] : []),
   ];
 }
