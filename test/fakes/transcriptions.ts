@@ -16,6 +16,8 @@ export interface FakeTranscription {
 export interface TranscriptionAnswer {
   text: string;
   seconds: number;
+  /** Answer with this HTTP status and OpenAI's error envelope instead (503: overloaded, retried by the worker). */
+  status?: number;
 }
 
 interface Part {
@@ -66,6 +68,11 @@ export async function serveTranscription(
         error: { message: "Missing required parameter: 'file'.", type: 'invalid_request_error' },
       }),
     );
+    return;
+  }
+  if (answer.status !== undefined && answer.status >= 400) {
+    res.writeHead(answer.status, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ error: { message: 'The server is overloaded.', type: 'server_error' } }));
     return;
   }
   recorded.push({
