@@ -230,7 +230,7 @@ describe('media of a Meta message', () => {
     expect(turn.images).toHaveLength(1);
     const sent = await sharp(Buffer.from(turn.images![0]!.base64, 'base64')).metadata();
     expect(turn.images![0]!.contentType).toBe('image/jpeg');
-    expect(Math.max(sent.width ?? 0, sent.height ?? 0)).toBe(1568);
+    expect(Math.max(sent.width, sent.height)).toBe(1568);
 
     const blind = await userSends(
       { kind: 'image', contentType: 'image/jpeg', reference: media.id },
