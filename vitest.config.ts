@@ -8,6 +8,7 @@ import { defineConfig } from 'vitest/config';
  * test/helpers/database.ts, TEST_REDIS_URL); README "Running the tests" has the table by folder.
  */
 export const NO_SERVICES = [
+  'test/observability/media-metrics.test.ts',
   'test/admin/html.test.ts',
   'test/admin/live/thread-feeds.test.ts',
   'test/admin/views/wait-time.test.ts',

@@ -265,6 +265,10 @@ export interface AiRuntime {
 
 export interface Transcript {
   text: string;
+  /** The audio's length: as the provider billed it (`usage.seconds`), else measured from the file, else estimated. */
+  seconds: number;
+  /** `seconds` is an estimate from the file's size (neither the provider nor the file said). */
+  secondsEstimated: boolean;
 }
 
 /** Voice notes to text (ai/transcribe.ts: an OpenAI-compatible /v1/audio/transcriptions). */

@@ -7,6 +7,7 @@
  */
 import OpenAI, { toFile } from 'openai';
 import type { Transcriber } from '../ports.js';
+import { estimatedAudioSeconds, oggDurationSeconds } from '../media/audio-duration.js';
 import { toAiError } from './errors.js';
 
 export interface TranscriptionSettings {
@@ -59,10 +60,25 @@ export function createTranscriber(settings: TranscriptionSettings): Transcriber 
           { file, model: settings.model, response_format: 'json' },
           { signal },
         );
-        return { text: result.text.trim() };
+        return { text: result.text.trim(), ...audioSeconds(result.usage, Buffer.from(audio.bytes)) };
       } catch (error) {
         throw toAiError(error, context);
       }
     },
   };
+}
+
+/**
+ * Seconds of audio for the usage figures: whisper-1 reports what it billed; otherwise the Ogg file's own length;
+ * otherwise an estimate from the size, marked as such.
+ */
+function audioSeconds(
+  usage: { type: string; seconds?: number } | undefined,
+  bytes: Buffer,
+): { seconds: number; secondsEstimated: boolean } {
+  if (usage?.type === 'duration' && typeof usage.seconds === 'number' && Number.isFinite(usage.seconds))
+    return { seconds: usage.seconds, secondsEstimated: false };
+  const measured = oggDurationSeconds(bytes);
+  if (measured !== null) return { seconds: Math.round(measured * 10) / 10, secondsEstimated: false };
+  return { seconds: estimatedAudioSeconds(bytes.length), secondsEstimated: true };
 }

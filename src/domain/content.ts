@@ -23,6 +23,8 @@ export interface MediaItem {
   refused?: string;
   /** A voice note's or audio file's words, as transcribed; the user's turn for the model. */
   transcript?: string;
+  /** The audio's length in seconds as transcription billed it (or as measured/estimated when it did not say). */
+  transcriptSeconds?: number;
 }
 
 export interface ContactCard {

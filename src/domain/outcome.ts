@@ -22,6 +22,18 @@ export const NOTICE_REASONS = {
   help: 'the user asked for help (HELP_KEYWORDS) and got HELP_MESSAGE',
   spend_capped:
     "today's model spend reached a cap (SPEND_CAP_USER_DAILY_USD or SPEND_CAP_DAILY_USD); the user was told once that day",
+  media_too_large:
+    'the file was over MEDIA_MAX_BYTES and was not downloaded; the user was asked for a smaller one',
+  media_type_not_allowed: 'the file was of a type not accepted; the user was asked for a photo, PDF or text',
+  media_foreign_host:
+    "the media URL was not on the provider's host, so it was not fetched; the user was asked to send it again",
+  media_gone: 'the provider no longer had the file; the user was asked to send it again',
+  media_download_failed:
+    'the file could not be downloaded on any attempt; the user was asked to send it again',
+  media_no_transcription:
+    'a voice message, and no transcription service is configured (TRANSCRIPTION_*); the user was asked to write',
+  media_transcription_failed:
+    'the voice message could not be transcribed on any attempt; the user was asked to send it again or write',
 } as const;
 
 /** Why a message was closed without anything sent. */

@@ -86,6 +86,31 @@ export function referralLabel(referral: Referral): string {
   return what === '' ? source : `${source} ${what}`;
 }
 
+/** Why an item was not taken, as the model reads it beside the item (MediaItem.refused). */
+const REFUSALS: Record<string, string> = {
+  too_large: 'it is larger than the size limit',
+  type_not_allowed: 'that kind of file is not accepted',
+  foreign_host: 'its link did not come from the WhatsApp provider',
+  gone: 'it is no longer available at the WhatsApp provider',
+  download_failed: 'it could not be downloaded',
+};
+
+/**
+ * One media item as a turn's line: a transcript marked as the voice note it was, an item that was not received
+ * with why, else its label. Never the bytes, and never a document's text (that goes with its own turn only).
+ */
+export function mediaLine(item: MediaItem): string {
+  if (item.transcript !== undefined) {
+    const words = item.transcript.trim();
+    return words === ''
+      ? `[${MEDIA_LABELS[item.kind]}, transcribed: no words could be heard]`
+      : `[${MEDIA_LABELS[item.kind]}, transcribed]: ${words}`;
+  }
+  if (item.refused !== undefined)
+    return `[${mediaLabel(item)} that could not be opened: ${REFUSALS[item.refused] ?? item.refused}]`;
+  return `[${mediaLabel(item)}]`;
+}
+
 function templateVariables(variables: Record<string, string>): string {
   const entries = Object.entries(variables);
   return entries.length === 0 ? '' : ` with ${entries.map(([k, v]) => `${k}=${clip(v, 60)}`).join(', ')}`;
@@ -97,9 +122,7 @@ function modelContent(content: Content, quoted: string | undefined): string {
       return content.text.trim() === '' ? '[Empty message]' : content.text;
     case 'media': {
       const items =
-        content.items.length === 0
-          ? ['[Attachment that could not be read]']
-          : content.items.map((item) => `[${mediaLabel(item)}]`);
+        content.items.length === 0 ? ['[Attachment that could not be read]'] : content.items.map(mediaLine);
       const caption = content.caption?.trim();
       return caption ? `${items.join('\n')}\n${caption}` : items.join('\n');
     }

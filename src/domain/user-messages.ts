@@ -32,3 +32,39 @@ export function spendCappedNotice(): string {
 export function rateLimitedNotice(): string {
   return 'You are sending messages faster than I can answer. Please wait a minute, then write again.';
 }
+
+/** Why a media item could not be understood: a download refusal (MediaItem.refused) or what came after it. */
+export type MediaProblem =
+  | 'too_large'
+  | 'type_not_allowed'
+  | 'foreign_host'
+  | 'gone'
+  | 'download_failed'
+  | 'no_transcription'
+  | 'transcription_failed';
+
+/**
+ * What the user reads when nothing of their message could be understood (no caption, no other item): a clear
+ * sentence that says what to do instead, never silence and never a provider's error.
+ */
+export function mediaProblemNotice(problem: MediaProblem, maxBytes: number): string {
+  switch (problem) {
+    case 'too_large':
+      return `Sorry, that file is too large for me to open (the limit is ${megabytes(maxBytes)} MB). Could you send a smaller one, or write what it says?`;
+    case 'type_not_allowed':
+      return 'Sorry, I cannot open that kind of file. Could you send it as a photo, a PDF or a text message instead?';
+    case 'foreign_host':
+    case 'gone':
+    case 'download_failed':
+      return 'Sorry, I could not open the file you sent. Could you send it again?';
+    case 'no_transcription':
+      return 'Sorry, I cannot listen to voice messages here. Could you write your message instead?';
+    case 'transcription_failed':
+      return 'Sorry, I could not make out your voice message. Could you send it again, or write it instead?';
+  }
+}
+
+function megabytes(bytes: number): string {
+  const mb = bytes / (1024 * 1024);
+  return Number.isInteger(mb) ? String(mb) : mb.toFixed(1);
+}

@@ -24,7 +24,10 @@ import { buildExport, type UserDataExport } from './data-export.js';
 import { audit } from './audit.js';
 import { requirePermission } from './permission.js';
 
-export interface DataRightsDeps extends Pick<PipelineDeps, 'db' | 'log' | 'context' | 'limiter' | 'locks'> {
+export interface DataRightsDeps
+  extends
+    Pick<PipelineDeps, 'db' | 'log' | 'context' | 'limiter' | 'locks'>,
+    Partial<Pick<PipelineDeps, 'media'>> {
   /** The person's stable pseudonym (security/pseudonym.ts): what the logs keep instead of their number. */
   pseudonymize: (address: string) => string;
   /** Every pseudonym they may have been given (the current one and an earlier key's): what an export matches. */
@@ -102,7 +105,7 @@ export interface ErasureReport {
   erased: boolean;
   pseudonym: string;
   counts: SubjectCounts;
-  /** Media files deleted from our store (none until a media store exists: pipeline/media-erasure.ts). */
+  /** Media files deleted from our store (MEDIA_DIR or the S3 bucket: pipeline/media-erasure.ts). */
   mediaFiles: number;
   /**
    * The cached context, the rate-limit counter and its notice's claim (`once:rate-notice:<channel>:<address>`) were
@@ -134,6 +137,7 @@ export async function eraseUserData(
   }
   // Media first: a failure here leaves the rows that reference them, and the erasure can simply be run again.
   const mediaFiles = await eraseMediaOf(
+    deps.media,
     mediaReferencesOf(await mediaMessagesOf(deps.db, subject.conversationIds)),
   );
   const counts = await eraseSubject(deps.db, subject, found.pseudonym, logs);

@@ -28,7 +28,12 @@ import { observeSpend } from '../observability/spend.js';
 import type { ErrorReporter } from '../errors/reporter.js';
 import type { HealthCheck } from '../http/health.js';
 import type { Logger } from '../log.js';
-import { instrumentAiRuntime, instrumentChannels, instrumentChatModel } from '../observability/instrument.js';
+import {
+  instrumentAiRuntime,
+  instrumentChannels,
+  instrumentChatModel,
+  instrumentTranscriber,
+} from '../observability/instrument.js';
 import { createMetrics, type Metrics } from '../observability/metrics.js';
 import type { PipelineDeps } from '../pipeline/deps.js';
 import { createUnqueuedRetry } from '../pipeline/unqueued-retry.js';
@@ -207,6 +212,7 @@ export async function compose(config: Config, log: Logger, options: ComposeOptio
     // Measured from outside (decorators), so the use cases stay free of metrics.
     const metrics = options.metrics ?? createMetrics();
     deps.ai = instrumentAiRuntime(deps.ai, metrics);
+    if (deps.transcriber) deps.transcriber = instrumentTranscriber(deps.transcriber, metrics);
     deps.channelFor = instrumentChannels((name) => channels.get(name), metrics);
     deps.pricing = createPricing({
       prices: config.cost.prices,

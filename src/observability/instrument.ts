@@ -6,7 +6,7 @@
  */
 import { isAppError } from '../domain/errors.js';
 import type { ChannelName } from '../domain/types.js';
-import type { AiChoice, AiRuntime, Channel, ChatModel, JobHandler } from '../ports.js';
+import type { AiChoice, AiRuntime, Channel, ChatModel, JobHandler, Transcriber } from '../ports.js';
 import { classifyError } from './errors.js';
 import type { Metrics } from './metrics.js';
 
@@ -105,6 +105,46 @@ export function instrumentChannel(channel: Channel, metrics: Metrics): Channel {
     findSent: (query) => channel.findSent(query),
     // A decorator that dropped it would silently take the read receipts and the typing indicator away.
     ...(channel.acknowledge ? { acknowledge: channel.acknowledge.bind(channel) } : {}),
+    // …and this one, every inbound photo, voice note and document.
+    ...(channel.fetchMedia ? { fetchMedia: measuredFetch(channel, metrics) } : {}),
+  };
+}
+
+function measuredFetch(channel: Channel, metrics: Metrics): NonNullable<Channel['fetchMedia']> {
+  return async (item, businessAddress, limits, signal) => {
+    try {
+      if (!channel.fetchMedia) throw new Error(`the ${channel.name} channel has no media to fetch`);
+      const fetched = await channel.fetchMedia(item, businessAddress, limits, signal);
+      metrics.mediaDownloads.inc({ channel: channel.name, outcome: 'ok' });
+      return fetched;
+    } catch (error) {
+      // A refusal (media/fetch-twilio-media.ts MediaRefused) carries its reason; anything else failed.
+      const reason = (error as { name?: unknown; reason?: unknown }).reason;
+      const refused = (error as { name?: unknown }).name === 'MediaRefused' && typeof reason === 'string';
+      metrics.mediaDownloads.inc({ channel: channel.name, outcome: refused ? reason : 'failed' });
+      throw error;
+    }
+  };
+}
+
+/** Counts transcriptions and the seconds of audio they covered (the usage figure transcription is billed by). */
+export function instrumentTranscriber(transcriber: Transcriber, metrics: Metrics): Transcriber {
+  const labels = { model: transcriber.model };
+  return {
+    model: transcriber.model,
+    async transcribe(audio, signal) {
+      try {
+        const transcript = await transcriber.transcribe(audio, signal);
+        metrics.transcriptions.inc({ ...labels, outcome: 'ok' });
+        metrics.transcriptionSeconds.inc(labels, transcript.seconds);
+        return transcript;
+      } catch (error) {
+        metrics.transcriptions.inc({ ...labels, outcome: isAppError(error) ? error.kind : 'unexpected' });
+        const { category, severity } = classifyError(error, 'AI');
+        metrics.recordError(category, severity);
+        throw error;
+      }
+    },
   };
 }
 

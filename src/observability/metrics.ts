@@ -29,6 +29,12 @@ export interface Metrics {
   readonly sends: Counter<'channel' | 'status'>;
   readonly sendDuration: Histogram<'channel'>;
   readonly deliveryStatuses: Counter<'channel' | 'status'>;
+  /** Inbound media downloads (issue #15); outcome: ok, a refusal (too_large, type_not_allowed, …) or failed. */
+  readonly mediaDownloads: Counter<'channel' | 'outcome'>;
+  /** Voice notes sent to transcription; outcome: ok, or the AppError kind of the failure. */
+  readonly transcriptions: Counter<'model' | 'outcome'>;
+  /** Seconds of audio transcribed (what the provider billed, else the file's own length, else an estimate). */
+  readonly transcriptionSeconds: Counter<'model'>;
   readonly errors: Counter<'category' | 'severity'>;
   /** For any part of the application (the error handler, alerts) that wants an error counted. */
   recordError(category: ErrorCategory, severity: ErrorSeverity): void;
@@ -155,6 +161,26 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       name: 'chatbot_delivery_status_total',
       help: 'Delivery status callbacks received, by channel and status (sent, delivered, read, failed, …)',
       labelNames: ['channel', 'status'] as const,
+      registers,
+    }),
+    mediaDownloads: new Counter({
+      name: 'chatbot_media_downloads_total',
+      help: 'Inbound media downloads by channel and outcome (ok, too_large, type_not_allowed, foreign_host, gone, failed)',
+      labelNames: ['channel', 'outcome'] as const,
+      registers,
+    }),
+    transcriptions: new Counter({
+      name: 'chatbot_transcriptions_total',
+      help: 'Voice notes and audio sent to transcription, by model and outcome (ok, or the error kind)',
+      labelNames: ['model', 'outcome'] as const,
+      registers,
+    }),
+    transcriptionSeconds: new Counter({
+      name: 'chatbot_transcription_seconds_total',
+      help:
+        'Seconds of audio transcribed, by model: as the provider billed it (whisper-1), else measured from the ' +
+        'Ogg file, else estimated from its size',
+      labelNames: ['model'] as const,
       registers,
     }),
     errors,

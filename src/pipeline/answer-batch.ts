@@ -25,6 +25,7 @@ import { recordPendingOptOut, settleConsents } from './consent.js';
 import { finishInterruptedHandoff, handOffByModel, handOffOnKeyword } from './hand-off.js';
 import { sendParts, sendUnsentParts } from './send-parts.js';
 import { acknowledgeBatch } from './acknowledge.js';
+import { understandMedia, withExtras, type TurnExtras } from './understand-media.js';
 
 /** Messages that keep arriving while we answer are folded in, but not forever. */
 export const MAX_FOLDS = 3;
@@ -48,7 +49,9 @@ export type Deps = Pick<
   // The daily spend caps and the price of every call (pipeline/spend-cap.ts, pricing.ts).
   | 'pricing'
   | 'alertSpend'
->;
+> &
+  // Absent only in pipeline tests that are not about media: their messages' media are then left as they came.
+  Partial<Pick<PipelineDeps, 'media' | 'transcriber'>>;
 
 export interface Step {
   conversation: ConversationWork;
@@ -89,7 +92,9 @@ export async function answerBatch(
   const wait = burstWaitMs(pending, deps.settings, Date.now());
   if (wait > 0) throw new BurstNotOver(wait);
 
-  let gated = await runGate(step.policies, pending, conversation, new Date());
+  // What goes with each message to the model in this turn only (a document's text, photos), by message id.
+  const extras = new Map<string, TurnExtras>();
+  let gated = await admit(deps, step, pending, extras);
   if (await settleRefused(deps, step, gated)) return 'worked';
   let batch = gated.answer;
   // The read receipt and "typing…" go out beside the model call; awaited before the answer is sent.
@@ -101,7 +106,7 @@ export async function answerBatch(
       deps,
       conversation,
       history,
-      await withQuotedText(deps, conversation.id, messages),
+      (await withQuotedText(deps, conversation.id, messages)).map((m) => withExtras(m, extras.get(m.id))),
       step.jobContext,
       step.signal,
       log,
@@ -138,7 +143,7 @@ export async function answerBatch(
     );
     // The discarded answer's call stays on the record; the new messages pass the gate like the first ones.
     for (const call of calls) if (call.outcome === 'used') call.outcome = 'discarded';
-    gated = await runGate(step.policies, newer, conversation, new Date());
+    gated = await admit(deps, step, newer, extras);
     if (await settleRefused(deps, step, gated)) {
       // Nothing is left to answer (the conversation went to a human meanwhile, say): the calls made stay on record.
       await recordModelCalls(deps.db, conversation.id, batch.at(-1)?.id ?? null, calls);
@@ -183,6 +188,28 @@ export async function answerBatch(
   }
   await sendParts(deps, saved.parts, channel, log, step.signal);
   return 'answered';
+}
+
+/**
+ * The gate, then the understand stage on what it lets through: media are downloaded, transcribed and read only for
+ * messages the model will answer. A message of which nothing could be understood joins the gate's notices.
+ */
+async function admit(
+  deps: Deps,
+  step: Step,
+  pending: PendingInbound[],
+  extras: Map<string, TurnExtras>,
+): Promise<GateResult> {
+  const gated = await runGate(step.policies, pending, step.conversation, new Date());
+  const { media, transcriber } = deps;
+  if (!media || gated.answer.length === 0) return gated;
+  const understood = await understandMedia(
+    { ...deps, media, transcriber: transcriber ?? null },
+    step,
+    gated.answer,
+  );
+  for (const [id, extra] of understood.extras) extras.set(id, extra);
+  return { ...gated, answer: understood.answer, notices: [...gated.notices, ...understood.notices] };
 }
 
 /**

@@ -1,9 +1,10 @@
 /**
  * The one place stored media is deleted, when a person's data is erased (inbox/data-rights.ts) and when messages
- * age out (retention in pipeline/sweep.ts). Today nothing is stored: inbound media stay at the provider (Twilio's
- * MediaUrl, Meta's media id) and outbound media are public URLs we were given, so there is nothing of ours to
- * delete. Issue #15 (MEDIA_DIR / S3) fills `eraseMediaOf`; its callers already pass every reference first.
+ * age out (retention in pipeline/sweep.ts). The worker keeps each downloaded item under `<message id>/<index>`
+ * (pipeline/understand-media.ts), so a message's files go with its id, whatever the store (MEDIA_DIR or S3).
  */
+import type { MediaStore } from '../media/store.js';
+
 export interface MediaReference {
   messageId: string;
   /** The provider's reference or URL, as in the message's payload (domain/content.ts MediaItem.reference). */
@@ -25,10 +26,14 @@ export function mediaReferencesOf(
 }
 
 /**
- * Deletes our stored copies of these media; returns how many files went. Called before the rows that reference
- * them are deleted, so a failure leaves the rows (and the next run retries) rather than orphaned files.
+ * Deletes our stored copies of these messages' media; returns how many files went. Called before the rows that
+ * reference them are deleted, so a failure leaves the rows (and the next run retries) rather than orphaned files.
+ * Without a store (a tool or test that composed none) there is nothing of ours to delete.
  */
-export function eraseMediaOf(_references: MediaReference[]): Promise<number> {
-  // No media store yet (issue #15): nothing of ours to delete.
-  return Promise.resolve(0);
+export async function eraseMediaOf(
+  store: MediaStore | undefined,
+  references: MediaReference[],
+): Promise<number> {
+  if (!store || references.length === 0) return 0;
+  return store.removeMessages([...new Set(references.map((reference) => reference.messageId))]);
 }

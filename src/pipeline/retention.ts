@@ -12,6 +12,7 @@ import {
   deleteAgedModelCalls,
   deleteAgedNotes,
 } from '../db/retention.js';
+import type { MediaStore } from '../media/store.js';
 import { eraseMediaOf, mediaReferencesOf } from './media-erasure.js';
 
 /** Rows deleted by one round, per table (and media files from our store). */
@@ -40,6 +41,8 @@ export async function applyRetention(
   days: number,
   batches: PruneBatches = PRUNE_BATCHES,
   catchUp = false,
+  /** Where the messages' media are kept; their files go before their rows. */
+  media?: MediaStore,
 ): Promise<RetentionResult> {
   if (days <= 0) return NOTHING_RETAINED;
   let mediaFiles = 0;
@@ -49,7 +52,7 @@ export async function applyRetention(
     days,
     batches,
     async (batch) => {
-      mediaFiles += await eraseMediaOf(mediaReferencesOf(batch));
+      mediaFiles += await eraseMediaOf(media, mediaReferencesOf(batch));
     },
     touched,
   );

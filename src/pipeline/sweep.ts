@@ -49,7 +49,7 @@ export interface SweepResult {
  * every step is idempotent anyway.
  */
 export async function sweep(
-  deps: WindowFallbackDeps & Pick<PipelineDeps, 'locks' | 'context'>,
+  deps: WindowFallbackDeps & Pick<PipelineDeps, 'locks' | 'context'> & Partial<Pick<PipelineDeps, 'media'>>,
   settings: SweepSettings,
   roundMs: number,
 ): Promise<SweepResult | null> {
@@ -91,7 +91,13 @@ export async function sweep(
   );
   const retention = await db(
     'apply the retention period',
-    applyRetention(deps.db, settings.retentionDays, settings.retentionBatches, settings.retentionCatchUp),
+    applyRetention(
+      deps.db,
+      settings.retentionDays,
+      settings.retentionBatches,
+      settings.retentionCatchUp,
+      deps.media,
+    ),
   );
   const windowFallbacks = await db('follow window failures', followMissedWindowFailures(deps));
   const retained =

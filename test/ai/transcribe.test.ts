@@ -53,7 +53,13 @@ beforeAll(async () => {
           bytes: file?.body ?? Buffer.alloc(0),
         });
         response.writeHead(200, { 'content-type': 'application/json' });
-        response.end(JSON.stringify({ text: ' Can I book a table for two tonight? ' }));
+        // whisper-1's JSON answer says how many seconds it billed.
+        response.end(
+          JSON.stringify({
+            text: ' Can I book a table for two tonight? ',
+            usage: { type: 'duration', seconds: 4 },
+          }),
+        );
       })();
     });
   });
@@ -107,7 +113,11 @@ describe('createTranscriber', () => {
       model: 'whisper-1',
       timeoutMs: 5000,
     });
-    expect(await transcriber.transcribe(voiceNote)).toEqual({ text: 'Can I book a table for two tonight?' });
+    expect(await transcriber.transcribe(voiceNote)).toEqual({
+      text: 'Can I book a table for two tonight?',
+      seconds: 4,
+      secondsEstimated: false,
+    });
     expect(uploads.at(-1)).toEqual({
       authorization: 'Bearer sk-test',
       model: 'whisper-1',

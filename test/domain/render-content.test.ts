@@ -293,3 +293,37 @@ describe('renderForModel (property)', () => {
     );
   });
 });
+
+describe('media the worker understood (issue #15)', () => {
+  const voice = { kind: 'voice' as const, contentType: 'audio/ogg', reference: TWILIO_MEDIA };
+
+  it('a transcribed voice note is its words, marked as a voice message; silence says so', () => {
+    expect(renderForModel({ type: 'media', items: [{ ...voice, transcript: ' See you at 8 ' }] }, {})).toBe(
+      '[Voice message, transcribed]: See you at 8',
+    );
+    expect(renderForModel({ type: 'media', items: [{ ...voice, transcript: '' }] }, {})).toBe(
+      '[Voice message, transcribed: no words could be heard]',
+    );
+  });
+
+  it('an item not taken says why, beside the caption', () => {
+    const refused = {
+      kind: 'image' as const,
+      contentType: 'image/jpeg',
+      reference: TWILIO_MEDIA,
+      refused: 'too_large',
+    };
+    expect(renderForModel({ type: 'media', items: [refused], caption: 'Look' }, {})).toBe(
+      '[Image (image/jpeg) that could not be opened: it is larger than the size limit]\nLook',
+    );
+    expect(renderForModel({ type: 'media', items: [{ ...refused, refused: 'new_reason' }] }, {})).toBe(
+      '[Image (image/jpeg) that could not be opened: new_reason]',
+    );
+  });
+
+  it('a stored item without a transcript keeps its label (never its bytes or text)', () => {
+    const stored = { key: 'm/0', sizeBytes: 10, contentType: 'application/pdf' };
+    const document = { kind: 'document' as const, contentType: 'application/pdf', reference: 'x', stored };
+    expect(renderForModel({ type: 'media', items: [document] }, {})).toBe('[Document (application/pdf)]');
+  });
+});

@@ -13,6 +13,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { serveTranscription, type FakeTranscription, type TranscriptionAnswer } from './transcriptions.js';
 
 export type FakeProtocol = 'openai' | 'anthropic';
 
@@ -74,6 +75,10 @@ export interface FakeLlm {
   anthropicBaseUrl: string;
   /** Every request received, oldest first, including those answered with an error. */
   readonly requests: FakeRequest[];
+  /** Every `POST /v1/audio/transcriptions` (voice notes), oldest first. */
+  readonly transcriptions: FakeTranscription[];
+  /** What the transcription endpoint answers from now on. */
+  transcribeAs(answer: TranscriptionAnswer): void;
   /** Answer every request (after any queued respondOnce replies) with this handler. */
   respond(handler: FakeHandler): void;
   /** Answer the next request with this; several calls queue in order. */
@@ -117,6 +122,8 @@ const ANTHROPIC_ERRORS: Record<number, { type: string; message: string }> = {
 
 export async function startFakeLlm(): Promise<FakeLlm> {
   const requests: FakeRequest[] = [];
+  const transcriptions: FakeTranscription[] = [];
+  let transcriptionAnswer: TranscriptionAnswer = { text: 'transcribed words', seconds: 3 };
   const queued: Array<FakeReply | FakeHandler> = [];
   let handler: FakeHandler | undefined;
   let counter = 0;
@@ -131,6 +138,10 @@ export async function startFakeLlm(): Promise<FakeLlm> {
 
   async function serve(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const path = new URL(req.url ?? '/', 'http://fake').pathname;
+    if (req.method === 'POST' && path === '/v1/audio/transcriptions') {
+      await serveTranscription(req, res, transcriptions, transcriptionAnswer);
+      return;
+    }
     const protocol: FakeProtocol | undefined =
       req.method === 'POST' && path === '/v1/chat/completions'
         ? 'openai'
@@ -250,6 +261,10 @@ export async function startFakeLlm(): Promise<FakeLlm> {
     openaiBaseUrl: `${origin}/v1`,
     anthropicBaseUrl: origin,
     requests,
+    transcriptions,
+    transcribeAs(answer) {
+      transcriptionAnswer = answer;
+    },
     respond(next) {
       handler = next;
     },
@@ -258,6 +273,7 @@ export async function startFakeLlm(): Promise<FakeLlm> {
     },
     reset() {
       requests.length = 0;
+      transcriptions.length = 0;
       queued.length = 0;
       handler = undefined;
     },

@@ -42,9 +42,28 @@ export interface FakeRequest {
   authorized: boolean;
 }
 
+/** One inbound media file the fake serves, as Twilio does: MediaUrl behind Basic auth, 302 to a CDN path. */
+export interface FakeMediaFile {
+  bytes: Buffer;
+  contentType: string;
+  /** The first CDN request sends the headers and half the bytes, then stalls this long (a slow download). */
+  stallFirstMs?: number;
+}
+
+/** A request for a media file: at the MediaUrl (`api`, authorized or not) or at the CDN it redirects to. */
+export interface FakeMediaRequest {
+  where: 'api' | 'cdn';
+  mediaSid: string;
+  authorized: boolean;
+}
+
 export interface FakeTwilio {
   /** Origin to use as TWILIO_API_BASE_URL. */
   url: string;
+  /** Serve a file as an inbound message's media; returns its MediaUrl (on the API host, under the account). */
+  addMedia(file: FakeMediaFile): string;
+  /** Every request for a media file, oldest first. */
+  mediaRequests: FakeMediaRequest[];
   accountSid: string;
   authToken: string;
   /** Messages accepted, oldest first. */
@@ -111,6 +130,8 @@ export async function startFakeTwilio(
   const delays: number[] = [];
   let delayAll = 0;
   const waiters = new Set<() => void>();
+  const mediaFiles = new Map<string, FakeMediaFile & { stalled?: boolean }>();
+  const mediaRequests: FakeMediaRequest[] = [];
 
   const messageJson = (m: StoredMessage): Record<string, unknown> => ({
     account_sid: accountSid,
@@ -250,12 +271,43 @@ export async function startFakeTwilio(
     };
   }
 
+  /** The CDN a MediaUrl redirects to: no credentials asked (its URL is the secret, short-lived at Twilio). */
+  async function serveCdn(mediaSid: string, response: http.ServerResponse): Promise<void> {
+    const file = mediaFiles.get(mediaSid);
+    mediaRequests.push({ where: 'cdn', mediaSid, authorized: false });
+    if (!file) {
+      response.writeHead(404).end();
+      return;
+    }
+    response.writeHead(200, { 'content-type': file.contentType, 'content-length': file.bytes.length });
+    if (file.stallFirstMs !== undefined && !file.stalled) {
+      file.stalled = true;
+      const half = Math.floor(file.bytes.length / 2);
+      response.write(file.bytes.subarray(0, half));
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, file.stallFirstMs);
+        response.once('close', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+      if (!response.destroyed) response.end(file.bytes.subarray(half));
+      return;
+    }
+    response.end(file.bytes);
+  }
+
   async function handle(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const chunk of request) chunks.push(chunk as Buffer);
     const raw = Buffer.concat(chunks).toString('utf8');
     const url = new URL(request.url ?? '/', 'http://fake');
     const method = request.method ?? 'GET';
+    const cdn = /^\/cdn\/(ME\w+)$/.exec(url.pathname)?.[1];
+    if (method === 'GET' && cdn) {
+      await serveCdn(cdn, response);
+      return;
+    }
     // The account the request is about (its path), authorized by that account's own credentials.
     const account = /\/Accounts\/(AC\w+?)(?:\/|\.json)/.exec(url.pathname)?.[1] ?? accountSid;
     const expectedAuth = accountAuth.get(account);
@@ -279,6 +331,8 @@ export async function startFakeTwilio(
     if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
 
     if (!authorized) {
+      const refusedMedia = /\/Media\/(ME\w+)$/.exec(url.pathname)?.[1];
+      if (refusedMedia) mediaRequests.push({ where: 'api', mediaSid: refusedMedia, authorized: false });
       reply(401, twilioError(401, 20003, 'Authentication Error - invalid username'), {
         'www-authenticate': 'Basic realm="Twilio API"',
       });
@@ -294,6 +348,18 @@ export async function startFakeTwilio(
       }
       const [status, body] = createMessage(params, account);
       reply(status, body);
+      return;
+    }
+    const media = /^\/2010-04-01\/Accounts\/AC\w+\/Messages\/MM\w+\/Media\/(ME\w+)$/.exec(url.pathname)?.[1];
+    if (method === 'GET' && media) {
+      mediaRequests.push({ where: 'api', mediaSid: media, authorized });
+      if (!mediaFiles.has(media)) {
+        reply(404, twilioError(404, 20404, `The requested resource ${url.pathname} was not found`));
+        return;
+      }
+      // Twilio answers a media URL with a redirect to its CDN.
+      response.writeHead(302, { location: `/cdn/${media}` });
+      response.end();
       return;
     }
     if (method === 'GET' && url.pathname === `${API}/Accounts/${account}/Messages.json`) {
@@ -318,6 +384,12 @@ export async function startFakeTwilio(
 
   return {
     url: `http://127.0.0.1:${port}`,
+    addMedia(file) {
+      const mediaSid = sid('ME');
+      mediaFiles.set(mediaSid, { ...file });
+      return `http://127.0.0.1:${port}${API}/Accounts/${accountSid}/Messages/${sid('MM')}/Media/${mediaSid}`;
+    },
+    mediaRequests,
     accountSid,
     authToken,
     sent,
@@ -393,6 +465,7 @@ export async function startFakeTwilio(
     reset() {
       sent.length = 0;
       requests.length = 0;
+      mediaRequests.length = 0;
       messages.clear();
       failures.length = 0;
       delays.length = 0;

@@ -16,6 +16,11 @@ import { createMemoryLocks } from '../../src/infra/memory/locks.js';
 import { createMemoryRateLimiter } from '../../src/infra/memory/rate-limiter.js';
 import { silentLogger } from '../../src/log.js';
 import { rateNoticeKey } from '../../src/pipeline/policies/rate-limit.js';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createLocalMediaStore } from '../../src/media/local-store.js';
+import { mediaKey } from '../../src/media/store.js';
 import { pseudonymizer } from '../../src/security/pseudonym.js';
 import { inbound, plainReply } from '../db/fixtures.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
@@ -98,6 +103,35 @@ describe('erasing a person', () => {
       ),
     );
     expect(left[0]?.n).toBe(0);
+  });
+
+  it('deletes the files of their media from the media store, and nobody else’s', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'erase-media-'));
+    try {
+      const media = createLocalMediaStore(dir);
+      const content = {
+        type: 'media' as const,
+        items: [
+          { kind: 'voice' as const, contentType: 'audio/ogg', reference: 'https://api.twilio.com/x/ME1' },
+        ],
+      };
+      const theirs = inbound({ content, body: '[Voice message (audio/ogg)]' });
+      const ids = await acceptInbound(db, theirs);
+      const someoneElse = await acceptInbound(db, inbound({ content, body: '[Voice message (audio/ogg)]' }));
+      await media.put(mediaKey(ids.messageId, 0), Buffer.from('their voice'), 'audio/ogg');
+      await media.put(mediaKey(someoneElse.messageId, 0), Buffer.from('another voice'), 'audio/ogg');
+
+      const report = await eraseUserData(depsWith({ media }), {
+        actor: CLI_ACTOR,
+        address: theirs.from,
+        confirm: true,
+      });
+      expect(report.mediaFiles).toBe(1);
+      expect(await media.get(mediaKey(ids.messageId, 0))).toBeNull();
+      expect((await media.get(mediaKey(someoneElse.messageId, 0)))?.toString()).toBe('another voice');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('forgets their rate-limit notice claim (once:rate-notice:<channel>:<address>)', async () => {

@@ -3,7 +3,13 @@
  * batches, a conversation only once nothing newer is left in it, and the sweep reports the counts in its log
  * line and its metric.
  */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { expect, it } from 'vitest';
+import { createLocalMediaStore } from '../../src/media/local-store.js';
+import { mediaKey } from '../../src/media/store.js';
+import { applyRetention } from '../../src/pipeline/retention.js';
 import { createMemoryContextCache } from '../../src/infra/memory/context-cache.js';
 import { createMemoryLocks } from '../../src/infra/memory/locks.js';
 import { createMemoryQueue } from '../../src/infra/memory/queue.js';
@@ -165,5 +171,36 @@ it('deletes exactly the rows older than RETENTION_DAYS, a few per statement, and
     });
   } finally {
     await queue.close();
+  }
+});
+
+it("deletes an aged media message's stored files with it, and keeps a recent one's", async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'retention-media-'));
+  try {
+    const media = createLocalMediaStore(dir);
+    const id = await conversation('whatsapp:+15550000777', 1);
+    const payload = JSON.stringify({
+      content: { type: 'media', items: [{ kind: 'image', contentType: 'image/jpeg', reference: 'ME1' }] },
+      context: {},
+    });
+    const insert = async (daysAgo: number) =>
+      (
+        await file.pool.query<{ id: string }>(
+          `insert into messages (conversation_id, role, content, content_type, payload, created_at)
+           values ($1, 'user', '[Image (image/jpeg)]', 'media', $2::jsonb, now() - make_interval(days => $3))
+           returning id`,
+          [id, payload, daysAgo],
+        )
+      ).rows[0]!.id;
+    const [aged, recent] = [await insert(40), await insert(1)];
+    await media.put(mediaKey(aged, 0), Buffer.from('old photo'), 'image/jpeg');
+    await media.put(mediaKey(recent, 0), Buffer.from('new photo'), 'image/jpeg');
+
+    const result = await applyRetention(file.testDb.database.db, 30, undefined, false, media);
+    expect(result.mediaFiles).toBe(1);
+    expect(await media.get(mediaKey(aged, 0))).toBeNull();
+    expect((await media.get(mediaKey(recent, 0)))?.toString()).toBe('new photo');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
   }
 });

@@ -10,11 +10,15 @@ import type {
   BusinessNumber,
   Channel,
   ChannelCapabilities,
+  FetchedMedia,
   NumberDirectory,
   OutboundMessage,
   SendResult,
 } from '../../ports.js';
+import type { MediaItem } from '../../domain/content.js';
+import { ALLOWED_MEDIA_TYPES, MediaRefused } from '../../media/fetch-twilio-media.js';
 import { createGraphClient } from './client.js';
+import { downloadMetaMedia } from './media.js';
 import { messagePayload } from './payload.js';
 
 /** Meta's limit for one text message body. */
@@ -168,6 +172,43 @@ export function createMetaChannel(options: MetaChannelOptions): MetaChannel {
     return null;
   }
 
+  /**
+   * A media id of an inbound message, fetched with the token of the number it came to (Meta checks the media
+   * belongs to it). Meta's own refusals become MediaRefused: over the size, a type we do not take, a download
+   * URL off Meta's hosts, a media id Meta no longer knows (webhook media ids expire after 7 days).
+   */
+  async function fetchMedia(
+    item: MediaItem,
+    businessAddress: string,
+    limits: { maxBytes: number; timeoutMs: number },
+    signal?: AbortSignal,
+  ): Promise<FetchedMedia> {
+    const number = await numberFor(businessAddress);
+    let downloaded;
+    try {
+      downloaded = await downloadMetaMedia({
+        graph: options.graph,
+        token: number.token,
+        mediaId: item.reference,
+        phoneNumberId: number.address,
+        maxBytes: limits.maxBytes,
+        timeoutMs: limits.timeoutMs,
+        ...(signal ? { signal } : {}),
+      });
+    } catch (error) {
+      if (!(error instanceof AppError) || signal?.aborted) throw error;
+      if (error.kind === 'payload_too_large') throw new MediaRefused('too_large', error.message);
+      if (!error.retryable && error.message.includes('unexpected host'))
+        throw new MediaRefused('foreign_host', error.message);
+      if (error.kind === 'channel_rejected') throw new MediaRefused('gone', error.message);
+      throw error;
+    }
+    const contentType = (downloaded.mimeType.split(';')[0] ?? '').trim().toLowerCase();
+    if (!ALLOWED_MEDIA_TYPES.includes(contentType))
+      throw new MediaRefused('type_not_allowed', `media of type ${contentType} is not accepted`);
+    return { bytes: downloaded.bytes, contentType };
+  }
+
   async function acknowledge(message: { providerMessageId: string; from?: string }): Promise<void> {
     const number = await numberFor(message.from);
     await client.call({
@@ -202,6 +243,7 @@ export function createMetaChannel(options: MetaChannelOptions): MetaChannel {
     send,
     findSent,
     acknowledge,
+    fetchMedia,
     state: () => ({ ...state }),
     refreshSenders,
   };

@@ -2,7 +2,7 @@
  * Media a user sent on Meta, fetched in Meta's two steps (wire facts §5.7): `GET /{media-id}` gives a short-lived
  * URL with the type, size and SHA-256; `GET` that URL with the same bearer token gives the bytes. Only the URL
  * Meta returned is fetched (no redirect followed), within a byte limit counted while the bytes arrive and a
- * deadline on each step. Not wired into the pipeline yet: the media work calls it.
+ * deadline on each step. The Meta channel's fetchMedia calls it.
  */
 import { createHash } from 'node:crypto';
 import type { GraphApiSettings } from '../../config/channels.js';
@@ -25,6 +25,8 @@ export interface MediaDownloadRequest {
   maxBytes?: number;
   /** Deadline of each of the two requests. */
   timeoutMs?: number;
+  /** The job's shutdown signal: a download in flight stops with it. */
+  signal?: AbortSignal;
 }
 
 export interface DownloadedMedia {
@@ -67,6 +69,7 @@ export async function downloadMetaMedia(request: MediaDownloadRequest): Promise<
       timeoutMs,
       // Counted as the bytes arrive: a size Meta under-reported cannot fill the memory.
       maxBodyBytes: maxBytes,
+      ...(request.signal ? { signal: request.signal } : {}),
     });
   } catch (error) {
     if (error instanceof HttpTransportError && error.code === 'ERR_RESPONSE_TOO_LARGE')

@@ -5,9 +5,12 @@
 import type { TwilioSettings } from '../../config/load.js';
 import type { Logger } from '../../log.js';
 import { AppError } from '../../domain/errors.js';
+import type { MediaItem } from '../../domain/content.js';
+import { fetchTwilioMedia, MediaRefused } from '../../media/fetch-twilio-media.js';
 import type {
   Channel,
   ChannelCapabilities,
+  FetchedMedia,
   NumberDirectory,
   OutboundMessage,
   SendResult,
@@ -22,6 +25,9 @@ export const TWILIO_MAX_BODY_LENGTH = 1600;
 const CLOCK_SLACK_MS = 2000;
 /** findSent looks at this many of the newest messages to the user; it runs minutes after a crash, not days. */
 const FIND_SENT_LIMIT = 50;
+
+/** Where Twilio serves MediaUrl{N} when TWILIO_API_BASE_URL does not name another host. */
+const TWILIO_API = 'https://api.twilio.com';
 
 /** Twilio sends media by URL and templates by Content SID; WhatsApp reactions are not in its Messages API. */
 const TWILIO_CAPABILITIES: ChannelCapabilities = { media: true, templates: true, reactions: false };
@@ -113,6 +119,37 @@ export function createTwilioChannel(
     }
   }
 
+  /**
+   * MediaUrl{N} with the Basic auth of the account the number belongs to (its own SID and token when its row has
+   * them, else the environment's): Twilio serves an account's media only to that account. Refusals (too large,
+   * a type we do not take, a URL off Twilio's host, gone) stay MediaRefused; anything else is a retryable failure.
+   */
+  async function fetchMedia(
+    item: MediaItem,
+    businessAddress: string,
+    limits: { maxBytes: number; timeoutMs: number },
+    signal?: AbortSignal,
+  ): Promise<FetchedMedia> {
+    const credentials = (await numbers?.find('twilio', businessAddress))?.credentials;
+    const own = credentials?.accountSid && credentials.authToken ? credentials : undefined;
+    try {
+      return await fetchTwilioMedia(
+        item.reference,
+        {
+          apiBaseUrl: settings.apiBaseUrl ?? TWILIO_API,
+          accountSid: own?.accountSid ?? settings.accountSid,
+          authToken: own?.authToken ?? settings.authToken,
+        },
+        limits,
+        signal,
+      );
+    } catch (error) {
+      if (error instanceof MediaRefused || signal?.aborted) throw error;
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new AppError('channel_unavailable', `Twilio media download failed: ${reason}`, { cause: error });
+    }
+  }
+
   async function findSent(query: {
     to: string;
     from?: string;
@@ -153,6 +190,7 @@ export function createTwilioChannel(
     senders: [settings.whatsappNumber],
     send,
     findSent,
+    fetchMedia,
   };
 }
 
