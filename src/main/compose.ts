@@ -109,11 +109,14 @@ export async function compose(config: Config, log: Logger, options: ComposeOptio
       { db: database.db, ready: boot.ready() },
       log.child({ area: 'whatsapp' }),
     );
+    // Before the channels: the simulator keeps its page's uploads there.
+    const media = await openMediaStore(config.media.store);
+    closers.push(() => Promise.resolve(media.close()));
     const channels = new Map<ChannelName, Channel>();
     channels.set('meta', meta.channel);
     if (config.twilio)
       channels.set('twilio', createTwilioChannel(config.twilio, log.child({ area: 'whatsapp' }), numbers));
-    const simulator = config.simulator.enabled ? createSimulatorChannel() : undefined;
+    const simulator = config.simulator.enabled ? createSimulatorChannel({ media }) : undefined;
     if (simulator) channels.set('simulator', simulator);
 
     const appUrl = { ...(config.http.publicBaseUrl ? { appUrl: config.http.publicBaseUrl } : {}) };
@@ -146,9 +149,6 @@ export async function compose(config: Config, log: Logger, options: ComposeOptio
       publicBaseUrl: config.http.publicBaseUrl,
       secrets: configSecrets(config),
     });
-
-    const media = await openMediaStore(config.media.store);
-    closers.push(() => Promise.resolve(media.close()));
 
     const deps: PipelineDeps = {
       auditLog,

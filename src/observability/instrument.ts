@@ -105,6 +105,7 @@ export function instrumentChannel(channel: Channel, metrics: Metrics): Channel {
     findSent: (query) => channel.findSent(query),
     // A decorator that dropped it would silently take the read receipts and the typing indicator away.
     ...(channel.acknowledge ? { acknowledge: channel.acknowledge.bind(channel) } : {}),
+    ...(channel.fetchMedia ? { fetchMedia: channel.fetchMedia.bind(channel) } : {}),
   };
 }
 
