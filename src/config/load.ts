@@ -9,8 +9,9 @@ import {
   type TwilioSettings,
 } from './channels.js';
 import type { TranscriptionSettings } from '../ai/transcribe.js';
+import type { SpeechSettings } from '../ai/speech.js';
 import { databaseSettings, redisSettings } from './stores.js';
-import { mediaSettings, transcriptionSettings, type MediaSettings } from './media.js';
+import { mediaSettings, speechSettings, transcriptionSettings, type MediaSettings } from './media.js';
 import { envSchema, type Env } from './schema.js';
 import type { ConsentSettings } from '../domain/opt-out.js';
 
@@ -101,6 +102,8 @@ export interface Config {
   media: MediaSettings;
   /** Voice-note transcription; null when no endpoint serves it. */
   transcription: TranscriptionSettings | null;
+  /** Voice answers' speech; null when no endpoint serves it (voice answers are then skipped, with a log line). */
+  speech: SpeechSettings | null;
   worker: {
     concurrency: number;
     attempts: number;
@@ -258,6 +261,7 @@ function build(env: Env, problems: string[], warnings: string[]): Config {
     window: { templates: windowTemplates(env, problems) },
     media: mediaSettings(env, problems),
     transcription: transcriptionSettings(env, ai),
+    speech: speechSettings(env, ai),
     worker: {
       concurrency: env.WORKER_CONCURRENCY,
       attempts: env.JOB_ATTEMPTS,

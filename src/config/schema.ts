@@ -391,6 +391,11 @@ export const envSchema = z.object({
   TRANSCRIPTION_MODEL: z.string().trim().min(1).default('whisper-1'),
   TRANSCRIPTION_BASE_URL: url(['http:', 'https:']),
   TRANSCRIPTION_API_KEY: optionalText,
+  // Voice answers (an AI configuration's voice_answers): an OpenAI-compatible POST /v1/audio/speech; default as above
+  SPEECH_MODEL: z.string().trim().min(1).default('gpt-4o-mini-tts'),
+  SPEECH_VOICE: z.string().trim().min(1).default('alloy'),
+  SPEECH_BASE_URL: url(['http:', 'https:']),
+  SPEECH_API_KEY: optionalText,
 });
 
 export type Env = z.infer<typeof envSchema>;

@@ -32,6 +32,8 @@ import { strandedMessagesReader } from '../observability/stranded-messages.js';
 import { webhookLogWriter } from '../db/webhook-log-writer.js';
 import { bootDatabase } from './database-boot.js';
 import { createTranscriber } from '../ai/transcribe.js';
+import { createSpeechSynthesizer } from '../ai/speech.js';
+import { mediaLinksFrom } from '../security/media-url.js';
 import { openMediaStore } from '../media/open.js';
 import { composeMetaChannel } from './meta-channel.js';
 import { fieldCipherFrom, requireFieldCipher } from '../security/field-encryption.js';
@@ -154,6 +156,8 @@ export async function compose(config: Config, log: Logger, options: ComposeOptio
       auditLog,
       media,
       transcriber: config.transcription ? createTranscriber(config.transcription) : null,
+      speech: config.speech ? createSpeechSynthesizer(config.speech) : null,
+      mediaLinks: mediaLinksFrom(config),
       report: (error, context, alerting) => void errors.report(error, { ...alerting, context }),
       notifyHandoff: (event) => void notifyHandoff(event),
       db: database.db,

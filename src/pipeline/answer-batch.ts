@@ -25,6 +25,7 @@ import { recordPendingOptOut, settleConsents } from './consent.js';
 import { finishInterruptedHandoff, handOffByModel, handOffOnKeyword } from './hand-off.js';
 import { sendParts, sendUnsentParts } from './send-parts.js';
 import { acknowledgeBatch } from './acknowledge.js';
+import { answerWithVoice } from './voice-answer.js';
 
 /** Messages that keep arriving while we answer are folded in, but not forever. */
 export const MAX_FOLDS = 3;
@@ -45,7 +46,9 @@ export type Deps = Pick<
   | 'channelFor'
   | 'unqueued'
   | 'notifyHandoff'
->;
+> &
+  // Voice answers (voice-answer.ts): the spoken reply is stored and sent as one more part; absent: text only.
+  Partial<Pick<PipelineDeps, 'media' | 'speech' | 'mediaLinks'>>;
 
 export interface Step {
   conversation: ConversationWork;
@@ -179,6 +182,7 @@ export async function answerBatch(
     return 'worked';
   }
   await sendParts(deps, saved.parts, channel, log, step.signal);
+  await answerWithVoice(deps, step, batch, saved.replyId, answer.errorKind ? '' : answer.text);
   return 'answered';
 }
 
