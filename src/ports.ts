@@ -277,6 +277,28 @@ export interface Transcriber {
   transcribe(audio: { bytes: Uint8Array; contentType: string }, signal?: AbortSignal): Promise<Transcript>;
 }
 
+/** Text to speech for voice answers (ai/speech.ts: an OpenAI-compatible /v1/audio/speech). */
+export interface SpeechSynthesizer {
+  readonly model: string;
+  /** SPEECH_VOICE: used when the AI configuration names no voice. */
+  readonly voice: string;
+  synthesize(
+    text: string,
+    voice: string | undefined,
+    signal?: AbortSignal,
+  ): Promise<{ bytes: Buffer; contentType: string }>;
+}
+
+/**
+ * Signed, expiring addresses of our stored media (security/media-url.ts), for a provider that fetches a file we
+ * send (Twilio's MediaUrl, Meta's link). `public` is false without PUBLIC_BASE_URL: the paths are then relative,
+ * fine for the simulator's page and useless to Twilio or Meta.
+ */
+export interface MediaLinks {
+  readonly public: boolean;
+  urlFor(key: string): string;
+}
+
 // ── business numbers ─────────────────────────────────────────────────────────────────────────────────────
 
 /** What a number's channel needs, decrypted. Meta: all but the Twilio pair; Twilio: accountSid/authToken. */

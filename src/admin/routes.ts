@@ -11,6 +11,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { isAppError } from '../domain/errors.js';
 import type { Permission } from '../domain/roles.js';
 import { registerFormParser } from '../http/form.js';
+import { STORED_MEDIA_CSP } from '../http/stored-media.js';
 import type { PipelineDeps } from '../pipeline/deps.js';
 import { requireRole, requireSession, sessionOfOptional } from './auth.js';
 import { html, type SafeHtml } from './html.js';
@@ -24,6 +25,7 @@ import { registerDashboard } from './routes/dashboard.js';
 import { registerInbox } from './routes/inbox.js';
 import { registerLogin, registerLogout } from './routes/login.js';
 import { registerNumberRoutes } from './routes/numbers.js';
+import { registerMediaRoutes } from './routes/media.js';
 import { registerWebhookLogRoutes } from './routes/webhook-logs.js';
 import type { AdminOptions } from './settings.js';
 import { layout } from './views/layout.js';
@@ -31,7 +33,17 @@ import { layout } from './views/layout.js';
 /** The inbox's use cases (reply, mode switch) send through the outbound path: the channel, queue and settings. */
 export type AdminDeps = Pick<
   PipelineDeps,
-  'db' | 'queue' | 'context' | 'limiter' | 'ai' | 'log' | 'channelFor' | 'unqueued' | 'settings' | 'pricing'
+  | 'db'
+  | 'queue'
+  | 'context'
+  | 'limiter'
+  | 'ai'
+  | 'log'
+  | 'channelFor'
+  | 'unqueued'
+  | 'settings'
+  | 'pricing'
+  | 'media'
 >;
 
 export interface AdminContext {
@@ -41,8 +53,8 @@ export interface AdminContext {
 
 export const ADMIN_HEADERS: Record<string, string> = {
   'content-security-policy':
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
-    "form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; media-src 'self'; " +
+    "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'same-origin',
   'x-frame-options': 'DENY',
@@ -78,7 +90,10 @@ export function registerAdmin(app: FastifyInstance, deps: AdminDeps, options: Ad
       await scope.register(fastifyCookie, { secret: options.sessionSecret });
       registerFormParser(scope);
       scope.addHook('onSend', async (_request, reply) => {
-        void reply.headers(ADMIN_HEADERS);
+        // A stored file keeps its own, stricter policy (http/stored-media.ts).
+        const own = reply.getHeader('content-security-policy') === STORED_MEDIA_CSP;
+        for (const [name, value] of Object.entries(ADMIN_HEADERS))
+          if (!(own && name === 'content-security-policy')) void reply.header(name, value);
         // Pages show conversations and settings: never kept by a browser or proxy cache.
         if (!reply.hasHeader('cache-control')) void reply.header('cache-control', 'no-store');
       });
@@ -108,6 +123,7 @@ export function registerAdmin(app: FastifyInstance, deps: AdminDeps, options: Ad
         withPermission(pages, 'conversations.read', (scope) => {
           registerDashboard(scope, context);
           registerCostRoutes(scope, context);
+          registerMediaRoutes(scope, context);
         });
         withPermission(pages, 'settings.manage', (scope) => {
           registerAiConfigRoutes(scope, context);

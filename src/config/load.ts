@@ -9,9 +9,10 @@ import {
   type TwilioSettings,
 } from './channels.js';
 import type { TranscriptionSettings } from '../ai/transcribe.js';
+import type { SpeechSettings } from '../ai/speech.js';
 import { databaseSettings, redisSettings } from './stores.js';
 import { costSettings, type CostSettings } from './cost.js';
-import { mediaSettings, transcriptionSettings, type MediaSettings } from './media.js';
+import { mediaSettings, speechSettings, transcriptionSettings, type MediaSettings } from './media.js';
 import { envSchema, type Env } from './schema.js';
 import type { ConsentSettings } from '../domain/opt-out.js';
 
@@ -106,6 +107,8 @@ export interface Config {
   cost: CostSettings;
   /** SPEND_CAP_FALLBACK_MODEL: answers a capped user instead of a notice; null: capped users get the notice. */
   spendCapFallback: AiSettings | null;
+  /** Voice answers' speech; null when no endpoint serves it (voice answers are then skipped, with a log line). */
+  speech: SpeechSettings | null;
   worker: {
     concurrency: number;
     attempts: number;
@@ -288,6 +291,7 @@ function build(env: Env, problems: string[], warnings: ConfigWarning[]): Config 
     spendCapFallback: env.SPEND_CAP_FALLBACK_MODEL
       ? aiSettings({ ...env, AI_MODEL: env.SPEND_CAP_FALLBACK_MODEL, OPENAI_MODEL: undefined }, problems)
       : null,
+    speech: speechSettings(env, ai),
     worker: {
       concurrency: env.WORKER_CONCURRENCY,
       attempts: env.JOB_ATTEMPTS,

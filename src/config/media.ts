@@ -1,6 +1,7 @@
 /**
  * Where media are kept and how big they may be: MEDIA_DIR on disk unless S3_BUCKET names a bucket.
  */
+import type { SpeechSettings } from '../ai/speech.js';
 import type { TranscriptionSettings } from '../ai/transcribe.js';
 import type { S3Settings } from '../media/s3-store.js';
 import type { AiSettings } from './load.js';
@@ -59,5 +60,21 @@ export function transcriptionSettings(env: Env, ai: AiSettings): TranscriptionSe
     apiKey: env.TRANSCRIPTION_API_KEY ?? ai.apiKey,
     model: env.TRANSCRIPTION_MODEL,
     timeoutMs,
+  };
+}
+
+/**
+ * Where voice answers are spoken: SPEECH_BASE_URL (+ SPEECH_API_KEY), else the chat provider's endpoint and key when
+ * it serves speech (the same providers as transcription); null when nothing does.
+ */
+export function speechSettings(env: Env, ai: AiSettings): SpeechSettings | null {
+  const common = { model: env.SPEECH_MODEL, voice: env.SPEECH_VOICE, timeoutMs: ai.timeoutMs };
+  if (env.SPEECH_BASE_URL)
+    return { ...common, baseUrl: env.SPEECH_BASE_URL.replace(/\/+$/, ''), apiKey: env.SPEECH_API_KEY };
+  if (!PROVIDERS_THAT_TRANSCRIBE.has(ai.provider)) return null;
+  return {
+    ...common,
+    baseUrl: (ai.baseUrl ?? 'https://api.openai.com/v1').replace(/\/+$/, ''),
+    apiKey: env.SPEECH_API_KEY ?? ai.apiKey,
   };
 }

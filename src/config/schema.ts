@@ -408,6 +408,11 @@ export const envSchema = z.object({
   SPEND_CAP_DAILY_USD: num(0, 100_000_000).default(0),
   /** provider/model answering capped users instead of a notice (the environment's provider and keys). */
   SPEND_CAP_FALLBACK_MODEL: optionalText,
+  // Voice answers (an AI configuration's voice_answers): an OpenAI-compatible POST /v1/audio/speech; default as above
+  SPEECH_MODEL: z.string().trim().min(1).default('gpt-4o-mini-tts'),
+  SPEECH_VOICE: z.string().trim().min(1).default('alloy'),
+  SPEECH_BASE_URL: url(['http:', 'https:']),
+  SPEECH_API_KEY: optionalText,
 });
 
 export type Env = z.infer<typeof envSchema>;

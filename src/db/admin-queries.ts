@@ -246,6 +246,8 @@ export interface ThreadDelivery {
   errorCode: string | null;
   providerMessageId: string | null;
   updatedAt: Date;
+  /** A part that is not plain text (a voice answer): its OutboundContent as stored; null for text. */
+  payload?: unknown;
 }
 
 export interface ThreadMessage {
@@ -319,7 +321,8 @@ export async function recentMessages(
       ) m
       left join lateral (
         select json_agg(json_build_object('partIndex', part_index, 'partCount', part_count, 'status', status,
-          'errorCode', error_code, 'providerMessageId', provider_message_id, 'updatedAt', updated_at)
+          'errorCode', error_code, 'providerMessageId', provider_message_id, 'updatedAt', updated_at,
+          'payload', d.payload)
           order by part_index) as list
         from deliveries d where d.message_id = m.id
       ) parts on true

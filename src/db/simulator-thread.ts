@@ -18,6 +18,8 @@ export interface ThreadPart {
   partCount: number;
   body: string;
   status: string;
+  /** A part that carried a file (a voice answer): what the page shows of it. */
+  display?: MessageDisplay;
 }
 
 export interface ThreadMessage {
@@ -90,6 +92,7 @@ export async function simulatorThread(db: Db, userAddress: string): Promise<Thre
             partCount: deliveries.partCount,
             body: deliveries.body,
             status: deliveries.status,
+            payload: deliveries.payload,
           })
           .from(deliveries)
           .where(and(inArray(deliveries.messageId, replyIds), isNotNull(deliveries.providerMessageId)))
@@ -98,10 +101,14 @@ export async function simulatorThread(db: Db, userAddress: string): Promise<Thre
     if (message.role !== 'assistant') continue;
     message.parts = parts
       .filter((part) => part.messageId === message.id)
-      .map(({ messageId: _, providerMessageId, ...part }) => ({
-        ...part,
-        providerMessageId: providerMessageId ?? '',
-      }));
+      .map(({ messageId: _, providerMessageId, payload, ...part }) => {
+        const { content } = storedContent({ content: payload }, part.body);
+        return {
+          ...part,
+          providerMessageId: providerMessageId ?? '',
+          ...(content.type === 'media' ? { display: displayOf(content, {}) } : {}),
+        };
+      });
   }
   return { conversation, messages: thread };
 }

@@ -3,7 +3,7 @@
  * Content + MessageContext. The admin turns it into escaped HTML, the simulator page into DOM text nodes; neither
  * decides labels or links itself. Media is described, never fetched.
  */
-import type { Content, MessageContext } from './content.js';
+import type { Content, MediaItem, MediaKind, MessageContext } from './content.js';
 import {
   clip,
   coordinates,
@@ -19,7 +19,7 @@ export type DisplayBody =
   | { kind: 'text'; text: string }
   | {
       kind: 'attachments';
-      items: Array<{ label: string; contentType: string; filename?: string }>;
+      items: DisplayAttachment[];
       caption?: string;
     }
   | { kind: 'location'; title: string; address?: string; coordinates: string; mapUrl: string }
@@ -27,6 +27,19 @@ export type DisplayBody =
   | { kind: 'reply'; badge: 'button' | 'list'; title: string; payload: string; description?: string }
   | { kind: 'reaction'; emoji: string | null; text: string; targetProviderMessageId: string }
   | { kind: 'muted'; text: string };
+
+export interface DisplayAttachment {
+  label: string;
+  kind: MediaKind;
+  contentType: string;
+  filename?: string;
+  /** The media store key of the downloaded bytes (`<message id>/<index>`): the page links or plays them. */
+  mediaKey?: string;
+  /** A voice note's words, as transcribed. */
+  transcript?: string;
+  /** Why the file was not taken, as a sentence. */
+  refused?: string;
+}
 
 export interface MessageDisplay {
   body: DisplayBody;
@@ -43,6 +56,42 @@ export function mapUrl(latitude: number, longitude: number): string {
   return `https://www.openstreetmap.org/?mlat=${latitude}&mlon=${longitude}#map=17/${latitude}/${longitude}`;
 }
 
+/** The keys media/store.ts makes; anything else in a stored payload is not offered as a link. */
+const MEDIA_KEY = /^[0-9a-zA-Z-]{1,64}\/\d{1,4}$/;
+
+const REFUSALS: Record<string, string> = {
+  too_large: 'Not downloaded: larger than the size limit (MEDIA_MAX_BYTES).',
+  type_not_allowed: 'Not downloaded: this type of file is not accepted.',
+  foreign_host: "Not downloaded: the link pointed outside the channel's media host.",
+  gone: 'Not downloaded: the file was no longer available.',
+};
+
+/** What a person reads about a file the worker did not take (MediaItem.refused). */
+export function refusalSentence(reason: string): string {
+  return REFUSALS[reason] ?? `Not downloaded (${oneLine(reason)}).`;
+}
+
+/** The store key of an item's downloaded bytes, when the payload holds a well-formed one. */
+export function storedKeyOf(item: MediaItem): string | undefined {
+  const stored = item.stored as Partial<NonNullable<MediaItem['stored']>> | undefined;
+  return typeof stored?.key === 'string' && MEDIA_KEY.test(stored.key) ? stored.key : undefined;
+}
+
+function attachmentOf(item: MediaItem): DisplayAttachment {
+  const mediaKey = storedKeyOf(item);
+  const storedType = item.stored?.contentType;
+  const transcript = typeof item.transcript === 'string' ? item.transcript.trim() : '';
+  return {
+    label: MEDIA_LABELS[item.kind],
+    kind: item.kind,
+    contentType: mediaKey && typeof storedType === 'string' ? storedType : item.contentType,
+    ...(item.filename ? { filename: oneLine(item.filename) } : {}),
+    ...(mediaKey ? { mediaKey } : {}),
+    ...(transcript ? { transcript } : {}),
+    ...(typeof item.refused === 'string' ? { refused: refusalSentence(item.refused) } : {}),
+  };
+}
+
 function bodyOf(content: Content): DisplayBody {
   switch (content.type) {
     case 'text':
@@ -51,11 +100,7 @@ function bodyOf(content: Content): DisplayBody {
       const caption = content.caption?.trim();
       return {
         kind: 'attachments',
-        items: content.items.map((item) => ({
-          label: MEDIA_LABELS[item.kind],
-          contentType: item.contentType,
-          ...(item.filename ? { filename: oneLine(item.filename) } : {}),
-        })),
+        items: content.items.map(attachmentOf),
         ...(caption ? { caption } : {}),
       };
     }

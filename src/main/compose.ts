@@ -41,6 +41,8 @@ import { strandedMessagesReader } from '../observability/stranded-messages.js';
 import { webhookLogWriter } from '../db/webhook-log-writer.js';
 import { bootDatabase } from './database-boot.js';
 import { createTranscriber } from '../ai/transcribe.js';
+import { createSpeechSynthesizer } from '../ai/speech.js';
+import { mediaLinksFrom } from '../security/media-url.js';
 import { openMediaStore } from '../media/open.js';
 import { composeMetaChannel } from './meta-channel.js';
 import { fieldCipherFrom, requireFieldCipher } from '../security/field-encryption.js';
@@ -121,11 +123,14 @@ export async function compose(config: Config, log: Logger, options: ComposeOptio
       log.child({ area: 'whatsapp' }),
       errors,
     );
+    // Before the channels: the simulator keeps its page's uploads there.
+    const media = await openMediaStore(config.media.store);
+    closers.push(() => Promise.resolve(media.close()));
     const channels = new Map<ChannelName, Channel>();
     channels.set('meta', meta.channel);
     if (config.twilio)
       channels.set('twilio', createTwilioChannel(config.twilio, log.child({ area: 'whatsapp' }), numbers));
-    const simulator = config.simulator.enabled ? createSimulatorChannel() : undefined;
+    const simulator = config.simulator.enabled ? createSimulatorChannel({ media }) : undefined;
     if (simulator) channels.set('simulator', simulator);
 
     const appUrl = { ...(config.http.publicBaseUrl ? { appUrl: config.http.publicBaseUrl } : {}) };
@@ -167,13 +172,12 @@ export async function compose(config: Config, log: Logger, options: ComposeOptio
       secrets: configSecrets(config),
     });
 
-    const media = await openMediaStore(config.media.store);
-    closers.push(() => Promise.resolve(media.close()));
-
     const deps: PipelineDeps = {
       auditLog,
       media,
       transcriber: config.transcription ? createTranscriber(config.transcription) : null,
+      speech: config.speech ? createSpeechSynthesizer(config.speech) : null,
+      mediaLinks: mediaLinksFrom(config),
       report: (error, context, alerting) => void errors.report(error, { ...alerting, context }),
       notifyHandoff: (event) => void notifyHandoff(event),
       alertSpend: (alert) => void alertSpend(alert),

@@ -13,8 +13,10 @@ import { registerMetaWebhook } from '../http/meta-webhook.js';
 import { registerTwilioWebhook } from '../http/twilio-webhook.js';
 import { registerSimulator } from '../http/simulator/routes.js';
 import { registerAdmin } from '../admin/routes.js';
+import { registerPublicMedia } from '../http/public-media.js';
+import { mediaUrlKey } from '../security/media-url.js';
 import { registerApi } from '../http/api/routes.js';
-import { adminOptionsFrom } from '../admin/settings.js';
+import { adminOptionsFrom, sessionSecretFrom } from '../admin/settings.js';
 import { createLogger, type Logger } from '../log.js';
 import { processConversation } from '../pipeline/process-conversation.js';
 import { sweep } from '../pipeline/sweep.js';
@@ -111,6 +113,7 @@ export async function startRoles(roles: Role[], config: Config, log: Logger): Pr
         ipRateLimit,
       });
       if (composed.simulator) registerSimulator(app, composed.deps, composed.simulator);
+      registerPublicMedia(app, composed.deps, mediaUrlKey(sessionSecretFrom(config)));
       if (config.admin.enabled)
         registerAdmin(app, composed.deps, {
           ...adminOptionsFrom(config),

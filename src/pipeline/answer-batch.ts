@@ -26,6 +26,7 @@ import { finishInterruptedHandoff, handOffByModel, handOffOnKeyword } from './ha
 import { sendParts, sendUnsentParts } from './send-parts.js';
 import { acknowledgeBatch } from './acknowledge.js';
 import { understandMedia, withExtras, type TurnExtras } from './understand-media.js';
+import { answerWithVoice } from './voice-answer.js';
 
 /** Messages that keep arriving while we answer are folded in, but not forever. */
 export const MAX_FOLDS = 3;
@@ -51,7 +52,7 @@ export type Deps = Pick<
   | 'alertSpend'
 > &
   // Absent only in pipeline tests that are not about media: their messages' media are then left as they came.
-  Partial<Pick<PipelineDeps, 'media' | 'transcriber'>>;
+  Partial<Pick<PipelineDeps, 'media' | 'transcriber' | 'speech' | 'mediaLinks'>>;
 
 export interface Step {
   conversation: ConversationWork;
@@ -187,6 +188,7 @@ export async function answerBatch(
     return 'worked';
   }
   await sendParts(deps, saved.parts, channel, log, step.signal);
+  await answerWithVoice(deps, step, batch, saved.replyId, answer.errorKind ? '' : answer.text);
   return 'answered';
 }
 

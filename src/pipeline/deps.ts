@@ -14,7 +14,9 @@ import type {
   JobQueue,
   Locks,
   NumberDirectory,
+  MediaLinks,
   RateLimiter,
+  SpeechSynthesizer,
   Transcriber,
 } from '../ports.js';
 import type { UnqueuedRetry } from './unqueued-retry.js';
@@ -39,6 +41,10 @@ export interface PipelineDeps {
   media: MediaStore;
   /** Voice notes to text; null when no endpoint transcribes (the user is told so). */
   transcriber: Transcriber | null;
+  /** Voice answers' speech; null or absent when no endpoint speaks (voice answers are skipped). */
+  speech?: SpeechSynthesizer | null;
+  /** Signed URLs of stored media for the providers to fetch (voice answers). Absent: none can be made. */
+  mediaLinks?: MediaLinks;
   /** The webhook audit log, written in batches off the request path. */
   auditLog: WebhookLogWriter;
   settings: PipelineSettings;

@@ -12,6 +12,7 @@ import { html, type SafeHtml } from '../html.js';
 import type { LiveMessage } from '../live/thread-feeds.js';
 import { badge, deliveryBadge, formatNumber, time } from './components.js';
 import { deliveryErrorHtml, windowNoteHtml } from './conversation-window.js';
+import { adminMediaUrl } from '../routes/media.js';
 import { messageContentHtml } from './message-content.js';
 
 const OUTCOME_TONE = {
@@ -64,10 +65,18 @@ function deliveries(m: ThreadMessage): SafeHtml {
       (d) =>
         html`<li>
           ${d.partCount > 1 ? html`<span class="muted">part ${d.partIndex + 1}/${d.partCount}</span>` : ''}
-          ${deliveryBadge(d.status)} ${deliveryErrorHtml(d.errorCode)}
+          ${deliveryBadge(d.status)} ${deliveryErrorHtml(d.errorCode)} ${partMedia(d.payload)}
         </li>`,
     )}
   </ul>`;
+}
+
+/** A part that carried a file of ours (a voice answer): played like the user's. */
+function partMedia(payload: unknown): SafeHtml | '' {
+  if (payload === null || payload === undefined) return '';
+  const { content } = storedContent({ content: payload }, '');
+  if (content.type !== 'media') return '';
+  return messageContentHtml(content, {}, { mediaUrl: adminMediaUrl });
 }
 
 /** What the thread knows of other messages: their text by provider id, and the reactions they received. */
@@ -112,7 +121,10 @@ function bubble(m: ThreadMessage, index: ThreadIndex): { markup: SafeHtml; versi
   const quotedText = context.quote ? index.textById.get(context.quote.providerMessageId) : undefined;
   const reactions = reactionsOn(m, index);
   const inner = html`<p class="bubble-who">${who}</p>
-    ${messageContentHtml(content, context, quotedText !== undefined ? { quotedText } : {})}
+    ${messageContentHtml(content, context, {
+      ...(quotedText !== undefined ? { quotedText } : {}),
+      mediaUrl: adminMediaUrl,
+    })}
     ${reactions.length > 0 ? html`<p class="bubble-reactions" aria-label="Reactions">${reactions.join(' ')}</p>` : ''}
     ${windowNoteHtml(windowNoteOf({ window: m.windowNote }))} ${meta(m)} ${deliveries(m)}`;
   const version = createHash('sha256').update(inner.value).digest('base64url').slice(0, 16);

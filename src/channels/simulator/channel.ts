@@ -11,6 +11,8 @@ import { deliveryRank } from '../../domain/delivery.js';
 import type { DeliveryStatus } from '../../domain/types.js';
 import type { OutboundContent } from '../../domain/content.js';
 import type { Channel, OutboundMessage, SendResult } from '../../ports.js';
+import type { MediaStore } from '../../media/store.js';
+import { fetchSimulatorMedia } from './media.js';
 
 /** Like Twilio's WhatsApp limit, so long replies are split here exactly as they would be in production. */
 export const SIMULATOR_MAX_BODY_LENGTH = 1600;
@@ -55,7 +57,9 @@ export interface SimulatorChannel extends Channel {
   markStatus(providerMessageId: string, status: DeliveryStatus): boolean;
 }
 
-export function createSimulatorChannel(): SimulatorChannel {
+/** `media`: where the page's uploads are kept; the worker reads them back through fetchMedia, as from Twilio. */
+export function createSimulatorChannel(options: { media?: MediaStore } = {}): SimulatorChannel {
+  const { media } = options;
   const outbox = new Map<string, SimulatedMessage[]>();
   const byId = new Map<string, SimulatedMessage>();
   const listeners = new Map<string, Set<SimulatorListener>>();
@@ -135,6 +139,7 @@ export function createSimulatorChannel(): SimulatorChannel {
     senders: [SIMULATOR_BUSINESS_ADDRESS],
     send,
     findSent,
+    ...(media ? { fetchMedia: (item, _business, limits) => fetchSimulatorMedia(media, item, limits) } : {}),
     sent: (to) => (outbox.get(to) ?? []).map((message) => ({ ...message })),
     subscribe(to, listener) {
       let set = listeners.get(to);

@@ -1,4 +1,5 @@
 /** Checks of what the simulator page sends; each failure is an invalid_input (400) that says what to fix. */
+import type { MediaKind } from '../../domain/content.js';
 import { AppError } from '../../domain/errors.js';
 import { codePointLength, isE164, stripControlChars } from '../../domain/sanitize.js';
 
@@ -81,4 +82,70 @@ export function parseReadReceipt(body: unknown): { providerMessageId: string } {
     );
   }
   return { providerMessageId };
+}
+
+export interface SimulatedUpload {
+  from: string;
+  profileName: string | null;
+  /** The text typed beside the file, if any. */
+  caption: string | null;
+  filename: string | null;
+  kind: MediaKind;
+  /** The bare MIME type, lower case. */
+  contentType: string;
+  bytes: Buffer;
+}
+
+const MAX_FILENAME_LENGTH = 200;
+
+/**
+ * POST /simulator/api/media?from=…[&profileName=…][&caption=…][&filename=…][&voice=1], the file as the body with
+ * its own Content-Type. `voice=1` marks a recording made on the page (a voice note), else audio is an audio file.
+ */
+export function parseUpload(
+  query: Record<string, unknown>,
+  contentType: string | undefined,
+  body: unknown,
+  options: { maxBytes: number; allowedTypes: readonly string[] },
+): SimulatedUpload {
+  const from = parsePhone(query.from, 'from');
+  const type = (contentType ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+  if (!options.allowedTypes.includes(type))
+    throw new AppError(
+      'invalid_input',
+      `files of type ${type || '(none)'} cannot be sent; send a photo, a voice note or audio, a video, a PDF or a text document`,
+    );
+  if (!Buffer.isBuffer(body) || body.length === 0) throw new AppError('invalid_input', 'the file is empty');
+  if (body.length > options.maxBytes)
+    throw new AppError(
+      'payload_too_large',
+      `the file is ${body.length} bytes; at most ${options.maxBytes} (MEDIA_MAX_BYTES)`,
+    );
+  const caption = optionalText(query.caption, 'caption', MAX_MESSAGE_LENGTH);
+  const filename = optionalText(query.filename, 'filename', MAX_FILENAME_LENGTH);
+  return {
+    from,
+    profileName: parseProfileName(query.profileName),
+    caption: caption === null ? null : caption,
+    filename: filename === null ? null : filename.replace(/\s+/g, ' '),
+    kind: kindOf(type, query.voice === '1'),
+    contentType: type,
+    bytes: body,
+  };
+}
+
+function kindOf(type: string, voice: boolean): MediaKind {
+  if (type.startsWith('image/')) return 'image';
+  if (type.startsWith('audio/')) return voice ? 'voice' : 'audio';
+  if (type.startsWith('video/')) return 'video';
+  return 'document';
+}
+
+function optionalText(value: unknown, field: string, max: number): string | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'string') throw new AppError('invalid_input', `${field} must be text`);
+  const text = stripControlChars(value).trim();
+  if (codePointLength(text) > max)
+    throw new AppError('invalid_input', `${field} must be at most ${max} characters`);
+  return text === '' ? null : text;
 }

@@ -3,6 +3,7 @@
  * is reported `delivered` shortly after it was sent, through the same status path as Twilio's callbacks.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { displayOf } from '../../domain/display-content.js';
 import type { PipelineDeps } from '../../pipeline/deps.js';
 import { recordStatus } from '../../pipeline/record-status.js';
 import {
@@ -39,6 +40,10 @@ export function formatEvent(event: SimulatorEvent): string {
           body: event.message.body,
           sentAt: event.message.sentAt.toISOString(),
           status: event.message.status,
+          // A file (a voice answer): what the page shows of it, as for a stored part.
+          ...(event.message.content?.type === 'media'
+            ? { display: displayOf(event.message.content, {}) }
+            : {}),
         }
       : { address: pageAddress(event.to), providerMessageId: event.providerMessageId, status: event.status };
   // JSON never contains a raw newline, so one data line is always enough.

@@ -16,6 +16,7 @@ import type { PipelineDeps } from '../../pipeline/deps.js';
 import { recordStatus } from '../../pipeline/record-status.js';
 import { SIMULATOR_BUSINESS_ADDRESS, type SimulatorChannel } from '../../channels/simulator/channel.js';
 import { pageAddress, registerEvents } from './events.js';
+import { registerSimulatorMedia } from './media.js';
 import { parseAddressQuery, parseInbound, parseReadReceipt } from '../../channels/simulator/input.js';
 import { registerPage } from '../../channels/simulator/page.js';
 import { simulatorConversations, simulatorThread } from '../../db/simulator-thread.js';
@@ -32,6 +33,7 @@ type Deps = Pick<
   | 'unqueued'
   | 'channelFor'
   | 'report'
+  | 'media'
 >;
 type LoggedKind = WebhookLogInput['kind'];
 
@@ -99,6 +101,8 @@ export function registerSimulator(app: FastifyInstance, deps: Deps, channel: Sim
       };
     });
 
+    registerSimulatorMedia(scope, deps);
+
     // A refused message or receipt is written to the audit log too, with the status we answered.
     scope.addHook('onError', async (request, _reply, error) => {
       const kind = (request as { simulatorKind?: LoggedKind }).simulatorKind;
@@ -137,6 +141,8 @@ function logEntry(
 
 /** The body as received, minus control characters (PostgreSQL's jsonb refuses NUL, and logs should not carry them). */
 function loggableBody(body: unknown): Record<string, unknown> {
+  // An upload's bytes are not logged: their size says enough.
+  if (Buffer.isBuffer(body)) return { sizeBytes: body.length };
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return {};
   const json = JSON.stringify(body, (_key, value: unknown) =>
     typeof value === 'string' ? stripControlChars(value) : value,

@@ -1,4 +1,4 @@
-/* global fetch, EventSource */
+/* global fetch, EventSource, URLSearchParams */
 /** The simulator's HTTP API, as the page uses it. */
 const BASE = '/simulator/api';
 
@@ -18,6 +18,25 @@ function post(path, payload) {
 
 export function sendMessage(from, profileName, body) {
   return post('/messages', { from, profileName, body });
+}
+
+/** A file as the body, with its own type; `voice`: recorded here, a voice note. */
+export function sendFile(from, profileName, file, { voice = false, caption = '' } = {}) {
+  const query = new URLSearchParams({ from });
+  if (profileName) query.set('profileName', profileName);
+  if (caption.trim()) query.set('caption', caption);
+  if (file.name && !voice) query.set('filename', file.name);
+  if (voice) query.set('voice', '1');
+  return fetch(`${BASE}/media?${query}`, {
+    method: 'POST',
+    headers: { 'content-type': file.type || 'application/octet-stream' },
+    body: file,
+  }).then(answer);
+}
+
+/** Where the page reads a stored file (the key is `<message id>/<index>`). */
+export function mediaUrl(key) {
+  return `${BASE}/media/${key}`;
 }
 
 export function markRead(providerMessageId) {

@@ -1,9 +1,9 @@
-/* global document, window, location, history */
+/* global document, window, location, history, navigator, MediaRecorder, Blob */
 /**
  * The simulator page: a sidebar of conversations (one per simulated phone number) and the open chat. Replies
  * arrive over one Server-Sent Events stream; a shown reply is reported `read`, as a handset would.
  */
-import { loadConversations, loadThread, markRead, openEvents, sendMessage } from './api.js';
+import { loadConversations, loadThread, markRead, openEvents, sendFile, sendMessage } from './api.js';
 import { normalizePhone } from './phone.js';
 import { bubble, conversationEntry, isForward, showStatus } from './view.js';
 
@@ -23,6 +23,8 @@ const ui = {
   composer: byId('composer'),
   input: byId('message'),
   composerError: byId('composer-error'),
+  attachment: byId('attachment'),
+  record: byId('record'),
   back: byId('back'),
 };
 
@@ -117,6 +119,7 @@ function threadItems(messages) {
         kind: 'out',
         text: message.content,
         display: message.display,
+        hasMedia: message.display?.body?.kind === 'attachments',
         time: message.createdAt,
         status: message.processingStatus ?? 'pending',
       });
@@ -127,6 +130,7 @@ function threadItems(messages) {
           providerMessageId: part.providerMessageId,
           kind: 'in',
           text: part.body,
+          display: part.display,
           time: message.createdAt,
           status: part.status,
         });
@@ -229,6 +233,71 @@ async function send(text) {
   showHeader();
 }
 
+/** A file or a recording: shown as sending, then as the server stored it (the thread is read again). */
+async function sendAttachment(file, options) {
+  const address = active;
+  const conversation = conversations.get(address);
+  localCount += 1;
+  const label = options.voice ? '🎤 Voice message' : `📎 ${file.name || 'Attachment'}`;
+  const item = {
+    key: `local:${localCount}`,
+    local: true,
+    kind: 'out',
+    text: options.caption ? `${label}\n${options.caption}` : label,
+    hasMedia: true,
+    time: new Date(),
+    status: 'sending',
+  };
+  append(item);
+  upsert(address, { lastMessage: label, lastActivityAt: new Date().toISOString() });
+  try {
+    const accepted = await sendFile(address, conversation?.profileName ?? null, file, options);
+    item.messageId = accepted.messageId;
+    if (item.status === 'sending') setStatus(item, 'pending');
+    waitingForReply.add(address);
+    ui.composerError.hidden = true;
+  } catch (error) {
+    setStatus(item, 'error', error.message);
+    ui.composerError.textContent = error.message;
+    ui.composerError.hidden = false;
+  }
+  showHeader();
+}
+
+let recorder = null;
+
+async function toggleRecording() {
+  if (recorder) {
+    recorder.stop();
+    return;
+  }
+  let stream;
+  try {
+    stream = await navigator.mediaDevices.getUserMedia({ audio: true });
+  } catch (error) {
+    ui.composerError.textContent = `Cannot record: ${error.message}`;
+    ui.composerError.hidden = false;
+    return;
+  }
+  // WhatsApp's own format where the browser can record it (Firefox), else WebM/Opus (Chrome).
+  const type = ['audio/ogg;codecs=opus', 'audio/webm;codecs=opus'].find((t) =>
+    MediaRecorder.isTypeSupported(t),
+  );
+  const chunks = [];
+  recorder = new MediaRecorder(stream, type ? { mimeType: type } : {});
+  recorder.addEventListener('dataavailable', (event) => chunks.push(event.data));
+  recorder.addEventListener('stop', () => {
+    for (const track of stream.getTracks()) track.stop();
+    const mimeType = (recorder.mimeType || type || 'audio/webm').split(';')[0];
+    recorder = null;
+    ui.record.setAttribute('aria-pressed', 'false');
+    const blob = new Blob(chunks, { type: mimeType });
+    if (blob.size > 0 && active) void sendAttachment(blob, { voice: true });
+  });
+  recorder.start();
+  ui.record.setAttribute('aria-pressed', 'true');
+}
+
 // ── live events ───────────────────────────────────────────────────────────────────────────────────────────
 
 function onMessage(event) {
@@ -249,10 +318,14 @@ function onMessage(event) {
       providerMessageId: event.providerMessageId,
       kind: 'in',
       text: event.body,
+      display: event.display,
       time: event.sentAt,
       status: event.status,
     });
     reportRead();
+    // The worker has stored the files it answered (a photo, a voice note's transcript): show them as stored.
+    if (items.some((item) => item.kind === 'out' && item.hasMedia))
+      void refreshThread().catch(() => undefined);
   }
   showHeader();
 }
@@ -306,6 +379,20 @@ function fitInput() {
   ui.input.style.height = `${Math.min(ui.input.scrollHeight, 160)}px`;
 }
 ui.input.addEventListener('input', fitInput);
+
+ui.attachment.addEventListener('change', () => {
+  const file = ui.attachment.files?.[0];
+  if (!file || !active) return;
+  const caption = ui.input.value;
+  ui.input.value = '';
+  ui.attachment.value = '';
+  fitInput();
+  void sendAttachment(file, { voice: false, caption });
+});
+
+ui.record.addEventListener('click', () => {
+  if (active) void toggleRecording();
+});
 
 ui.back.addEventListener('click', () => {
   ui.app.dataset.view = 'list';

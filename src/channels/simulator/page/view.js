@@ -1,4 +1,5 @@
 /* global document, URL */
+import { mediaUrl } from './api.js';
 /**
  * DOM building for the chat. Text from people and from the bot only ever goes through textContent, so whatever
  * they wrote is shown as text, never interpreted as markup.
@@ -64,16 +65,47 @@ function safeLink(url) {
   }
 }
 
+const RASTER_IMAGE = /^image\/(jpeg|png|webp|gif)$/;
+
+/** The file itself once the server stored it: a picture, a player, or a download link; then its transcript. */
+function attachmentNodes(item) {
+  const nodes = [
+    element(
+      'p',
+      'message__attachment',
+      `📎 ${item.label}${item.filename ? ` “${item.filename}”` : ''} · ${item.contentType}`,
+    ),
+  ];
+  if (item.mediaKey) {
+    const url = mediaUrl(item.mediaKey);
+    const type = String(item.contentType).split(';')[0].trim().toLowerCase();
+    if ((item.kind === 'image' || item.kind === 'sticker') && RASTER_IMAGE.test(type)) {
+      const image = element('img', 'message__image');
+      image.src = url;
+      image.alt = item.filename || item.label;
+      nodes.push(image);
+    } else if (item.kind === 'voice' || item.kind === 'audio' || type.startsWith('audio/')) {
+      const audio = element('audio', 'message__audio');
+      audio.controls = true;
+      audio.preload = 'none';
+      audio.src = url;
+      nodes.push(audio);
+    } else {
+      const link = element('a', 'message__detail', `Download ${item.filename || item.label}`);
+      link.href = url;
+      link.download = item.filename || '';
+      nodes.push(link);
+    }
+  }
+  if (item.transcript) nodes.push(element('p', 'message__transcript', `“${item.transcript}”`));
+  if (item.refused) nodes.push(element('p', 'message__detail message__muted', item.refused));
+  return nodes;
+}
+
 function displayBody(body) {
   switch (body.kind) {
     case 'attachments': {
-      const nodes = body.items.map((item) =>
-        element(
-          'p',
-          'message__attachment',
-          `📎 ${item.label}${item.filename ? ` “${item.filename}”` : ''} · ${item.contentType}`,
-        ),
-      );
+      const nodes = body.items.flatMap(attachmentNodes);
       if (nodes.length === 0) nodes.push(element('p', 'message__attachment', '📎 Attachment'));
       if (body.caption) nodes.push(element('p', 'message__text', body.caption));
       return nodes;
