@@ -204,7 +204,7 @@ describe('zero-setup mode: the real `npm start` with no services and no keys', (
     async () => {
       const home = await mkdtemp(join(tmpdir(), 'zero-setup-'));
       directories.push(home);
-      const app = await startApp(join(home, 'data', 'pglite'), join(home, 'no-such.env'));
+      const app = await startApp(join(home, 'data', 'pglite'), '/dev/null');
       const server = serverPid(app.child.pid!);
       const port = Number(new URL(app.url).port);
 
