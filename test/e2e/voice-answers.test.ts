@@ -67,7 +67,9 @@ describe('voice answers', () => {
         Body: '',
         NumMedia: '1',
         MessageType: 'audio',
-        MediaUrl0: `${app.twilio.url}/2010-04-01/Accounts/AC1/Messages/MM1/Media/ME1`,
+        // Served by the fake Twilio (Basic auth, then a redirect): the worker's media stage downloads and
+        // transcribes it before the model answers.
+        MediaUrl0: app.twilio.addMedia({ bytes: Buffer.from('OggS voice note'), contentType: 'audio/ogg' }),
         MediaContentType0: 'audio/ogg',
       }),
     );

@@ -165,21 +165,16 @@ describe('the simulator channel fetchMedia', () => {
 describe('the thread shows what the worker stored', () => {
   it("lists the stored file and the transcript, and serves the file to the page; never a Twilio conversation's", async () => {
     const phone = newPhone();
+    app.llm.transcribeAs({ text: 'Do you open at nine?', seconds: 2 });
     const response = await upload({ from: phone, voice: '1' }, RECORDING, 'audio/webm');
     const { messageId } = (await response.json()) as { messageId: string };
-    const content = await storedPayload(messageId);
-    // What the worker's media stage records once it downloaded and transcribed the note.
+    // The worker's media stage downloads the note from the store, transcribes it (the fake LLM's endpoint) and
+    // records both in the message's payload.
     const key = `${messageId}/0`;
-    await app.running.composed.deps.media.put(key, RECORDING, 'audio/webm');
-    content.items[0] = {
-      ...content.items[0]!,
-      stored: { key, sizeBytes: RECORDING.length, contentType: 'audio/webm' },
-      transcript: 'Do you open at nine?',
-    };
-    await app.query('update messages set payload = $2::jsonb where id = $1', [
-      messageId,
-      JSON.stringify({ content, context: {} }),
-    ]);
+    await eventually('the transcript', async () => {
+      const [stored] = (await storedPayload(messageId)).items;
+      return stored?.transcript === 'Do you open at nine?' ? stored : undefined;
+    });
     const thread = (await (
       await fetch(`${app.url}/simulator/api/conversations?address=${encodeURIComponent(phone)}`)
     ).json()) as { messages: Array<{ id: string; display?: { body: { kind: string; items: unknown[] } } }> };
