@@ -20,6 +20,8 @@ export const NOTICE_REASONS = {
   opt_out: 'the user opted out (OPT_OUT_KEYWORDS): nothing more is sent to them; they got OPT_OUT_MESSAGE',
   opt_in: 'the user opted back in (OPT_IN_KEYWORDS) and got OPT_IN_MESSAGE',
   help: 'the user asked for help (HELP_KEYWORDS) and got HELP_MESSAGE',
+  no_vision:
+    'only images, no text, and the model answering cannot see images: the user was told (turn vision on with `chatbot ai-config update --vision`)',
 } as const;
 
 /** Why a message was closed without anything sent. */

@@ -27,3 +27,11 @@ export function tooLongNotice(maxLength: number): string {
 export function rateLimitedNotice(): string {
   return 'You are sending messages faster than I can answer. Please wait a minute, then write again.';
 }
+
+/**
+ * The answer to a photo without any text when the model answering cannot see images (issue #15): what would
+ * enable it, for the user to pass on, instead of a model guessing at a picture it never saw.
+ */
+export function noVisionNotice(): string {
+  return "Sorry, I can't look at photos yet, so I couldn't see the image you sent. If you tell me in words what it shows or what you need, I'll gladly help. (The team can turn on a vision model for this chatbot: `chatbot ai-config update --name … --vision`.)";
+}
