@@ -25,6 +25,12 @@ export interface AiConfigInput {
   systemPrompt?: string | undefined;
   temperature?: number | undefined;
   maxTokens?: number | undefined;
+  /** The model sees images; null or absent: the table of well-known vision models decides (ai/vision-models.ts). */
+  vision?: boolean | null | undefined;
+  /** Answer a voice note with a voice note too; off when absent. */
+  voiceAnswers?: boolean | undefined;
+  /** The speech voice for voice answers (`alloy`); absent: SPEECH_VOICE. */
+  voice?: string | undefined;
 }
 
 /** undefined keeps a field; null clears an optional one. */
@@ -37,6 +43,10 @@ export interface AiConfigPatch {
   systemPrompt?: string | null;
   temperature?: number | null;
   maxTokens?: number | null;
+  /** null: back to the table of well-known vision models. */
+  vision?: boolean | null;
+  voiceAnswers?: boolean;
+  voice?: string | null;
 }
 
 /** Select a configuration by its id (URLs) or its name (CLI). */
@@ -52,6 +62,10 @@ export interface AiConfigView {
   systemPrompt: string | null;
   temperature: number | null;
   maxTokens: number | null;
+  /** true/false as set; null: the table of well-known vision models decides. */
+  vision: boolean | null;
+  voiceAnswers: boolean;
+  voice: string | null;
   isActive: boolean;
   /** `sk-or-…x9f2`; null when no key is stored; `(encrypted)` / `(undecryptable)` when it cannot be shown. */
   apiKeyMasked: string | null;
@@ -71,9 +85,12 @@ interface Candidate {
   systemPrompt: string | null;
   temperature: number | null;
   maxTokens: number | null;
+  voice?: string | null;
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9 ._-]{0,99}$/;
+/** A speech voice's name (`alloy`, `nova`, `en-US-JennyNeural`): one word, no spaces. */
+const VOICE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 const NEEDS_KEY: readonly string[] = ['openrouter', 'openai', 'anthropic'];
 
 export function isAiConfigProvider(value: string): value is AiConfigProvider {
@@ -116,6 +133,8 @@ export function aiConfigProblems(c: Candidate): string[] {
   }
   if (c.systemPrompt !== null && c.systemPrompt.length > 20_000)
     problems.push('system prompt: at most 20000 characters');
+  if (typeof c.voice === 'string' && !VOICE.test(c.voice))
+    problems.push('voice: a voice name of the speech provider, e.g. alloy (letters, digits, . _ -)');
   return problems;
 }
 
@@ -215,6 +234,7 @@ export async function createAiConfig(
     systemPrompt: input.systemPrompt ?? null,
     temperature: input.temperature ?? null,
     maxTokens: input.maxTokens ?? null,
+    voice: input.voice ?? null,
   };
   refuse(aiConfigProblems(candidate));
   const apiKeyEncrypted = input.apiKey === undefined ? null : needCipher(cipher).encrypt(input.apiKey);
@@ -230,6 +250,9 @@ export async function createAiConfig(
         systemPrompt: candidate.systemPrompt,
         temperature: candidate.temperature,
         maxTokens: candidate.maxTokens,
+        vision: input.vision ?? null,
+        voiceAnswers: input.voiceAnswers ?? false,
+        voice: candidate.voice ?? null,
       })
       .onConflictDoNothing({ target: aiConfigurations.name })
       .returning();
@@ -261,6 +284,7 @@ export async function updateAiConfig(
       systemPrompt: patch.systemPrompt === undefined ? row.systemPrompt : patch.systemPrompt,
       temperature: patch.temperature === undefined ? row.temperature : patch.temperature,
       maxTokens: patch.maxTokens === undefined ? row.maxTokens : patch.maxTokens,
+      voice: patch.voice === undefined ? row.voice : patch.voice,
     };
     refuse(aiConfigProblems(candidate));
     const apiKeyEncrypted =
@@ -280,6 +304,9 @@ export async function updateAiConfig(
         systemPrompt: candidate.systemPrompt,
         temperature: candidate.temperature,
         maxTokens: candidate.maxTokens,
+        vision: patch.vision === undefined ? row.vision : patch.vision,
+        voiceAnswers: patch.voiceAnswers ?? row.voiceAnswers,
+        voice: candidate.voice ?? null,
         // Always moves, so running workers see the change even when only the key changed.
         updatedAt: sql`now()`,
       })
