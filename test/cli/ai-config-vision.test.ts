@@ -133,8 +133,7 @@ describe('chatbot ai-config vision and voice options', { timeout: 120_000 }, () 
     const result = await db().execute(
       "select details from audit_log where action = 'ai-config.update' order by created_at desc limit 1",
     );
-    const details = (result as unknown as { rows: Array<{ details: Record<string, unknown> }> }).rows[0]
-      ?.details;
+    const details = (result as { rows: Array<{ details: Record<string, unknown> }> }).rows[0]?.details;
     expect(details).toMatchObject({ changed: ['vision', 'voiceAnswers'], vision: false, voiceAnswers: true });
   });
 });
