@@ -15,6 +15,7 @@ export const NO_SERVICES = [
   'test/ai/anthropic.test.ts',
   'test/ai/errors.test.ts',
   'test/ai/fake-llm-server.test.ts',
+  'test/ai/images.test.ts',
   'test/ai/offline.test.ts',
   'test/ai/openai-compatible.test.ts',
   'test/ai/select.test.ts',

@@ -245,6 +245,8 @@ export interface AiChoice {
   maxTokens: number;
   /** The model sees images (the configuration's `vision`, else ai/vision-models.ts); absent: it does not. */
   vision?: boolean;
+  /** The fallback model sees images (AI_FALLBACK_VISION, else the table); absent: it does not. */
+  fallbackVision?: boolean;
   /** Answer a voice note with a voice note too (issue #15); absent: text only. */
   voiceAnswers?: boolean;
   /** The speech voice for voice answers; absent: SPEECH_VOICE. */

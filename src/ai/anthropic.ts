@@ -4,9 +4,14 @@
  * max_tokens is required. The conversion below makes any context we hold acceptable.
  */
 import Anthropic from '@anthropic-ai/sdk';
-import type { MessageParam } from '@anthropic-ai/sdk/resources/messages';
+import type {
+  Base64ImageSource,
+  ContentBlockParam,
+  MessageParam,
+} from '@anthropic-ai/sdk/resources/messages';
 import { AppError } from '../domain/errors.js';
 import { leanFetch } from '../infra/lean-fetch.js';
+import type { ChatImage } from '../domain/types.js';
 import type { ChatMessage, ChatModel, ChatRequest, ChatResult, ToolCall } from '../ports.js';
 import { withDeadline } from './deadline.js';
 import type { AiErrorContext } from './errors.js';
@@ -113,16 +118,52 @@ function toAnthropicConversation(turns: readonly ChatMessage[]): {
   messages: MessageParam[];
 } {
   const system: string[] = [];
-  const messages: Array<{ role: 'user' | 'assistant'; content: string }> = [];
+  const messages: Array<{ role: 'user' | 'assistant'; content: string | ContentBlockParam[] }> = [];
   for (const turn of turns) {
     if (turn.role === 'system') {
       system.push(turn.content);
       continue;
     }
     if (messages.length === 0 && turn.role === 'assistant') continue;
+    const content =
+      turn.images && turn.images.length > 0 ? withImageBlocks(turn.content, turn.images) : turn.content;
     const previous = messages.at(-1);
-    if (previous?.role === turn.role) previous.content = `${previous.content}\n\n${turn.content}`;
-    else messages.push({ role: turn.role, content: turn.content });
+    if (previous?.role === turn.role) previous.content = merged(previous.content, content);
+    else messages.push({ role: turn.role, content });
   }
   return { system: system.join('\n\n'), messages };
+}
+
+/**
+ * Two turns of one role as one. Strings stay a string (the text-only wire bytes are unchanged); once a turn has
+ * images, both become blocks, in order.
+ */
+function merged(
+  earlier: string | ContentBlockParam[],
+  later: string | ContentBlockParam[],
+): string | ContentBlockParam[] {
+  if (typeof earlier === 'string' && typeof later === 'string') return `${earlier}\n\n${later}`;
+  return [...asBlocks(earlier), ...asBlocks(later)];
+}
+
+function asBlocks(content: string | ContentBlockParam[]): ContentBlockParam[] {
+  if (typeof content !== 'string') return content;
+  return content === '' ? [] : [{ type: 'text', text: content }];
+}
+
+/** Anthropic reads images best before the text about them: the images, then the caption (or text rendering). */
+function withImageBlocks(text: string, images: readonly ChatImage[]): ContentBlockParam[] {
+  return [
+    ...images.map((image): ContentBlockParam => ({
+      type: 'image',
+      source: {
+        type: 'base64',
+        // The media stage hands over JPEG, PNG, GIF or WebP, the four Anthropic reads; anything else, the API
+        // refuses with a 400 that names the type (ai_bad_request), rather than this adapter guessing.
+        media_type: image.contentType as Base64ImageSource['media_type'],
+        data: image.base64,
+      },
+    })),
+    ...asBlocks(text),
+  ];
 }

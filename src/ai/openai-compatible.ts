@@ -4,12 +4,14 @@
  */
 import OpenAI from 'openai';
 import type {
+  ChatCompletionContentPart,
   ChatCompletionCreateParamsNonStreaming,
   ChatCompletionMessageParam,
   ChatCompletionMessageToolCall,
 } from 'openai/resources';
 import { AppError } from '../domain/errors.js';
 import { leanFetch } from '../infra/lean-fetch.js';
+import type { ChatImage } from '../domain/types.js';
 import type { ChatMessage, ChatModel, ChatRequest, ChatResult, ToolCall } from '../ports.js';
 import { withDeadline } from './deadline.js';
 import type { AiErrorContext } from './errors.js';
@@ -147,8 +149,22 @@ function toOpenAiMessage(message: ChatMessage): ChatCompletionMessageParam {
     case 'system':
       return { role: 'system', content: message.content };
     case 'user':
-      return { role: 'user', content: message.content };
+      // A plain string unless images ride along: the wire bytes of a text-only turn stay exactly as before.
+      return message.images && message.images.length > 0
+        ? { role: 'user', content: withImageParts(message.content, message.images) }
+        : { role: 'user', content: message.content };
     case 'assistant':
       return { role: 'assistant', content: message.content };
   }
+}
+
+/** The caption (or the turn's text rendering) first, then each image as a base64 data URL (Chat Completions' form). */
+function withImageParts(text: string, images: readonly ChatImage[]): ChatCompletionContentPart[] {
+  return [
+    ...(text === '' ? [] : [{ type: 'text' as const, text }]),
+    ...images.map((image) => ({
+      type: 'image_url' as const,
+      image_url: { url: `data:${image.contentType};base64,${image.base64}` },
+    })),
+  ];
 }

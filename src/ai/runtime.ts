@@ -83,7 +83,14 @@ export function settingsFromAiConfig(
     temperature: row.temperature ?? envSettings.temperature,
     maxTokens: row.maxTokens ?? envSettings.maxTokens,
     systemPrompt: row.systemPrompt ?? envSettings.systemPrompt,
+    // The row's own switch only: AI_VISION is about AI_MODEL, not about the model this row names.
+    ...(row.vision === null ? {} : { vision: row.vision }),
   };
+}
+
+/** Whether the model of these settings sees images: their own `vision`, else the table of well-known models. */
+export function sees(settings: Pick<AiSettings, 'model' | 'vision'>): boolean {
+  return settings.vision ?? visionByDefault(settings.model);
 }
 
 export function createAiRuntime(options: AiRuntimeOptions): ConfiguredAiRuntime {
@@ -93,13 +100,16 @@ export function createAiRuntime(options: AiRuntimeOptions): ConfiguredAiRuntime 
   const fallback: ChatModel | undefined = options.fallbackSettings
     ? createChatModel(options.fallbackSettings, modelOptions)
     : undefined;
+  // The fallback is the environment's (AI_FALLBACK_MODEL) whichever configuration is active, and so is its vision.
+  const fallbackVision = options.fallbackSettings ? sees(options.fallbackSettings) : false;
   const environment: RuntimeChoice = {
     model: createChatModel(envSettings, modelOptions),
     fallback,
     systemPrompt: envSettings.systemPrompt,
     temperature: envSettings.temperature,
     maxTokens: envSettings.maxTokens,
-    vision: visionByDefault(envSettings.model),
+    vision: sees(envSettings),
+    fallbackVision,
     voiceAnswers: false,
     source: 'environment',
     configName: null,
@@ -120,7 +130,8 @@ export function createAiRuntime(options: AiRuntimeOptions): ConfiguredAiRuntime 
         systemPrompt: settings.systemPrompt,
         temperature: settings.temperature,
         maxTokens: settings.maxTokens,
-        vision: row.vision ?? visionByDefault(settings.model),
+        vision: sees(settings),
+        fallbackVision,
         voiceAnswers: row.voiceAnswers,
         ...(row.voice === null ? {} : { voice: row.voice }),
         ...(row.inputPriceUsd !== null && row.outputPriceUsd !== null

@@ -2,7 +2,7 @@
  * `chatbot ai-config …`: AI configurations stored in the database. The active one overrides the environment's
  * AI settings in running workers within AI_CONFIG_REFRESH_SECONDS, without a restart.
  */
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import {
   AI_CONFIG_PROVIDERS,
   createAiConfig,
@@ -19,7 +19,7 @@ import { aiConfigAuditDetails, aiConfigTarget } from '../inbox/ai-config-audit.j
 import { activateAfterLiveTest } from './ai-config-activate.js';
 import { registerAiConfigRotateKey } from './ai-config-rotate-key.js';
 import { registerAiConfigTest } from './ai-config-test.js';
-import { printTable, summary, viewJson } from './ai-config-output.js';
+import { printDetails, printTable, summary, viewJson } from './ai-config-output.js';
 import { auditCli } from './audit.js';
 import { cipherFor, cliConfig, line, printJson, readStdin, withDatabase } from './context.js';
 import { CliError, usageError } from './errors.js';
@@ -37,6 +37,10 @@ interface FieldOptions {
   /** Its own price (USD per million tokens); null (update with "") goes back to the price table. */
   inputPrice?: number | '';
   outputPrice?: number | '';
+  /** true/false from --vision/--no-vision; 'default' from `--vision default` (null in the database). */
+  vision?: boolean | 'default';
+  voiceAnswers?: boolean;
+  voice?: string;
   activate?: boolean;
   force?: boolean;
   json?: boolean;
@@ -77,6 +81,19 @@ function fieldOptions(command: Command, clearing: boolean): Command {
       `US dollars per million output tokens${clearing ? ' ("" for the price table)' : ''}`,
       price(clearing),
     )
+    .option(
+      '--vision [default]',
+      'the model sees images (photos go to it as image parts); "--vision default": let the table of well-known vision models decide',
+      visionValue,
+    )
+    .option('--no-vision', 'the model cannot see images (a photo without text gets a polite notice)')
+    .option('--voice-answers', 'answer a voice note with a voice note too')
+    .option('--no-voice-answers', 'answer voice notes in text only (the default)')
+    .option(
+      '--voice <name>',
+      `the speech voice of voice answers, e.g. alloy${clearing ? ' ("" for SPEECH_VOICE)' : ''}`,
+      clearing ? (v: string) => v : nonEmpty,
+    )
     .option('--activate', 'make it the active configuration, if its live test answers (see test)')
     .option('--force', 'with --activate: activate it even if its live test fails')
     .option('--json', 'print the result as JSON');
@@ -94,6 +111,18 @@ function priceOf(value: number | '' | undefined, clearing: boolean): number | nu
   if (value !== '') return value;
   if (clearing) return null;
   throw usageError('a price must be a number ≥ 0 (US dollars per million tokens)');
+}
+
+/** `--vision` alone is true; `--vision default` (or auto) hands the decision back to the table. */
+function visionValue(value: string): boolean | 'default' {
+  const word = value.trim().toLowerCase();
+  // Not null: commander turns a parser's null into true.
+  if (word === 'default' || word === 'auto') return 'default';
+  if (['true', 'yes', 'on'].includes(word)) return true;
+  if (['false', 'no', 'off'].includes(word)) return false;
+  throw new InvalidArgumentError(
+    'give no value (on), or "default" to let the table of vision models decide.',
+  );
 }
 
 async function apiKeyFrom(options: FieldOptions): Promise<string | undefined> {
@@ -117,6 +146,8 @@ export function registerAiConfig(program: Command): void {
         '  chatbot ai-config test --name main\n' +
         '  chatbot ai-config activate --name main [--force]\n' +
         '  chatbot ai-config update --name main --model anthropic/claude-sonnet-4-6\n' +
+        '  chatbot ai-config update --name main --vision        (or --no-vision, --vision default)\n' +
+        '  chatbot ai-config show --name main\n' +
         '  chatbot ai-config delete --name main\n' +
         '  chatbot ai-config rotate-key',
     );
@@ -165,6 +196,9 @@ export function registerAiConfig(program: Command): void {
         maxTokens: options.maxTokens,
         inputPriceUsd: priceOf(options.inputPrice, false) ?? undefined,
         outputPriceUsd: priceOf(options.outputPrice, false) ?? undefined,
+        vision: options.vision === 'default' ? null : options.vision,
+        voiceAnswers: options.voiceAnswers,
+        voice: options.voice,
       });
       await auditCli(db, {
         action: 'ai-config.create',
@@ -209,13 +243,19 @@ export function registerAiConfig(program: Command): void {
       ...(options.maxTokens === undefined ? {} : { maxTokens: options.maxTokens }),
       ...(options.inputPrice === undefined ? {} : { inputPriceUsd: priceOf(options.inputPrice, true) }),
       ...(options.outputPrice === undefined ? {} : { outputPriceUsd: priceOf(options.outputPrice, true) }),
+      ...(options.vision === undefined
+        ? {}
+        : { vision: options.vision === 'default' ? null : options.vision }),
+      ...(options.voiceAnswers === undefined ? {} : { voiceAnswers: options.voiceAnswers }),
+      ...(options.voice === undefined ? {} : { voice: options.voice === '' ? null : options.voice }),
     };
     const apiKey = await apiKeyFrom(options);
     if (apiKey !== undefined) patch.apiKey = apiKey;
     if (Object.keys(patch).length === 0 && !options.activate && !options.deactivate)
       throw usageError(
         'nothing to update: give at least one option (--rename, --provider, --model, --api-key, --base-url, ' +
-          '--system-prompt, --temperature, --max-tokens, --input-price, --output-price, --activate, --deactivate)',
+          '--system-prompt, --temperature, --max-tokens, --input-price, --output-price, --vision, --voice-answers, ' +
+          '--voice, --activate, --deactivate)',
       );
     const config = cliConfig();
     const cipher = cipherFor(config);
@@ -254,6 +294,23 @@ export function registerAiConfig(program: Command): void {
     line.ok(`updated ${summary(view)}`);
     if (view.isActive) line.info('running workers switch to it within seconds');
   });
+
+  group
+    .command('show')
+    .description('show one configuration (API key masked), with whether its model sees images')
+    .requiredOption('--name <name>', 'the configuration to show')
+    .option('--json', 'print JSON')
+    .action(async (options: { name: string; json?: boolean }) => {
+      const config = cliConfig();
+      const cipher = cipherFor(config);
+      const view = await withDatabase(config, async ({ db }) => {
+        const row = await getAiConfigByName(db, options.name);
+        if (!row) throw new CliError(`no AI configuration named "${options.name}"`);
+        return toAiConfigView(row, cipher);
+      });
+      if (options.json) return printJson(viewJson(view));
+      printDetails(view);
+    });
 
   group
     .command('activate')

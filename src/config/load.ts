@@ -27,6 +27,11 @@ export interface AiSettings {
   temperature: number;
   maxTokens: number;
   systemPrompt: string;
+  /**
+   * The model sees images: AI_VISION (AI_FALLBACK_VISION for the fallback) or an AI configuration's `vision`;
+   * undefined: the table of well-known vision models decides (ai/vision-models.ts).
+   */
+  vision?: boolean | undefined;
 }
 
 export type { GraphApiSettings, MetaSettings, TwilioSettings } from './channels.js';
@@ -258,6 +263,7 @@ function build(env: Env, problems: string[], warnings: ConfigWarning[]): Config 
             AI_MODEL: env.AI_FALLBACK_MODEL,
             OPENAI_MODEL: undefined,
             AI_PROVIDER: env.AI_FALLBACK_PROVIDER ?? env.AI_PROVIDER,
+            AI_VISION: env.AI_FALLBACK_VISION,
           },
           problems,
         )
@@ -429,6 +435,7 @@ function aiSettings(env: Env, problems: string[]): AiSettings {
     temperature: env.AI_TEMPERATURE,
     maxTokens: env.AI_MAX_TOKENS,
     systemPrompt: env.SYSTEM_PROMPT,
+    ...(env.AI_VISION === undefined ? {} : { vision: env.AI_VISION }),
   };
 }
 

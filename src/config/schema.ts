@@ -202,6 +202,10 @@ export const envSchema = z.object({
     .enum(['openrouter', 'openai', 'anthropic', 'openai-compatible'])
     .optional()
     .or(z.literal('').transform(() => undefined)),
+  /** The AI_MODEL sees images (issue #15): true/false; unset: the table of well-known vision models decides. */
+  AI_VISION: bool.optional(),
+  /** The same for AI_FALLBACK_MODEL: unset, the table decides for it. */
+  AI_FALLBACK_VISION: bool.optional(),
   AI_TEMPERATURE: num(0, 2).default(0.7),
   AI_MAX_TOKENS: int(1, 200_000).default(1024),
   SYSTEM_PROMPT: z

@@ -28,6 +28,12 @@ export interface AiConfigInput {
   /** Its own price, USD per million input/output tokens (both or neither); absent: the price table's. */
   inputPriceUsd?: number | undefined;
   outputPriceUsd?: number | undefined;
+  /** The model sees images; null or absent: the table of well-known vision models decides (ai/vision-models.ts). */
+  vision?: boolean | null | undefined;
+  /** Answer a voice note with a voice note too; off when absent. */
+  voiceAnswers?: boolean | undefined;
+  /** The speech voice for voice answers (`alloy`); absent: SPEECH_VOICE. */
+  voice?: string | undefined;
 }
 
 /** undefined keeps a field; null clears an optional one. */
@@ -42,6 +48,10 @@ export interface AiConfigPatch {
   maxTokens?: number | null;
   inputPriceUsd?: number | null;
   outputPriceUsd?: number | null;
+  /** null: back to the table of well-known vision models. */
+  vision?: boolean | null;
+  voiceAnswers?: boolean;
+  voice?: string | null;
 }
 
 /** Select a configuration by its id (URLs) or its name (CLI). */
@@ -60,6 +70,10 @@ export interface AiConfigView {
   /** Its own price (USD per million tokens); null: the price table's. */
   inputPriceUsd: number | null;
   outputPriceUsd: number | null;
+  /** true/false as set; null: the table of well-known vision models decides. */
+  vision: boolean | null;
+  voiceAnswers: boolean;
+  voice: string | null;
   isActive: boolean;
   /** `sk-or-…x9f2`; null when no key is stored; `(encrypted)` / `(undecryptable)` when it cannot be shown. */
   apiKeyMasked: string | null;
@@ -81,9 +95,12 @@ interface Candidate {
   maxTokens: number | null;
   inputPriceUsd?: number | null;
   outputPriceUsd?: number | null;
+  voice?: string | null;
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9 ._-]{0,99}$/;
+/** A speech voice's name (`alloy`, `nova`, `en-US-JennyNeural`): one word, no spaces. */
+const VOICE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 const NEEDS_KEY: readonly string[] = ['openrouter', 'openai', 'anthropic'];
 
 export function isAiConfigProvider(value: string): value is AiConfigProvider {
@@ -126,6 +143,8 @@ export function aiConfigProblems(c: Candidate): string[] {
   }
   if (c.systemPrompt !== null && c.systemPrompt.length > 20_000)
     problems.push('system prompt: at most 20000 characters');
+  if (typeof c.voice === 'string' && !VOICE.test(c.voice))
+    problems.push('voice: a voice name of the speech provider, e.g. alloy (letters, digits, . _ -)');
   problems.push(...priceProblems(c.inputPriceUsd ?? null, c.outputPriceUsd ?? null));
   return problems;
 }
@@ -243,6 +262,7 @@ export async function createAiConfig(
     maxTokens: input.maxTokens ?? null,
     inputPriceUsd: input.inputPriceUsd ?? null,
     outputPriceUsd: input.outputPriceUsd ?? null,
+    voice: input.voice ?? null,
   };
   refuse(aiConfigProblems(candidate));
   const apiKeyEncrypted = input.apiKey === undefined ? null : needCipher(cipher).encrypt(input.apiKey);
@@ -260,6 +280,9 @@ export async function createAiConfig(
         maxTokens: candidate.maxTokens,
         inputPriceUsd: candidate.inputPriceUsd ?? null,
         outputPriceUsd: candidate.outputPriceUsd ?? null,
+        vision: input.vision ?? null,
+        voiceAnswers: input.voiceAnswers ?? false,
+        voice: candidate.voice ?? null,
       })
       .onConflictDoNothing({ target: aiConfigurations.name })
       .returning();
@@ -293,6 +316,7 @@ export async function updateAiConfig(
       maxTokens: patch.maxTokens === undefined ? row.maxTokens : patch.maxTokens,
       inputPriceUsd: patch.inputPriceUsd === undefined ? row.inputPriceUsd : patch.inputPriceUsd,
       outputPriceUsd: patch.outputPriceUsd === undefined ? row.outputPriceUsd : patch.outputPriceUsd,
+      voice: patch.voice === undefined ? row.voice : patch.voice,
     };
     refuse(aiConfigProblems(candidate));
     const apiKeyEncrypted =
@@ -314,6 +338,9 @@ export async function updateAiConfig(
         maxTokens: candidate.maxTokens,
         inputPriceUsd: candidate.inputPriceUsd ?? null,
         outputPriceUsd: candidate.outputPriceUsd ?? null,
+        vision: patch.vision === undefined ? row.vision : patch.vision,
+        voiceAnswers: patch.voiceAnswers ?? row.voiceAnswers,
+        voice: candidate.voice ?? null,
         // Always moves, so running workers see the change even when only the key changed.
         updatedAt: sql`now()`,
       })

@@ -34,6 +34,8 @@ export const NOTICE_REASONS = {
     'a voice message, and no transcription service is configured (TRANSCRIPTION_*); the user was asked to write',
   media_transcription_failed:
     'the voice message could not be transcribed on any attempt; the user was asked to send it again or write',
+  no_vision:
+    'only images, no text, and the model answering cannot see images: the user was told (turn vision on with `chatbot ai-config update --vision`)',
 } as const;
 
 /** Why a message was closed without anything sent. */

@@ -68,3 +68,11 @@ function megabytes(bytes: number): string {
   const mb = bytes / (1024 * 1024);
   return Number.isInteger(mb) ? String(mb) : mb.toFixed(1);
 }
+
+/**
+ * The answer to a photo without any text when the model answering cannot see images (issue #15): what would
+ * enable it, for the user to pass on, instead of a model guessing at a picture it never saw.
+ */
+export function noVisionNotice(): string {
+  return "Sorry, I can't look at photos yet, so I couldn't see the image you sent. If you tell me in words what it shows or what you need, I'll gladly help. (The team can turn on a vision model for this chatbot: `chatbot ai-config update --name … --vision`.)";
+}

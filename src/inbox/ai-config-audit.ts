@@ -15,19 +15,25 @@ const FIELDS = [
   'maxTokens',
   'inputPriceUsd',
   'outputPriceUsd',
+  'vision',
+  'voiceAnswers',
+  'voice',
 ] as const;
 
 export function aiConfigTarget(row: Pick<AiConfigRow, 'id'>): { type: 'ai-config'; id: string } {
   return { type: 'ai-config', id: row.id };
 }
 
-/** `{ name, provider, model, hasKey }`, plus for an update `changed` (field names) and what became of the key. */
+/** `{ name, provider, model, hasKey, vision, voiceAnswers }`, plus for an update `changed` (field names) and what became of the key. */
 export function aiConfigAuditDetails(after: AiConfigRow, before?: AiConfigRow): Record<string, unknown> {
   const details: Record<string, unknown> = {
     name: after.name,
     provider: after.provider,
     model: after.model,
     hasKey: after.apiKeyEncrypted !== null,
+    // Short switches, safe to show: null vision means the table of well-known vision models decides.
+    vision: after.vision,
+    voiceAnswers: after.voiceAnswers,
   };
   if (!before) return details;
   const changed: string[] = FIELDS.filter((field) => before[field] !== after[field]);

@@ -177,7 +177,8 @@ export async function answerBatch(
     ...batch.map((m) => ({ id: m.id, role: 'user' as const, content: m.content, at: m.createdAt.getTime() })),
     { id: saved.replyId, role: 'assistant', content: answer.text, at: Date.now() },
   ];
-  await rememberTurns(deps, conversation.id, turns);
+  // A notice (no_vision) is not part of the conversation the model continues, as sessionTurns reads it back.
+  if (!answer.notice) await rememberTurns(deps, conversation.id, turns);
   log.info(
     { replyId: saved.replyId, model: answer.model, latencyMs: answer.latencyMs, ...answer.usage },
     answer.errorKind ? 'stored a fallback reply' : 'stored the reply',
@@ -290,6 +291,10 @@ function replyInput(
     latencyMs: answer.latencyMs,
     errorKind: answer.errorKind,
     modelCalls: calls,
+    // A fixed notice instead of a model's answer: the operator reads why next to the messages.
+    ...(answer.notice
+      ? { author: 'system' as const, outcome: { status: 'notice' as const, reason: answer.notice } }
+      : {}),
   };
 }
 

@@ -8,8 +8,9 @@ import { AppError, isAppError } from '../domain/errors.js';
 import { HANDOFF_TOOL, handoffRequest } from '../domain/handoff-tool.js';
 import { buildPrompt } from '../domain/prompt.js';
 import { stripControlChars } from '../domain/sanitize.js';
-import type { TokenUsage, Turn } from '../domain/types.js';
-import { friendlyAiFailure } from '../domain/user-messages.js';
+import type { ChatImage, TokenUsage, Turn } from '../domain/types.js';
+import { friendlyAiFailure, noVisionNotice } from '../domain/user-messages.js';
+import { isImageWithoutText, withoutImages } from '../domain/vision.js';
 import type { ChatModel, ChatRequest, JobContext } from '../ports.js';
 import type { PipelineDeps } from './deps.js';
 import { aiChoiceFor } from './persona.js';
@@ -26,6 +27,11 @@ export interface Answer {
   handoff: { reason: string } | null;
   /** Every model call made for this answer, the one that produced it last (outcome `used`). */
   calls: ModelCallRecord[];
+  /**
+   * Set when the text is a fixed notice, not a model's answer (`no_vision`: only images, and a model that cannot see
+   * them): the batch is closed as `notice` with this reason, and no model was called.
+   */
+  notice?: 'no_vision';
 }
 
 type Deps = Pick<
@@ -41,7 +47,7 @@ export async function generateAnswer(
   deps: Deps,
   conversation: { channel: string; businessAddress: string | null; userAddress?: string },
   history: Turn[],
-  batch: Array<{ content: string }>,
+  batch: Array<{ content: string; images?: ChatImage[]; payload?: Record<string, unknown> | null }>,
   jobContext: JobContext,
   signal: AbortSignal,
   log: PipelineDeps['log'],
@@ -53,12 +59,40 @@ export async function generateAnswer(
     deps.pricing
       ? deps.pricing.price(call, model.model, model === choice.model ? choice.price : undefined)
       : call;
+  if (choice.vision !== true && batch.length > 0 && batch.every(isImageWithoutText)) {
+    // Nothing a text-only model could answer but a guess: the user hears what would make photos work instead.
+    log.info(
+      { model: choice.model.model },
+      'only images, and the model cannot see them: answering with a notice',
+    );
+    return {
+      text: noVisionNotice(),
+      model: null,
+      provider: null,
+      usage: null,
+      latencyMs: null,
+      errorKind: null,
+      handoff: null,
+      calls: [],
+      notice: 'no_vision',
+    };
+  }
   const messages = buildPrompt({ systemPrompt: choice.systemPrompt, history, batch });
-  const base = { messages, temperature: choice.temperature, maxTokens: choice.maxTokens };
+  // Image parts go only to a model that sees them (the fallback may not): the others read a note in their place.
+  const hasImages = messages.some((message) => message.images && message.images.length > 0);
+  const textOnly = hasImages ? withoutImages(messages) : messages;
+  const visionOf = (model: ChatModel) =>
+    model === choice.model ? choice.vision === true : choice.fallbackVision === true;
   // The generate stage runs only for a conversation the bot answers, so the handoff tool is always on offer there,
   // to every model whose protocol has tools.
-  const requestFor = (model: ChatModel): ChatRequest =>
-    model.supportsTools === true ? { ...base, tools: [HANDOFF_TOOL] } : base;
+  const requestFor = (model: ChatModel): ChatRequest => {
+    const base = {
+      messages: visionOf(model) ? messages : textOnly,
+      temperature: choice.temperature,
+      maxTokens: choice.maxTokens,
+    };
+    return model.supportsTools === true ? { ...base, tools: [HANDOFF_TOOL] } : base;
+  };
   const calls: ModelCallRecord[] = [];
   const call = async (model: ChatModel): Promise<Answer> => {
     const started = performance.now();

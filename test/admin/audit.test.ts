@@ -129,6 +129,8 @@ describe('audit of AI configuration changes in the admin', () => {
       provider: 'openai-compatible',
       model: 'first-model',
       hasKey: true,
+      vision: null,
+      voiceAnswers: false,
     });
     expect(audited[1]!.details).toMatchObject({
       model: 'second-model',

@@ -196,6 +196,41 @@ describe('AI configurations repository', () => {
     });
   });
 
+  it('stores vision (null: the table decides), voice answers and the voice; update changes or resets them', async () => {
+    const plain = await createAiConfig(db, cipher, input('plain'));
+    expect(plain).toMatchObject({ vision: null, voiceAnswers: false, voice: null });
+    expect(toAiConfigView(plain, cipher)).toMatchObject({ vision: null, voiceAnswers: false, voice: null });
+
+    const seeing = await createAiConfig(
+      db,
+      cipher,
+      input('seeing', { vision: true, voiceAnswers: true, voice: 'nova' }),
+    );
+    expect(seeing).toMatchObject({ vision: true, voiceAnswers: true, voice: 'nova' });
+
+    const blind = await updateAiConfig(db, cipher, { name: 'seeing' }, { vision: false });
+    expect(blind).toMatchObject({ vision: false, voiceAnswers: true, voice: 'nova' });
+    // Other fields leave them as they are.
+    expect(await updateAiConfig(db, cipher, { name: 'seeing' }, { maxTokens: 99 })).toMatchObject({
+      vision: false,
+      voiceAnswers: true,
+      voice: 'nova',
+    });
+    const reset = await updateAiConfig(
+      db,
+      cipher,
+      { name: 'seeing' },
+      { vision: null, voiceAnswers: false, voice: null },
+    );
+    expect(reset).toMatchObject({ vision: null, voiceAnswers: false, voice: null });
+
+    await expect(createAiConfig(db, cipher, input('bad', { voice: 'two words' }))).rejects.toThrow(
+      /voice: a voice name/,
+    );
+    await expect(updateAiConfig(db, cipher, { name: 'seeing' }, { voice: '' })).rejects.toThrow(/voice:/);
+    expect((await getAiConfigByName(db, 'seeing'))?.voice).toBeNull();
+  });
+
   it('update with activate makes it the active one', async () => {
     await createAiConfig(db, cipher, input('a'), { activate: true });
     await createAiConfig(db, cipher, input('b'));

@@ -20,8 +20,11 @@ export type FakeProtocol = 'openai' | 'anthropic';
 export interface FakeRequest {
   protocol: FakeProtocol;
   model: string;
-  /** Content flattened to text (Anthropic content blocks joined). */
-  messages: Array<{ role: string; content: string }>;
+  /**
+   * Content flattened to text (content blocks' text joined); `images` only on a message that carried some
+   * (OpenAI `image_url` data URLs and Anthropic base64 `image` blocks, in the order sent).
+   */
+  messages: Array<{ role: string; content: string; images?: FakeImage[] }>;
   /** Anthropic's `system` parameter, flattened to text. */
   system?: string;
   /** Tools offered, from either protocol's shape (`tools[].function` or `tools[].input_schema`). */
@@ -29,6 +32,12 @@ export interface FakeRequest {
   /** Lower-cased names; repeated headers joined with ", ". */
   headers: Record<string, string>;
   body: unknown;
+}
+
+/** An image a message carried, decoded from either protocol's shape. */
+export interface FakeImage {
+  contentType: string;
+  base64: string;
 }
 
 /** A tool call to answer with, written in the protocol's own wire format. */
@@ -302,7 +311,12 @@ function parseRequest(
     model: typeof record.model === 'string' ? record.model : '',
     messages: messages.map((message: unknown) => {
       const entry = isRecord(message) ? message : {};
-      return { role: typeof entry.role === 'string' ? entry.role : '', content: flatten(entry.content) };
+      const images = imagesOf(entry.content);
+      return {
+        role: typeof entry.role === 'string' ? entry.role : '',
+        content: flatten(entry.content),
+        ...(images.length > 0 ? { images } : {}),
+      };
     }),
     tools: (Array.isArray(record.tools) ? record.tools : []).map((tool: unknown) => {
       const entry = isRecord(tool) ? tool : {};
@@ -333,6 +347,25 @@ function flatten(content: unknown): string {
   return content
     .map((block: unknown) => (isRecord(block) && typeof block.text === 'string' ? block.text : ''))
     .join('');
+}
+
+/** OpenAI `{type:'image_url', image_url:{url:'data:…;base64,…'}}` and Anthropic `{type:'image', source:{…}}`. */
+function imagesOf(content: unknown): FakeImage[] {
+  if (!Array.isArray(content)) return [];
+  return content.flatMap((block: unknown): FakeImage[] => {
+    if (!isRecord(block)) return [];
+    if (block.type === 'image_url' && isRecord(block.image_url) && typeof block.image_url.url === 'string') {
+      const match = /^data:([^;,]+);base64,(.*)$/s.exec(block.image_url.url);
+      return match ? [{ contentType: match[1] ?? '', base64: match[2] ?? '' }] : [];
+    }
+    if (block.type === 'image' && isRecord(block.source) && block.source.type === 'base64') {
+      const { media_type: contentType, data } = block.source;
+      return typeof contentType === 'string' && typeof data === 'string'
+        ? [{ contentType, base64: data }]
+        : [];
+    }
+    return [];
+  });
 }
 
 function lastUserContent(request: FakeRequest): string {

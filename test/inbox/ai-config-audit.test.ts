@@ -25,7 +25,14 @@ const base: AiConfigRow = {
 describe('aiConfigAuditDetails', () => {
   it('names the configuration and whether it has a key, never the stored key', () => {
     const details = aiConfigAuditDetails(base);
-    expect(details).toEqual({ name: 'main', provider: 'openai', model: 'gpt', hasKey: true });
+    expect(details).toEqual({
+      name: 'main',
+      provider: 'openai',
+      model: 'gpt',
+      hasKey: true,
+      vision: null,
+      voiceAnswers: false,
+    });
     expect(JSON.stringify(details)).not.toContain('v1:aa');
   });
 
@@ -35,6 +42,11 @@ describe('aiConfigAuditDetails', () => {
     [{ name: 'renamed' }, { changed: ['name'], previousName: 'main' }],
     [{ apiKeyEncrypted: 'v1:ee:ff:gg:hh' }, { changed: ['apiKey'], apiKey: 'replaced' }],
     [{ apiKeyEncrypted: null }, { changed: ['apiKey'], apiKey: 'removed', hasKey: false }],
+    [{ vision: true }, { changed: ['vision'], vision: true }],
+    [
+      { voiceAnswers: true, voice: 'nova' },
+      { changed: ['voiceAnswers', 'voice'], voiceAnswers: true },
+    ],
     [{ updatedAt: new Date(1) }, { changed: [] }],
   ] as Array<[Partial<AiConfigRow>, Record<string, unknown>]>)(
     'an update of %o says %o',

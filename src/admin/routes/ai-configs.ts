@@ -42,6 +42,9 @@ function values(body: unknown): FormValues {
     systemPrompt: formField(body, 'systemPrompt')?.trim() ?? '',
     temperature: text('temperature'),
     maxTokens: text('maxTokens'),
+    vision: text('vision') || 'default',
+    voiceAnswers: formField(body, 'voiceAnswers') === 'on',
+    voice: text('voice'),
     activate: formField(body, 'activate') === 'on',
     clearKey: formField(body, 'clearKey') === 'on',
   };
@@ -49,6 +52,8 @@ function values(body: unknown): FormValues {
 
 const optionalNumber = (text: string) => (text === '' ? null : Number(text));
 const optionalText = (text: string) => (text === '' ? null : text);
+/** The form's vision select: on/off, anything else the table's default (null). */
+const visionOf = (value: string) => (value === 'on' ? true : value === 'off' ? false : null);
 
 /** Problems the operator can fix (invalid values, no encryption key); anything else is a real failure. */
 function formProblem(error: unknown): string | null {
@@ -179,6 +184,9 @@ export function registerAiConfigRoutes(scope: FastifyInstance, { deps, options }
         systemPrompt: optionalText(form.systemPrompt) ?? undefined,
         temperature: optionalNumber(form.temperature) ?? undefined,
         maxTokens: optionalNumber(form.maxTokens) ?? undefined,
+        vision: visionOf(form.vision),
+        voiceAnswers: form.voiceAnswers,
+        voice: optionalText(form.voice) ?? undefined,
       });
       request.log.info({ config: row.name, user: sessionOf(request).username }, 'AI configuration created');
       await record(request, 'ai-config.create', row, aiConfigAuditDetails(row));
@@ -222,6 +230,9 @@ export function registerAiConfigRoutes(scope: FastifyInstance, { deps, options }
           systemPrompt: optionalText(form.systemPrompt),
           temperature: optionalNumber(form.temperature),
           maxTokens: optionalNumber(form.maxTokens),
+          vision: visionOf(form.vision),
+          voiceAnswers: form.voiceAnswers,
+          voice: optionalText(form.voice),
         },
       );
       request.log.info({ config: form.name, user: sessionOf(request).username }, 'AI configuration updated');

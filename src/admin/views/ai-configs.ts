@@ -14,6 +14,13 @@ import {
   postButton,
 } from './components.js';
 import { layout } from './layout.js';
+import { visionByDefault } from '../../ai/vision-models.js';
+
+/** `sees images`, `text only`, with `(by model name)` when the table decides. */
+function visionLabel(c: Pick<AiConfigView, 'vision' | 'model'>): string {
+  const sees = c.vision ?? visionByDefault(c.model);
+  return `${sees ? 'sees images' : 'text only'}${c.vision === null ? ' (by model name)' : ''}`;
+}
 
 export const LIST_NOTICES: Record<string, string> = {
   created: 'Configuration created. Activate it to have the bot use it.',
@@ -33,6 +40,10 @@ export interface FormValues {
   systemPrompt: string;
   temperature: string;
   maxTokens: string;
+  /** `default` (the table of well-known vision models decides), `on` or `off`. */
+  vision: string;
+  voiceAnswers: boolean;
+  voice: string;
   activate: boolean;
   clearKey: boolean;
 }
@@ -100,6 +111,7 @@ export function aiConfigListPage(
                     <th scope="col">Provider</th>
                     <th scope="col">Model</th>
                     <th scope="col">API key</th>
+                    <th scope="col">Images</th>
                     <th scope="col">Status</th>
                     <th scope="col"><span class="visually-hidden">Actions</span></th>
                   </tr>
@@ -114,6 +126,7 @@ export function aiConfigListPage(
                         <td data-label="Provider">${c.provider}</td>
                         <td data-label="Model"><code>${c.model}</code></td>
                         <td data-label="API key"><code>${c.apiKeyMasked ?? 'none'}</code></td>
+                        <td data-label="Images">${visionLabel(c)}</td>
                         <td data-label="Status">
                           ${c.isActive ? badge('active', 'good') : badge('inactive')}
                         </td>
@@ -233,6 +246,9 @@ export function aiConfigFormPage(
     systemPrompt: c?.systemPrompt ?? '',
     temperature: c?.temperature === null || c?.temperature === undefined ? '' : String(c.temperature),
     maxTokens: c?.maxTokens === null || c?.maxTokens === undefined ? '' : String(c.maxTokens),
+    vision: c?.vision === true ? 'on' : c?.vision === false ? 'off' : 'default',
+    voiceAnswers: c?.voiceAnswers ?? false,
+    voice: c?.voice ?? '',
     activate: false,
     clearKey: false,
   };
@@ -313,6 +329,30 @@ ${v.systemPrompt}</textarea>`,
               ${field('temperature', 'Temperature', html`<input id="temperature" name="temperature" inputmode="decimal" value="${v.temperature}" placeholder="0.7" />`)}
               ${field('maxTokens', 'Max tokens', html`<input id="maxTokens" name="maxTokens" inputmode="numeric" value="${v.maxTokens}" placeholder="1024" />`)}
             </div>
+            ${field(
+              'vision',
+              'Images',
+              html`<select id="vision" name="vision" aria-describedby="vision-hint">
+                ${[
+                  ['default', 'Decide from the model name (well-known vision models)'],
+                  ['on', 'The model sees images'],
+                  ['off', 'The model cannot see images'],
+                ].map(
+                  ([value, label]) =>
+                    html`<option value="${value}" ${value === v.vision ? 'selected' : ''}>${label}</option>`,
+                )}
+              </select>`,
+              'Photos go to a model that sees images; without vision, a photo without text gets a polite notice.',
+            )}
+            <div class="check">
+              <input
+                type="checkbox"
+                id="voiceAnswers"
+                name="voiceAnswers"
+                ${v.voiceAnswers ? 'checked' : ''}
+              /><label for="voiceAnswers">Answer voice notes with a voice note too</label>
+            </div>
+            ${field('voice', 'Voice', html`<input id="voice" name="voice" maxlength="100" value="${v.voice}" placeholder="alloy" aria-describedby="voice-hint" />`, "Empty: the server's SPEECH_VOICE.")}
             ${c?.isActive ? '' : html`<div class="check"><input type="checkbox" id="activate" name="activate" ${v.activate ? 'checked' : ''} /><label for="activate">Make this the active configuration</label></div>`}
             <div class="form-actions">
               <button type="submit" class="button button-primary">
