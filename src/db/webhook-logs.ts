@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import type { ChannelName } from '../domain/types.js';
 import type { Db } from './connect.js';
 import { daysAgo, deleteInBatches, PRUNE_BATCHES, type PruneBatches } from './prune.js';
+import { rowsOf } from './rows.js';
 import { storableJson, storableText } from './storable.js';
 import { webhookLogs } from './schema.js';
 
@@ -52,4 +53,26 @@ export async function pruneWebhookLogs(
     ) returning 1`,
     batches,
   );
+}
+
+/**
+ * The WhatsApp Business Account a Meta phone number id belongs to, as Meta's own webhooks named it (`entry[].id`
+ * beside `changes[].value.metadata.phone_number_id`), newest first; null before any webhook for it was logged.
+ * `chatbot validate-config` needs it to ask whether the app is subscribed to the account's webhooks.
+ */
+export async function businessAccountOf(db: Db, phoneNumberId: string): Promise<string | null> {
+  const rows = rowsOf<{ account: string | null }>(
+    await db.execute(sql`
+      select entry ->> 'id' as account
+      from webhook_logs log
+        cross join lateral jsonb_array_elements(case when jsonb_typeof(log.body -> 'entry') = 'array'
+          then log.body -> 'entry' else '[]'::jsonb end) entry
+        cross join lateral jsonb_array_elements(case when jsonb_typeof(entry -> 'changes') = 'array'
+          then entry -> 'changes' else '[]'::jsonb end) change
+      where log.channel = 'meta' and log.response_status = 200
+        and change -> 'value' -> 'metadata' ->> 'phone_number_id' = ${phoneNumberId}
+      order by log.created_at desc
+      limit 1`),
+  );
+  return rows[0]?.account ?? null;
 }

@@ -63,7 +63,7 @@ describe('chatbot validate-config with Meta numbers', { timeout: 120_000 }, () =
     expect(result.stdout).toMatch(
       new RegExp(`✓ Meta ${STORED.phoneNumberId}: .*quality YELLOW; token valid \\(number "stored"\\)`),
     );
-    expect(result.stdout).toContain('webhook subscription not checked');
+    expect(result.stdout).toContain('webhook subscription not checked yet');
     expect(graph.requests.map((r) => [r.path, r.authorization, r.query.get('fields')])).toEqual([
       [`/${MAIN.phoneNumberId}`, `Bearer ${MAIN.token}`, 'display_phone_number,verified_name,quality_rating'],
       [
@@ -80,5 +80,51 @@ describe('chatbot validate-config with Meta numbers', { timeout: 120_000 }, () =
     expect(result.stdout).toMatch(new RegExp(`✗ Meta ${MAIN.phoneNumberId}: .*HTTP 401, code 190`));
     expect(result.stdout).toMatch(new RegExp(`✓ Meta ${STORED.phoneNumberId}`));
     expect(result.stdout + result.stderr).not.toContain('EAAG-wrong');
+  });
+
+  it('asks the account Meta named in its webhooks whether the app is subscribed: ✓ with the app, ✗ with none', async () => {
+    const logWebhook = (account: string, phoneNumberId: string) =>
+      testDb.database.db.execute(
+        sql`insert into webhook_logs (channel, kind, method, path, body, response_status, processing_time_ms)
+            values ('meta', 'status', 'POST', '/api/whatsapp/meta/webhook/', ${JSON.stringify({
+              object: 'whatsapp_business_account',
+              entry: [
+                {
+                  id: account,
+                  changes: [
+                    {
+                      field: 'messages',
+                      value: { messaging_product: 'whatsapp', metadata: { phone_number_id: phoneNumberId } },
+                    },
+                  ],
+                },
+              ],
+            })}::jsonb, 200, 1)`,
+      );
+    await logWebhook('102290129340398', MAIN.phoneNumberId);
+    await logWebhook('203391230451409', STORED.phoneNumberId);
+    graph.addBusinessAccount('102290129340398', [{ id: '1234567890', name: 'Shop bot' }]);
+    graph.addBusinessAccount('203391230451409', []);
+    try {
+      const result = await runCli(['validate-config'], { env });
+      expect(result.stdout).toMatch(
+        new RegExp(
+          `✓ Meta ${MAIN.phoneNumberId}: .*webhook subscribed \\(account 102290129340398: Shop bot\\)`,
+        ),
+      );
+      expect(result.stdout).toMatch(
+        new RegExp(
+          `✗ Meta ${STORED.phoneNumberId}: .*no app is subscribed to the webhooks of WhatsApp Business Account 203391230451409`,
+        ),
+      );
+      expect(result.code).toBe(1);
+      const asked = graph.requests.filter((r) => r.path.endsWith('/subscribed_apps'));
+      expect(asked.map((r) => [r.path, r.authorization])).toEqual([
+        ['/102290129340398/subscribed_apps', `Bearer ${MAIN.token}`],
+        ['/203391230451409/subscribed_apps', `Bearer ${STORED.token}`],
+      ]);
+    } finally {
+      await testDb.database.db.execute(sql`delete from webhook_logs`);
+    }
   });
 });

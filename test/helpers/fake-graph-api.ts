@@ -65,6 +65,8 @@ export interface FakeGraphApi {
   /** Mark-as-read requests accepted: the message id and whether the typing indicator was asked. */
   reads: Array<{ phoneNumberId: string; messageId: string; typing: boolean }>;
   addNumber(number: FakeNumber): void;
+  /** A WhatsApp Business Account and the apps subscribed to its webhooks (GET /{waba-id}/subscribed_apps). */
+  addBusinessAccount(id: string, subscribedApps: Array<{ id: string; name: string }>): void;
   addMedia(media: Omit<FakeMedia, 'id'> & { id?: string }): FakeMedia;
   /** The next `count` POSTs to /messages fail with Meta's error envelope. */
   failNext(count: number, failure: GraphFailure): void;
@@ -128,6 +130,7 @@ function shapeProblem(body: Record<string, unknown>): string | null {
 
 export async function startFakeGraphApi(): Promise<FakeGraphApi> {
   const numbers = new Map<string, FakeNumber>();
+  const accounts = new Map<string, Array<{ id: string; name: string }>>();
   const media = new Map<string, FakeMedia>();
   const requests: GraphRequestRecord[] = [];
   const sent: SentGraphMessage[] = [];
@@ -233,6 +236,22 @@ export async function startFakeGraphApi(): Promise<FakeGraphApi> {
         if (!authorized(number, authorization)) return invalidToken(res);
         return void postMessage(res, messages[1] ?? '', body ?? {});
       }
+      const subscriptions = /^\/([^/]+)\/subscribed_apps$/.exec(path);
+      if (subscriptions && req.method === 'GET') {
+        const apps = accounts.get(subscriptions[1] ?? '');
+        if (![...numbers.values()].some((n) => authorized(n, authorization))) return invalidToken(res);
+        if (!apps)
+          return json(res, 400, envelope({ status: 400, code: 100, message: 'Unsupported get request.' }));
+        return json(res, 200, {
+          data: apps.map((app) => ({
+            whatsapp_business_api_data: {
+              id: app.id,
+              link: `https://www.facebook.com/games/?app_id=${app.id}`,
+              name: app.name,
+            },
+          })),
+        });
+      }
       const node = /^\/([^/]+)$/.exec(path);
       if (node && req.method === 'GET') {
         const id = node[1] ?? '';
@@ -284,6 +303,7 @@ export async function startFakeGraphApi(): Promise<FakeGraphApi> {
     sent,
     reads,
     addNumber: (number) => numbers.set(number.phoneNumberId, number),
+    addBusinessAccount: (id, apps) => accounts.set(id, apps),
     addMedia(item) {
       const stored = { ...item, id: item.id ?? String(crypto.randomInt(1e13, 2e14)) };
       media.set(stored.id, stored);

@@ -34,3 +34,27 @@ export async function fetchMetaNumber(
     qualityRating: text(answer.quality_rating),
   };
 }
+
+/**
+ * The apps subscribed to a WhatsApp Business Account's webhooks (`GET /{waba-id}/subscribed_apps` → `{"data":
+ * [{"whatsapp_business_api_data": {"id", "name", …}}]}`): none means Meta delivers this account's messages to
+ * nobody.
+ */
+export async function fetchSubscribedApps(
+  graph: GraphApiSettings,
+  businessAccountId: string,
+  token: string,
+): Promise<string[]> {
+  const answer = await createGraphClient(graph, CHECK_TIMEOUT_MS).call({
+    method: 'GET',
+    path: `/${encodeURIComponent(businessAccountId)}/subscribed_apps`,
+    token,
+    action: 'webhook subscription check',
+  });
+  const data = Array.isArray(answer.data) ? (answer.data as unknown[]) : [];
+  return data.map((entry) => {
+    const app = (entry as { whatsapp_business_api_data?: { name?: unknown; id?: unknown } })
+      .whatsapp_business_api_data;
+    return typeof app?.name === 'string' ? app.name : typeof app?.id === 'string' ? app.id : 'an app';
+  });
+}
