@@ -20,6 +20,7 @@ import type { ChatImage } from '../domain/types.js';
 import { mediaProblemNotice, type MediaProblem } from '../domain/user-messages.js';
 import { documentText, isReadableDocument } from '../media/document-text.js';
 import { imageForModel } from '../media/downscale-image.js';
+import { unseenImagesNote } from '../domain/vision.js';
 import { MediaRefused } from '../media/fetch-twilio-media.js';
 import { mediaKey, type MediaStore } from '../media/store.js';
 import type { Channel, JobContext, Transcriber } from '../ports.js';
@@ -150,6 +151,9 @@ async function understandMessage(
       });
       if (image)
         extras.images.push({ contentType: image.contentType, base64: image.bytes.toString('base64') });
+    } else if (item.kind === 'image') {
+      // A model that cannot see it is told so in words, so it can say so rather than pretend it saw it.
+      extras.attachments.push(unseenImagesNote(1));
     }
   }
 

@@ -4,6 +4,7 @@
  * against the fake OpenAI-compatible endpoint, and files kept in a real media directory. Checks what the model
  * was given, what was downloaded and how often (a retried job reads the store), and what the user got.
  */
+import { unseenImagesNote } from '../../src/domain/vision.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -237,7 +238,10 @@ describe('media of a Meta message', () => {
       'And now?',
     );
     await run(deps({ vision: false }), blind);
-    expect(lastUserTurn()).toEqual({ role: 'user', content: '[Image (image/jpeg)]\nAnd now?' });
+    expect(lastUserTurn()).toEqual({
+      role: 'user',
+      content: `[Image (image/jpeg)]\nAnd now?\n${unseenImagesNote(1)}`,
+    });
   });
 
   it('a text document: its text is the turn’s attachment, once; history keeps the label', async () => {
