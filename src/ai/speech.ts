@@ -3,8 +3,8 @@
  * input, voice, response_format}`; the answer is the audio itself). Opus in Ogg is what WhatsApp plays as a voice
  * note, on Twilio and on Meta alike. Failures become the same AppError kinds as chat calls (ai/errors.ts).
  */
-import OpenAI from 'openai';
 import type { SpeechSynthesizer } from '../ports.js';
+import { createAudioClient } from './audio-client.js';
 import { toAiError } from './errors.js';
 
 export interface SpeechSettings {
@@ -22,19 +22,7 @@ export interface SpeechSettings {
 export const MAX_SPEECH_INPUT = 4096;
 
 export function createSpeechSynthesizer(settings: SpeechSettings): SpeechSynthesizer {
-  const client = new OpenAI({
-    apiKey: settings.apiKey ?? 'not-needed',
-    baseURL: settings.baseUrl,
-    maxRetries: 0,
-    timeout: settings.timeoutMs,
-    organization: null,
-    project: null,
-  });
-  const context = {
-    provider: `speech (${new URL(settings.baseUrl).host})`,
-    timeoutMs: settings.timeoutMs,
-    secrets: settings.apiKey ? [settings.apiKey] : [],
-  };
+  const { client, context } = createAudioClient(settings, 'speech');
   return {
     model: settings.model,
     voice: settings.voice,

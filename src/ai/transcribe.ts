@@ -5,9 +5,10 @@
  * client is for). Failures become the same AppError kinds as chat calls (ai/errors.ts), so the queue retries
  * what can be retried.
  */
-import OpenAI, { toFile } from 'openai';
+import { toFile } from 'openai';
 import type { Transcriber } from '../ports.js';
 import { estimatedAudioSeconds, oggDurationSeconds } from '../media/audio-duration.js';
+import { createAudioClient } from './audio-client.js';
 import { toAiError } from './errors.js';
 
 export interface TranscriptionSettings {
@@ -34,20 +35,7 @@ const EXTENSIONS: Record<string, string> = {
 };
 
 export function createTranscriber(settings: TranscriptionSettings): Transcriber {
-  const client = new OpenAI({
-    apiKey: settings.apiKey ?? 'not-needed',
-    baseURL: settings.baseUrl,
-    maxRetries: 0,
-    timeout: settings.timeoutMs,
-    // Explicit nulls so the SDK does not pick up OPENAI_* variables behind the config's back.
-    organization: null,
-    project: null,
-  });
-  const context = {
-    provider: `transcription (${new URL(settings.baseUrl).host})`,
-    timeoutMs: settings.timeoutMs,
-    secrets: settings.apiKey ? [settings.apiKey] : [],
-  };
+  const { client, context } = createAudioClient(settings, 'transcription');
   return {
     model: settings.model,
     async transcribe(audio, signal) {

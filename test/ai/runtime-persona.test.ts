@@ -6,41 +6,16 @@
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createAiRuntime } from '../../src/ai/runtime.js';
-import type { AiSettings } from '../../src/config/load.js';
 import { createAiConfig, deleteAiConfig, updateAiConfig } from '../../src/db/ai-configs.js';
 import { createFieldCipher } from '../../src/security/field-encryption.js';
-import { startFakeLlm, type FakeLlm } from '../fakes/llm-server.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { useAiRuntimeFixture } from '../helpers/ai-runtime.js';
 
-let testDb: TestDatabase;
-let llm: FakeLlm;
-const cipher = createFieldCipher(randomBytes(32));
-let env: AiSettings;
+const fixture = useAiRuntimeFixture();
+const { cipher } = fixture;
 
-beforeAll(async () => {
-  [testDb, llm] = await Promise.all([createTestDatabase(), startFakeLlm()]);
-  env = {
-    provider: 'openai',
-    apiKey: 'sk-env',
-    model: 'env-model',
-    baseUrl: llm.openaiBaseUrl,
-    timeoutMs: 5000,
-    temperature: 0.7,
-    maxTokens: 512,
-    systemPrompt: 'env prompt',
-  };
-});
-afterAll(async () => {
-  await Promise.all([testDb.close(), llm.close()]);
-});
-beforeEach(async () => {
-  llm.reset();
-  await testDb.database.db.execute('delete from ai_configurations');
-});
-
-const db = () => testDb.database.db;
+const db = () => fixture.db;
 
 function runtimeWith(decrypt = cipher.decrypt) {
   const lines: Array<{ level: number; msg: string }> = [];
@@ -52,7 +27,7 @@ function runtimeWith(decrypt = cipher.decrypt) {
   });
   const runtime = createAiRuntime({
     db: db(),
-    envSettings: env,
+    envSettings: fixture.env,
     decrypt,
     log: pino({ level: 'info' }, stream),
     refreshMs: 0,
@@ -66,7 +41,7 @@ const persona = (name: string, extra: Record<string, unknown> = {}) =>
     provider: 'openai-compatible',
     apiKey: `sk-${name}`,
     model: `${name}-model`,
-    baseUrl: llm.openaiBaseUrl,
+    baseUrl: fixture.llm.openaiBaseUrl,
     systemPrompt: `You are ${name}.`,
     temperature: 0.1,
     ...extra,
@@ -84,7 +59,7 @@ describe('AI runtime: a business number’s configuration', () => {
         provider: 'openai',
         apiKey: 'sk-main',
         model: 'main-model',
-        baseUrl: llm.openaiBaseUrl,
+        baseUrl: fixture.llm.openaiBaseUrl,
       },
       { activate: true },
     );
@@ -96,7 +71,7 @@ describe('AI runtime: a business number’s configuration', () => {
       temperature: 0.1,
     });
     await choice.model.complete({ messages: [{ role: 'user', content: 'hi' }] });
-    expect(llm.requests.at(-1)?.model).toBe('sales-model');
+    expect(fixture.llm.requests.at(-1)?.model).toBe('sales-model');
     expect((await runtime.current()).configName).toBe('main');
 
     await updateAiConfig(db(), cipher, { id: sales.id }, { systemPrompt: 'You are sales, v2.' });

@@ -3,42 +3,17 @@
  * when set, AI_VISION / AI_FALLBACK_VISION for the environment's models, else the table of well-known vision
  * models; and a configuration's voice-answer settings carried along. Real PostgreSQL rows, real adapters.
  */
-import { randomBytes } from 'node:crypto';
 import { pino } from 'pino';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createAiRuntime } from '../../src/ai/runtime.js';
 import type { AiSettings } from '../../src/config/load.js';
 import { createAiConfig, updateAiConfig, type AiConfigInput } from '../../src/db/ai-configs.js';
-import { createFieldCipher } from '../../src/security/field-encryption.js';
-import { startFakeLlm, type FakeLlm } from '../fakes/llm-server.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { useAiRuntimeFixture } from '../helpers/ai-runtime.js';
 
-let testDb: TestDatabase;
-let llm: FakeLlm;
-const cipher = createFieldCipher(randomBytes(32));
-let env: AiSettings;
+const fixture = useAiRuntimeFixture();
+const { cipher } = fixture;
 
-beforeAll(async () => {
-  [testDb, llm] = await Promise.all([createTestDatabase(), startFakeLlm()]);
-  env = {
-    provider: 'openai',
-    apiKey: 'sk-env',
-    model: 'env-model',
-    baseUrl: llm.openaiBaseUrl,
-    timeoutMs: 5000,
-    temperature: 0.7,
-    maxTokens: 512,
-    systemPrompt: 'env prompt',
-  };
-});
-afterAll(async () => {
-  await Promise.all([testDb.close(), llm.close()]);
-});
-beforeEach(async () => {
-  await testDb.database.db.execute('delete from ai_configurations');
-});
-
-const db = () => testDb.database.db;
+const db = () => fixture.db;
 const runtime = (envSettings: AiSettings, fallbackSettings?: AiSettings) =>
   createAiRuntime({
     db: db(),
@@ -52,20 +27,22 @@ const config = (name: string, model: string, extra: Partial<AiConfigInput> = {})
   createAiConfig(
     db(),
     cipher,
-    { name, provider: 'openai-compatible', model, baseUrl: llm.openaiBaseUrl, ...extra },
+    { name, provider: 'openai-compatible', model, baseUrl: fixture.llm.openaiBaseUrl, ...extra },
     { activate: true },
   );
 
 describe('the runtime decides vision', () => {
   it('for the environment: AI_VISION when set, else the table', async () => {
-    expect((await runtime(env).current()).vision).toBe(false);
-    expect((await runtime({ ...env, model: 'gpt-4o-mini' }).current()).vision).toBe(true);
-    expect((await runtime({ ...env, vision: true }).current()).vision).toBe(true);
-    expect((await runtime({ ...env, model: 'gpt-4o-mini', vision: false }).current()).vision).toBe(false);
+    expect((await runtime(fixture.env).current()).vision).toBe(false);
+    expect((await runtime({ ...fixture.env, model: 'gpt-4o-mini' }).current()).vision).toBe(true);
+    expect((await runtime({ ...fixture.env, vision: true }).current()).vision).toBe(true);
+    expect((await runtime({ ...fixture.env, model: 'gpt-4o-mini', vision: false }).current()).vision).toBe(
+      false,
+    );
   });
 
   it("for a configuration: its own vision when set, else the table for its model (AI_VISION is AI_MODEL's)", async () => {
-    const ai = runtime({ ...env, vision: true });
+    const ai = runtime({ ...fixture.env, vision: true });
     await config('main', 'llama3.1:8b');
     expect(await ai.current()).toMatchObject({ configName: 'main', vision: false });
 
@@ -87,21 +64,23 @@ describe('the runtime decides vision', () => {
       name: 'persona',
       provider: 'openai-compatible',
       model: 'mistral-small',
-      baseUrl: llm.openaiBaseUrl,
+      baseUrl: fixture.llm.openaiBaseUrl,
       vision: true,
     });
-    expect((await runtime(env).forConfig(row.id)).vision).toBe(true);
+    expect((await runtime(fixture.env).forConfig(row.id)).vision).toBe(true);
   });
 
   it('for the fallback: AI_FALLBACK_VISION when set, else the table, whichever configuration is active', async () => {
-    const fallback = { ...env, model: 'gpt-4o-mini' };
-    expect((await runtime(env, fallback).current()).fallbackVision).toBe(true);
-    expect((await runtime(env, { ...fallback, vision: false }).current()).fallbackVision).toBe(false);
-    expect((await runtime(env, { ...env, vision: true }).current()).fallbackVision).toBe(true);
-    expect((await runtime(env).current()).fallbackVision).toBe(false);
+    const fallback = { ...fixture.env, model: 'gpt-4o-mini' };
+    expect((await runtime(fixture.env, fallback).current()).fallbackVision).toBe(true);
+    expect((await runtime(fixture.env, { ...fallback, vision: false }).current()).fallbackVision).toBe(false);
+    expect((await runtime(fixture.env, { ...fixture.env, vision: true }).current()).fallbackVision).toBe(
+      true,
+    );
+    expect((await runtime(fixture.env).current()).fallbackVision).toBe(false);
 
     await config('main', 'llama3.1:8b');
-    expect(await runtime(env, fallback).current()).toMatchObject({
+    expect(await runtime(fixture.env, fallback).current()).toMatchObject({
       configName: 'main',
       vision: false,
       fallbackVision: true,
@@ -109,9 +88,9 @@ describe('the runtime decides vision', () => {
   });
 
   it("carries a configuration's voice answers and voice; the environment answers in text", async () => {
-    expect(await runtime(env).current()).toMatchObject({ voiceAnswers: false });
-    expect((await runtime(env).current()).voice).toBeUndefined();
+    expect(await runtime(fixture.env).current()).toMatchObject({ voiceAnswers: false });
+    expect((await runtime(fixture.env).current()).voice).toBeUndefined();
     await config('speaking', 'gpt-4o-mini', { voiceAnswers: true, voice: 'nova' });
-    expect(await runtime(env).current()).toMatchObject({ voiceAnswers: true, voice: 'nova' });
+    expect(await runtime(fixture.env).current()).toMatchObject({ voiceAnswers: true, voice: 'nova' });
   });
 });

@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createAiRuntime, settingsFromAiConfig } from '../../src/ai/runtime.js';
-import type { AiSettings } from '../../src/config/load.js';
 import {
   activateAiConfig,
   createAiConfig,
@@ -11,34 +10,10 @@ import {
   updateAiConfig,
 } from '../../src/db/ai-configs.js';
 import { createFieldCipher } from '../../src/security/field-encryption.js';
-import { startFakeLlm, type FakeLlm } from '../fakes/llm-server.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+import { useAiRuntimeFixture } from '../helpers/ai-runtime.js';
 
-let testDb: TestDatabase;
-let llm: FakeLlm;
-const cipher = createFieldCipher(randomBytes(32));
-let env: AiSettings;
-
-beforeAll(async () => {
-  [testDb, llm] = await Promise.all([createTestDatabase(), startFakeLlm()]);
-  env = {
-    provider: 'openai',
-    apiKey: 'sk-env',
-    model: 'env-model',
-    baseUrl: llm.openaiBaseUrl,
-    timeoutMs: 5000,
-    temperature: 0.7,
-    maxTokens: 512,
-    systemPrompt: 'env prompt',
-  };
-});
-afterAll(async () => {
-  await Promise.all([testDb.close(), llm.close()]);
-});
-beforeEach(async () => {
-  llm.reset();
-  await testDb.database.db.execute('delete from ai_configurations');
-});
+const fixture = useAiRuntimeFixture();
+const { cipher } = fixture;
 
 /** A logger whose lines the test can read. */
 function capturingLogger() {
@@ -52,18 +27,18 @@ function capturingLogger() {
   return { log: pino({ level: 'info' }, stream), lines };
 }
 
-const db = () => testDb.database.db;
+const db = () => fixture.db;
 const ask = async (runtime: ReturnType<typeof createAiRuntime>) => {
   const choice = await runtime.current();
   await choice.model.complete({ messages: [{ role: 'user', content: 'hi' }] });
-  return llm.requests.at(-1)!;
+  return fixture.llm.requests.at(-1)!;
 };
 
 describe('AI runtime', () => {
   it('uses the environment settings while no configuration is active', async () => {
     const runtime = createAiRuntime({
       db: db(),
-      envSettings: env,
+      envSettings: fixture.env,
       decrypt: cipher.decrypt,
       log: pino({ level: 'silent' }),
       refreshMs: 0,
@@ -82,7 +57,7 @@ describe('AI runtime', () => {
   it('switches to an activated configuration, keeps one model while it is unchanged, and rebuilds on change', async () => {
     const runtime = createAiRuntime({
       db: db(),
-      envSettings: env,
+      envSettings: fixture.env,
       decrypt: cipher.decrypt,
       log: pino({ level: 'silent' }),
       refreshMs: 0,
@@ -95,7 +70,7 @@ describe('AI runtime', () => {
         provider: 'openai-compatible',
         apiKey: 'sk-db-key',
         model: 'db-model',
-        baseUrl: llm.openaiBaseUrl,
+        baseUrl: fixture.llm.openaiBaseUrl,
         systemPrompt: 'db prompt',
       },
       { activate: true },
@@ -123,7 +98,7 @@ describe('AI runtime', () => {
   it('serves the cached choice within refreshMs, and the new row once it is re-read', async () => {
     const runtime = createAiRuntime({
       db: db(),
-      envSettings: env,
+      envSettings: fixture.env,
       decrypt: cipher.decrypt,
       log: pino({ level: 'silent' }),
       refreshMs: 60_000,
@@ -132,7 +107,7 @@ describe('AI runtime', () => {
     await createAiConfig(
       db(),
       cipher,
-      { name: 'later', provider: 'openai', apiKey: 'sk-x', model: 'm', baseUrl: llm.openaiBaseUrl },
+      { name: 'later', provider: 'openai', apiKey: 'sk-x', model: 'm', baseUrl: fixture.llm.openaiBaseUrl },
       { activate: true },
     );
     expect((await runtime.current()).source).toBe('environment');
@@ -144,12 +119,12 @@ describe('AI runtime', () => {
     await createAiConfig(
       db(),
       cipher,
-      { name: 'shared', provider: 'openai', apiKey: 'sk-x', model: 'm', baseUrl: llm.openaiBaseUrl },
+      { name: 'shared', provider: 'openai', apiKey: 'sk-x', model: 'm', baseUrl: fixture.llm.openaiBaseUrl },
       { activate: true },
     );
     const runtime = createAiRuntime({
       db: db(),
-      envSettings: env,
+      envSettings: fixture.env,
       decrypt: cipher.decrypt,
       log: pino({ level: 'silent' }),
       refreshMs: 60_000,
@@ -163,7 +138,7 @@ describe('AI runtime', () => {
     const otherKey = createFieldCipher(randomBytes(32));
     const runtime = createAiRuntime({
       db: db(),
-      envSettings: env,
+      envSettings: fixture.env,
       decrypt: otherKey.decrypt,
       log,
       refreshMs: 0,
@@ -173,7 +148,7 @@ describe('AI runtime', () => {
       provider: 'openai',
       apiKey: 'sk-secret-db-key',
       model: 'm',
-      baseUrl: llm.openaiBaseUrl,
+      baseUrl: fixture.llm.openaiBaseUrl,
     });
     await activateAiConfig(db(), { name: 'broken' });
     for (let i = 0; i < 3; i += 1) {
@@ -198,7 +173,7 @@ describe('AI runtime', () => {
       model: 'claude-x',
       temperature: 0,
     });
-    expect(settingsFromAiConfig(row, env, cipher.decrypt)).toEqual({
+    expect(settingsFromAiConfig(row, fixture.env, cipher.decrypt)).toEqual({
       provider: 'anthropic',
       apiKey: 'sk-ant',
       model: 'claude-x',

@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTranscriber } from '../../src/ai/transcribe.js';
 import { loadConfig } from '../../src/config/load.js';
+import { multipartParts } from '../fakes/transcriptions.js';
 import { catchAppError } from './catch-app-error.js';
 
 interface Upload {
@@ -43,7 +44,7 @@ beforeAll(async () => {
           response.end('{"error":{"message":"overloaded","type":"server_error"}}');
           return;
         }
-        const parts = multipart(request.headers['content-type'] ?? '', Buffer.concat(chunks));
+        const parts = multipartParts(request.headers['content-type'] ?? '', Buffer.concat(chunks));
         const file = parts.get('file');
         uploads.push({
           authorization: request.headers.authorization,
@@ -71,36 +72,6 @@ afterAll(async () => {
   server.closeAllConnections();
   await new Promise((resolve) => server.close(resolve));
 });
-
-interface Part {
-  fileName: string | undefined;
-  type: string | undefined;
-  body: Buffer;
-}
-
-/** A multipart/form-data body's parts by name, read byte-exact as a server does. */
-function multipart(contentType: string, body: Buffer): Map<string, Part> {
-  const boundary = /boundary=(?:"([^"]+)"|([^;]+))/.exec(contentType);
-  const delimiter = Buffer.from(`--${boundary?.[1] ?? boundary?.[2] ?? ''}`);
-  const parts = new Map<string, Part>();
-  let start = body.indexOf(delimiter);
-  while (start !== -1) {
-    const next = body.indexOf(delimiter, start + delimiter.length);
-    if (next === -1) break;
-    const part = body.subarray(start + delimiter.length + 2, next - 2); // skip CRLF after and before
-    const headerEnd = part.indexOf('\r\n\r\n');
-    const headers = part.subarray(0, headerEnd).toString();
-    const name = /name="([^"]*)"/.exec(headers)?.[1];
-    if (name)
-      parts.set(name, {
-        fileName: /filename="([^"]*)"/.exec(headers)?.[1],
-        type: /content-type:\s*([^\r\n]+)/i.exec(headers)?.[1]?.trim(),
-        body: part.subarray(headerEnd + 4),
-      });
-    start = next;
-  }
-  return parts;
-}
 
 const voiceNote = { bytes: Buffer.from('OggS voice bytes'), contentType: 'audio/ogg' };
 

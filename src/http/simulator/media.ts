@@ -20,20 +20,8 @@ import { acceptInbound } from '../../pipeline/accept-inbound.js';
 import type { PipelineDeps } from '../../pipeline/deps.js';
 import { sendStoredMedia } from '../stored-media.js';
 
-type Deps = Pick<
-  PipelineDeps,
-  | 'db'
-  | 'queue'
-  | 'limiter'
-  | 'locks'
-  | 'log'
-  | 'settings'
-  | 'auditLog'
-  | 'unqueued'
-  | 'channelFor'
-  | 'report'
-  | 'media'
->;
+/** What the upload and the file route use (acceptInbound's own needs included), no more. */
+type Deps = Pick<PipelineDeps, 'db' | 'queue' | 'log' | 'settings' | 'unqueued' | 'auditLog' | 'media'>;
 
 /** The page's address for a stored file (the key is `<message id>/<index>`). */
 export const simulatorMediaPath = (key: string) => `/simulator/api/media/${key}`;
