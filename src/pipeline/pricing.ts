@@ -51,7 +51,9 @@ export function createPricing(options: PricingOptions): Pricing {
       const price = priceFor(configuredModel, prices, own);
       if (!price && !unpricedLogged.has(configuredModel)) {
         unpricedLogged.add(configuredModel);
-        log.warn(
+        // A warning only where money is capped (an unpriced model's calls never reach a cap); otherwise a note.
+        const capped = options.userDailyCapMicros > 0 || options.dailyCapMicros > 0;
+        log[capped ? 'warn' : 'info'](
           { model: configuredModel, provider: call.provider },
           'model has no price: its calls are recorded without a cost and count as unpriced (add it to MODEL_PRICES_FILE)',
         );
